@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Diffusion Playground: one script for setup, the browser build, serving, tests, weights and benchmarks.
+# Run `./build.sh help` for the list. Every step installs what it needs and reuses what is there.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+PORT="${PORT:-8080}"
+WASM_TARGET=wasm32-unknown-unknown
+WEB_TARGET_DIR="$ROOT/target/web"          # wasm builds (release package and browser tests)
+TOOLS="$ROOT/.tools"                        # wasm-bindgen-cli and friends, installed per project
+WASM_RUSTFLAGS='--cfg getrandom_backend="wasm_js" --cfg web_sys_unstable_apis'
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  # apt_install PACKAGE... : install the Debian packages that are missing.
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get; install them by hand"
+  log "apt-get install ${missing[*]}"
+  as_root apt-get update -qq >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------
+# The wasm32 toolchain. Prefer rustup's target (ordinary developer machines); where rustup cannot
+# download it, use Debian's rustc-web and build std for wasm32 once into its sysroot.
+# Sets WASM_CARGO and exports the environment that cargo needs for the wasm target.
+# ---------------------------------------------------------------------------------------------
+wasm_toolchain() {
+  [ -n "${WASM_CARGO:-}" ] && return 0
+  if command -v rustup >/dev/null && {
+      rustup target list --installed 2>/dev/null | grep -qx "$WASM_TARGET" ||
+      timeout 120 rustup target add "$WASM_TARGET" >/dev/null 2>&1; }; then
+    WASM_CARGO=cargo
+    WASM_CLIPPY=(cargo clippy)
+  else
+    log "rustup cannot provide $WASM_TARGET here; using Debian's rustc-web toolchain"
+    apt_install rustc-web cargo-web rust-web-src rust-web-clippy lld-19
+    local sysroot libdir
+    sysroot="$(/usr/bin/rustc --print sysroot)"
+    libdir="$sysroot/lib/rustlib/$WASM_TARGET/lib"
+    if ! ls "$libdir"/libstd-*.rlib >/dev/null 2>&1; then
+      log "building std for $WASM_TARGET into $libdir (once per machine)"
+      local boot="$ROOT/target/wasm-std-bootstrap"
+      mkdir -p "$boot/src"
+      printf '[package]\nname = "wasm-std-bootstrap"\nversion = "0.0.0"\nedition = "2021"\n[workspace]\n' >"$boot/Cargo.toml"
+      echo 'pub fn f() {}' >"$boot/src/lib.rs"
+      (cd "$boot" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/lib/llvm-19/bin/wasm-ld \
+        /usr/bin/cargo build -q --release --target "$WASM_TARGET" -Zbuild-std=std,panic_abort,test)
+      as_root mkdir -p "$libdir"
+      find "$boot/target/$WASM_TARGET/release/deps" -name '*.rlib' ! -name 'libwasm_std_bootstrap-*' \
+        -exec cp {} "$libdir/" \;
+    fi
+    export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+    export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/lib/llvm-19/bin/wasm-ld
+    WASM_CARGO=/usr/bin/cargo
+    WASM_CLIPPY=(env PATH="/usr/bin:$PATH" /usr/bin/cargo clippy)
+  fi
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RUSTFLAGS"
+}
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock, so it lives in .tools, not ~/.cargo.
+wasm_bindgen_cli() {
+  local v
+  v="$(wasm_bindgen_version)"
+  [ -n "$v" ] || die "wasm-bindgen not found in Cargo.lock"
+  if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $v\$"; then
+    log "installing wasm-bindgen-cli $v into .tools (a few minutes, once)"
+    # Not --locked: one of its locked dependencies is not on every registry mirror.
+    cargo install -q wasm-bindgen-cli --version "=$v" --root "$TOOLS" --force
+  fi
+  export PATH="$TOOLS/bin:$PATH"
+}
+
+npm_deps() {
+  command -v npm >/dev/null || die "npm is needed for the page tests (install Node.js)"
+  if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    log "npm ci (dev dependencies)"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+wasm_opt_bin() {
+  # Debian's binaryen 108 predates some features rustc emits; the npm binaryen is newer.
+  if [ -x "$ROOT/node_modules/.bin/wasm-opt" ]; then
+    echo "$ROOT/node_modules/.bin/wasm-opt"
+  elif command -v wasm-opt >/dev/null; then
+    command -v wasm-opt
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+cmd_setup() {
+  wasm_toolchain
+  wasm_bindgen_cli
+  npm_deps
+}
+
+cmd_build() {
+  cmd_setup
+  log "building the wasm package (release) into www/pkg/"
+  CARGO_TARGET_DIR="$WEB_TARGET_DIR" "$WASM_CARGO" build --lib --release --target "$WASM_TARGET" --no-default-features
+  local wasm="$WEB_TARGET_DIR/$WASM_TARGET/release/diffusion_playground.wasm"
+  rm -rf www/pkg && mkdir -p www/pkg
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg "$wasm"
+  local opt
+  opt="$(wasm_opt_bin)"
+  if [ -n "$opt" ]; then
+    log "wasm-opt -Oz ($("$opt" --version))"
+    "$opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+      --enable-mutable-globals --enable-reference-types --enable-multivalue \
+      www/pkg/diffusion_playground_bg.wasm -o www/pkg/diffusion_playground_bg.wasm.opt &&
+      mv www/pkg/diffusion_playground_bg.wasm.opt www/pkg/diffusion_playground_bg.wasm ||
+      log "wasm-opt failed; keeping the unoptimised module"
+  fi
+  cmd_size
+}
+
+cmd_size() {
+  local f raw gz br total_raw=0 total_gz=0
+  printf '%-44s %10s %10s\n' "first load" "raw" "gzip -9" >&2
+  for f in www/pkg/diffusion_playground_bg.wasm www/pkg/diffusion_playground.js www/weights/*.safetensors www/weights/*.json; do
+    [ -f "$f" ] || continue
+    raw=$(stat -c %s "$f"); gz=$(gzip -9c "$f" | wc -c)
+    total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
+    printf '%-44s %10s %10s\n' "$f" "$raw" "$gz" >&2
+  done
+  printf '%-44s %10s %10s\n' "total" "$total_raw" "$total_gz" >&2
+}
+
+cmd_serve() {
+  [ -f www/pkg/diffusion_playground_bg.wasm ] || cmd_build
+  log "serving www/ at http://127.0.0.1:$PORT/"
+  echo "http://127.0.0.1:$PORT/"
+  exec node "$ROOT/tests/page/serve.mjs" "$ROOT/www" "$PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Tests. Every suite runs even if an earlier one failed; the last line counts them all.
+# ---------------------------------------------------------------------------------------------
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+
+record() { # record NAME LOGFILE STATUS : count `test result:` lines or fall back to the suite's status
+  local name="$1" logf="$2" status="$3" p f
+  p=$(grep -Eo '^test result: .* ([0-9]+) passed' "$logf" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '^test result: .* ([0-9]+) failed' "$logf" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+  if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+    if [ "$status" = 0 ]; then p=1; else f=1; fi
+  elif [ "$status" != 0 ] && [ "$f" = 0 ]; then
+    f=1 # the suite failed outside any test (build error, crash)
+  fi
+  PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+  [ "$f" = 0 ] || FAILED_NAMES+=("$name")
+  log "$name: $p passed, $f failed"
+}
+
+suite() { # suite NAME COMMAND... : run a step, tee its log, record its result
+  local name="$1"; shift
+  local logf="$ROOT/target/test-logs/${name// /_}.log"
+  mkdir -p "$(dirname "$logf")"
+  log "[$name] $*"
+  local status=0
+  "$@" 2>&1 | tee "$logf" || status=${PIPESTATUS[0]}
+  record "$name" "$logf" "$status"
+}
+
+wasm_test_env() {
+  # The browser tests: wasm-bindgen-test-runner drives headless Chromium (WebGPU on SwiftShader)
+  # through chromedriver, with the flags in webdriver.json.
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+  export CHROMEDRIVER=/usr/bin/chromedriver
+  export WASM_BINDGEN_TEST_TIMEOUT=600
+  export WASM_BINDGEN_TEST_ONLY_WEB=1
+  unset WASM_BINDGEN_TEST_ONLY_NODE || true
+}
+
+cmd_test() {
+  local start=$SECONDS
+  apt_install chromium chromium-driver mesa-vulkan-drivers
+  cmd_build
+  local wasm_clippy=("${WASM_CLIPPY[@]}")
+
+  suite "fmt" cargo fmt --all --check
+  suite "clippy native" cargo clippy --all-targets -- -D warnings
+  suite "native tests" cargo test --all-targets
+  suite "clippy wasm" env CARGO_TARGET_DIR="$WEB_TARGET_DIR" "${wasm_clippy[@]}" --lib --test web \
+    --target "$WASM_TARGET" --no-default-features -- -D warnings
+  wasm_test_env
+  suite "browser tests" env CARGO_TARGET_DIR="$WEB_TARGET_DIR" "$WASM_CARGO" test --release \
+    --target "$WASM_TARGET" --no-default-features --test web
+  suite "page tests" node "$ROOT/tests/page/run.mjs"
+
+  if [ ${#FAILED_NAMES[@]} -gt 0 ]; then log "failed suites: ${FAILED_NAMES[*]}"; fi
+  log "test run took $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s"
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" = 0 ]
+}
+
+cmd_bench() {
+  log "native benchmark (flex and wgpu)"
+  cargo run --quiet --bin dplay -- bench "$@"
+  cmd_build
+  log "browser benchmark (wasm flex and WebGPU) in headless Chromium"
+  node "$ROOT/tests/page/bench.mjs"
+}
+
+cmd_weights() {
+  log "retraining the page's default weights (www/weights/)"
+  cargo run --quiet --bin dplay -- train --data www/weights/mixture.json --out www/weights/ddpm_mixture "$@"
+}
+
+cmd_help() {
+  cat <<EOF
+usage: ./build.sh [command]
+
+  (none)    setup, build the wasm package and serve www/ on http://127.0.0.1:\$PORT/ (default 8080)
+  setup     install the wasm32 target, wasm-bindgen-cli (= Cargo.lock) and npm dev dependencies
+  build     build the release wasm package into www/pkg/ and report the first-load size
+  serve     serve www/ (builds first if www/pkg is missing)
+  test      fmt, clippy (native + wasm), native tests, browser tests (flex + WebGPU), page tests
+  bench     DDPM sampling steps/s: native flex and wgpu, then wasm flex and WebGPU in Chromium
+  weights   retrain the page's default DDPM on www/weights/mixture.json
+  size      print the page's first-load size, raw and gzip
+  help      this text
+EOF
+}
+
+case "${1:-}" in
+  "") cmd_setup; cmd_build; cmd_serve ;;
+  setup) cmd_setup ;;
+  build) cmd_build ;;
+  serve) cmd_serve ;;
+  test) cmd_test ;;
+  bench) shift; cmd_bench "$@" ;;
+  weights) shift; cmd_weights "$@" ;;
+  size) cmd_size ;;
+  help | -h | --help) cmd_help ;;
+  *) cmd_help; die "unknown command: $1" ;;
+esac

@@ -1,0 +1,153 @@
+//! Weights as safetensors (float32, PyTorch names and layouts) with a JSON config beside them.
+
+use std::collections::HashMap;
+
+use burn::prelude::*;
+use safetensors::tensor::{Dtype, TensorView};
+use safetensors::SafeTensors;
+
+use crate::error::{Error, Result};
+
+/// One parameter on its way to or from a file: its PyTorch name and shape, values flattened.
+pub struct NamedTensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: Tensor<1>,
+}
+
+/// A parameter read back from the device.
+pub struct HostTensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// Read parameters back to the host (synchronous: native devices and flex).
+pub fn to_host(tensors: Vec<NamedTensor>) -> Result<Vec<HostTensor>> {
+    tensors
+        .into_iter()
+        .map(|t| {
+            let values = t
+                .values
+                .try_into_data()
+                .map_err(|e| Error::Device(format!("{e:?}")))?
+                .try_into_vec::<f32>()
+                .map_err(|e| Error::Device(format!("{e:?}")))?;
+            Ok(HostTensor {
+                name: t.name,
+                shape: t.shape,
+                values,
+            })
+        })
+        .collect()
+}
+
+/// Read parameters back to the host without blocking (required on WebGPU).
+pub async fn to_host_async(tensors: Vec<NamedTensor>) -> Result<Vec<HostTensor>> {
+    let mut out = Vec::with_capacity(tensors.len());
+    for t in tensors {
+        let values = t
+            .values
+            .into_data_async()
+            .await
+            .map_err(|e| Error::Device(format!("{e:?}")))?
+            .try_into_vec::<f32>()
+            .map_err(|e| Error::Device(format!("{e:?}")))?;
+        out.push(HostTensor {
+            name: t.name,
+            shape: t.shape,
+            values,
+        });
+    }
+    Ok(out)
+}
+
+/// Serialise to safetensors bytes; `metadata` lands in the header's `__metadata__`.
+pub fn to_safetensors(
+    tensors: &[HostTensor],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|t| t.values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .collect();
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|(t, bytes)| {
+            TensorView::new(Dtype::F32, t.shape.clone(), bytes)
+                .map(|v| (t.name.clone(), v))
+                .map_err(|e| Error::invalid(format!("tensor {}: {e}", t.name)))
+        })
+        .collect::<Result<_>>()?;
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::invalid(format!("safetensors: {e}")))
+}
+
+/// A parsed safetensors file that hands out float32 tensors by name, checking shapes.
+pub struct WeightFile<'a> {
+    origin: String,
+    st: SafeTensors<'a>,
+}
+
+impl<'a> WeightFile<'a> {
+    pub fn parse(bytes: &'a [u8], origin: &str) -> Result<Self> {
+        let st = SafeTensors::deserialize(bytes)
+            .map_err(|e| Error::format(origin, format!("not a valid safetensors file: {e}")))?;
+        Ok(Self {
+            origin: origin.to_string(),
+            st,
+        })
+    }
+
+    /// The tensor `name` as float32 data of exactly `shape`.
+    pub fn get(&self, name: &str, shape: &[usize]) -> Result<TensorData> {
+        let view = self
+            .st
+            .tensor(name)
+            .map_err(|_| Error::format(&self.origin, format!("tensor '{name}' is missing")))?;
+        if view.dtype() != Dtype::F32 {
+            return Err(Error::format(
+                &self.origin,
+                format!("tensor '{name}' has dtype {:?}, expected F32", view.dtype()),
+            ));
+        }
+        if view.shape() != shape {
+            return Err(Error::format(
+                &self.origin,
+                format!(
+                    "tensor '{name}' has shape {:?}, the config expects {shape:?}",
+                    view.shape()
+                ),
+            ));
+        }
+        let values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Ok(TensorData::new(values, shape.to_vec()))
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.st.names().into_iter().map(|s| s.to_string()).collect()
+    }
+}
+
+/// All parameters: `HashMap<name, (shape, values)>`, for callers that want to inspect a file.
+pub fn read_all(bytes: &[u8], origin: &str) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>> {
+    let f = WeightFile::parse(bytes, origin)?;
+    let mut out = HashMap::new();
+    for name in f.names() {
+        let shape =
+            f.st.tensor(&name)
+                .map(|v| v.shape().to_vec())
+                .unwrap_or_default();
+        let data = f.get(&name, &shape)?;
+        out.insert(
+            name,
+            (shape, data.try_into_vec::<f32>().unwrap_or_default()),
+        );
+    }
+    Ok(out)
+}

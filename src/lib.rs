@@ -1,0 +1,33 @@
+//! # Diffusion Playground
+//!
+//! Score-based generative models and DDPM in one crate that runs natively (CLI, training) and in
+//! the browser (WebAssembly on WebGPU). See `DESIGN.md` for the map; every module cites the
+//! equations it implements.
+//!
+//! - [`schedule`]: β tables (linear, cosine), computed once in f64.
+//! - [`process`]: forward processes; [`process::VpProcess`] is DDPM's chain and closed form.
+//! - [`model`]: networks and their [`model::Parameterization`].
+//! - [`score`]: objectives ([`score::l_simple`]).
+//! - [`sampler`]: stepwise reverse samplers ([`sampler::AncestralSampler`]).
+//! - [`data`]: toy data with exact densities ([`data::GaussianMixture`]).
+//! - [`train`]: the one training loop, stepwise.
+//! - [`io`]: safetensors weights, `.npy`, atomic writes.
+//! - [`bundle`]: a trained model folder (`model.safetensors` + `config.json`).
+//! - `web` (wasm32 only): the `Playground` class the page's worker drives.
+
+pub mod bundle;
+pub mod data;
+pub mod error;
+pub mod io;
+pub mod model;
+pub mod noise;
+pub mod process;
+pub mod sampler;
+pub mod schedule;
+pub mod score;
+pub mod train;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::{Error, Result};

@@ -1,0 +1,145 @@
+//! DDPM ancestral sampling (Ho et al. 2020, Algorithm 2):
+//! `x_{t-1} = (x_t - β_t/√(1-ᾱ_t) ε_θ(x_t, t)) / √α_t + σ_t z`, `z ~ N(0, I)`, and `z = 0` at t = 0.
+
+use burn::prelude::*;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use super::StepOutput;
+use crate::error::{Error, Result};
+use crate::model::Mlp;
+use crate::noise;
+use crate::process::{Process, VpProcess};
+
+/// The reverse-step variance σ_t² (DDPM §3.2: both choices give similar samples).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PosteriorVariance {
+    /// σ_t² = β_t, optimal for x_0 ~ N(0, I).
+    Beta,
+    /// σ_t² = β̃_t, optimal for a deterministic x_0.
+    #[default]
+    BetaTilde,
+}
+
+impl std::str::FromStr for PosteriorVariance {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "beta" => Ok(Self::Beta),
+            "beta_tilde" | "beta-tilde" => Ok(Self::BetaTilde),
+            o => Err(Error::invalid(format!(
+                "unknown variance '{o}' (expected beta or beta_tilde)"
+            ))),
+        }
+    }
+}
+
+pub struct AncestralSampler {
+    process: VpProcess,
+    variance: PosteriorVariance,
+    /// Clip x̂_0 to [-c, c] and step with the posterior mean instead (diffusers' `clip_sample`).
+    clip: Option<f64>,
+    rng: StdRng,
+    x: Option<Tensor<2>>,
+    /// The next step to take; the walk goes T-1, …, 0.
+    t: usize,
+}
+
+impl AncestralSampler {
+    pub fn new(
+        process: VpProcess,
+        variance: PosteriorVariance,
+        clip: Option<f64>,
+        seed: u64,
+    ) -> Self {
+        let t = process.num_steps();
+        Self {
+            process,
+            variance,
+            clip,
+            rng: noise::rng(seed),
+            x: None,
+            t,
+        }
+    }
+
+    /// Start from `x_T` `[n, d]`.
+    pub fn reset(&mut self, x_t: Tensor<2>) {
+        self.x = Some(x_t);
+        self.t = self.process.num_steps();
+    }
+
+    /// Start from the prior: `n` points of `N(0, I)` in `d` dimensions.
+    pub fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
+        let x = noise::normal(&mut self.rng, [n, d], device) * self.process.prior_std();
+        self.reset(x);
+    }
+
+    pub fn done(&self) -> bool {
+        self.t == 0
+    }
+
+    /// Steps still to take.
+    pub fn remaining(&self) -> usize {
+        self.t
+    }
+
+    /// The current sample.
+    pub fn current(&self) -> Option<&Tensor<2>> {
+        self.x.as_ref()
+    }
+
+    /// One reverse step with the ε-network `model`.
+    pub fn step(&mut self, model: &Mlp) -> Result<StepOutput> {
+        if self.done() {
+            return Err(Error::invalid("the sampler is done; call reset first"));
+        }
+        let x = self
+            .x
+            .take()
+            .ok_or_else(|| Error::invalid("the sampler has no x_T; call reset first"))?;
+        let t = self.t - 1;
+        let [n, d] = x.dims();
+        let device = x.device();
+        let s = self.process.schedule();
+        let tt = Tensor::<1>::from_data(TensorData::new(vec![t as f32; n], [n]), &device);
+        let eps = model.forward(x.clone(), tt);
+
+        let x0_pred = self.process.predict_x0_from_eps(x.clone(), t, eps.clone());
+        let x_mean = match self.clip {
+            // Clipped x̂_0 through the posterior mean μ̃_t(x̂_0, x_t) (DDPM eq. 7).
+            Some(c) => {
+                self.process
+                    .q_posterior(x0_pred.clone().clamp(-c, c), x.clone(), t)
+                    .0
+            }
+            // Eq. 11 directly: (x_t - β_t/√(1-ᾱ_t) ε) / √α_t.
+            None => {
+                let m = self.process.marginal(t);
+                (x - eps * (s.betas[t] / m.std)) / s.alphas[t].sqrt()
+            }
+        };
+        let x0_pred = match self.clip {
+            Some(c) => x0_pred.clamp(-c, c),
+            None => x0_pred,
+        };
+        let x_next = if t > 0 {
+            let var = match self.variance {
+                PosteriorVariance::Beta => s.betas[t],
+                PosteriorVariance::BetaTilde => s.posterior_variance[t],
+            };
+            x_mean.clone() + noise::normal(&mut self.rng, [n, d], &device) * var.sqrt()
+        } else {
+            x_mean.clone()
+        };
+        self.x = Some(x_next.clone());
+        self.t = t;
+        Ok(StepOutput {
+            x: x_next,
+            x_mean,
+            x0_pred,
+            t,
+        })
+    }
+}

@@ -1,0 +1,5 @@
+//! Training objectives.
+
+pub mod ddpm;
+
+pub use ddpm::l_simple;

@@ -1,0 +1,417 @@
+//! The browser API: one [`Playground`] per page, driven by the page's Web Worker.
+//!
+//! Rust computes, JS draws. Every long job is stepwise (`sample_steps(k)`, `train_steps(k)`), and
+//! every read from the device is asynchronous: a synchronous read panics on WebGPU.
+
+use burn::prelude::*;
+use js_sys::Float32Array;
+use wasm_bindgen::prelude::*;
+
+use crate::bundle;
+use crate::data::GaussianMixture;
+use crate::error::Error;
+use crate::model::Mlp;
+use crate::noise;
+use crate::process::{Process, VpProcess};
+use crate::sampler::{AncestralSampler, PosteriorVariance};
+use crate::train::{ModelCard, TrainConfig, Trainer};
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+impl From<Error> for JsValue {
+    fn from(e: Error) -> Self {
+        JsError::new(&e.to_string()).into()
+    }
+}
+
+fn device_err(e: impl std::fmt::Debug) -> JsValue {
+    Error::Device(format!("{e:?}")).into()
+}
+
+async fn read(x: Tensor<2>) -> Result<Vec<f32>, JsValue> {
+    x.into_data_async()
+        .await
+        .map_err(device_err)?
+        .try_into_vec::<f32>()
+        .map_err(device_err)
+}
+
+/// Which compute backend to ask for.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// WebGPU when the browser offers an adapter, else the CPU.
+    Auto = "auto",
+    WebGpu = "webgpu",
+    /// Pure-Rust CPU (burn's flex backend).
+    Flex = "flex",
+}
+
+/// One reverse step's result for drawing.
+#[wasm_bindgen]
+pub struct Frame {
+    x: Vec<f32>,
+    x0_pred: Vec<f32>,
+    t: usize,
+    remaining: usize,
+}
+
+#[wasm_bindgen]
+impl Frame {
+    /// The current sample, `[n, d]` row-major.
+    #[wasm_bindgen(getter)]
+    pub fn x(&self) -> Float32Array {
+        Float32Array::from(&self.x[..])
+    }
+    /// The model's x̂₀ at the last step.
+    #[wasm_bindgen(getter, js_name = x0Pred)]
+    pub fn x0_pred(&self) -> Float32Array {
+        Float32Array::from(&self.x0_pred[..])
+    }
+    /// The table index of the step just taken.
+    #[wasm_bindgen(getter)]
+    pub fn t(&self) -> usize {
+        self.t
+    }
+    /// Reverse steps still to go (0 when x is a finished sample).
+    #[wasm_bindgen(getter)]
+    pub fn remaining(&self) -> usize {
+        self.remaining
+    }
+}
+
+#[wasm_bindgen]
+pub struct Playground {
+    device: Device,
+    backend: &'static str,
+    notice: Option<String>,
+    model: Option<Mlp>,
+    card: Option<ModelCard>,
+    process: Option<VpProcess>,
+    data: Option<GaussianMixture>,
+    /// The drawn data x₀ and one fixed ε per point, so the forward view is smooth in t.
+    x0: Option<(Tensor<2>, Tensor<2>)>,
+    chain: Option<(Tensor<2>, usize)>,
+    sampler: Option<AncestralSampler>,
+    trainer: Option<Trainer>,
+    train_loss: Vec<f32>,
+}
+
+fn has_webgpu() -> bool {
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &"navigator".into())
+        .and_then(|nav| js_sys::Reflect::get(&nav, &"gpu".into()))
+        .map(|gpu| !gpu.is_undefined() && !gpu.is_null())
+        .unwrap_or(false)
+}
+
+#[wasm_bindgen]
+impl Playground {
+    /// Start on `backend`. With `Auto` or `WebGpu`, a failed WebGPU start falls back to the CPU and
+    /// [`Playground::notice`] says why. Call once per page: WebGPU initialises once.
+    pub async fn create(backend: Backend) -> Playground {
+        let (device, backend, notice) = match backend {
+            Backend::Flex => (Device::flex(), "flex", None),
+            _ if !has_webgpu() => (
+                Device::flex(),
+                "flex",
+                Some("This browser has no WebGPU (navigator.gpu); running on the CPU.".to_string()),
+            ),
+            _ => match Device::wgpu_options().init_async().await {
+                Ok(d) => (d, "webgpu", None),
+                Err(e) => (
+                    Device::flex(),
+                    "flex",
+                    Some(format!("WebGPU failed to start ({e}); running on the CPU.")),
+                ),
+            },
+        };
+        Playground {
+            device,
+            backend,
+            notice,
+            model: None,
+            card: None,
+            process: None,
+            data: None,
+            x0: None,
+            chain: None,
+            sampler: None,
+            trainer: None,
+            train_loss: Vec::new(),
+        }
+    }
+
+    /// "webgpu" or "flex".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.to_string()
+    }
+
+    /// Why the page is not on the backend it asked for, if it is not.
+    #[wasm_bindgen(getter)]
+    pub fn notice(&self) -> Option<String> {
+        self.notice.clone()
+    }
+
+    /// Load a model folder's two files; its training mixture becomes the data.
+    #[wasm_bindgen(js_name = loadModel)]
+    pub fn load_model(&mut self, weights: &[u8], config_json: &str) -> Result<(), JsValue> {
+        let (model, card) = bundle::from_bytes(weights, config_json, &self.device)?;
+        let data = GaussianMixture::new(card.data.clone())?;
+        self.process = Some(VpProcess::new(card.train.schedule)?);
+        self.model = Some(model);
+        self.data = Some(data);
+        self.card = Some(card);
+        self.x0 = None;
+        self.chain = None;
+        self.sampler = None;
+        Ok(())
+    }
+
+    /// The loaded model's config.json, as text.
+    #[wasm_bindgen(js_name = modelCard)]
+    pub fn model_card(&self) -> Option<String> {
+        self.card
+            .as_ref()
+            .and_then(|c| serde_json::to_string(c).ok())
+    }
+
+    /// Replace the data mixture (JSON as for `dplay train`). The loaded model stays.
+    #[wasm_bindgen(js_name = setMixture)]
+    pub fn set_mixture(&mut self, json: &str) -> Result<(), JsValue> {
+        self.data = Some(GaussianMixture::from_json(json, "mixture")?);
+        self.x0 = None;
+        Ok(())
+    }
+
+    /// T, the number of diffusion steps of the loaded model.
+    #[wasm_bindgen(js_name = numSteps)]
+    pub fn num_steps(&self) -> usize {
+        self.process.as_ref().map(|p| p.num_steps()).unwrap_or(0)
+    }
+
+    /// Draw `n` data points (and fixed noise for the forward view). Returns x₀, `[n, d]`.
+    #[wasm_bindgen(js_name = drawData)]
+    pub fn draw_data(&mut self, n: usize, seed: u64) -> Result<Float32Array, JsValue> {
+        let data = self
+            .data
+            .as_ref()
+            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
+        let d = data.dim();
+        let mut rng = noise::rng(seed);
+        let x0 = data.sample(n, &mut rng);
+        let out = Float32Array::from(&x0[..]);
+        let x0 = Tensor::<2>::from_data(TensorData::new(x0, [n, d]), &self.device);
+        let eps = noise::normal(&mut rng, [n, d], &self.device);
+        self.chain = Some((x0.clone(), 0));
+        self.x0 = Some((x0, eps));
+        Ok(out)
+    }
+
+    /// The forward marginal at scrubber position `k ∈ 0..=T`: `x_k = √ᾱ x₀ + √(1-ᾱ) ε` with ᾱ at
+    /// table index k-1 (k = 0 is the data itself), using the noise fixed by `drawData`.
+    #[wasm_bindgen(js_name = forwardAt)]
+    pub async fn forward_at(&self, k: usize) -> Result<Float32Array, JsValue> {
+        let process = self
+            .process
+            .as_ref()
+            .ok_or_else(|| Error::invalid("load a model first"))?;
+        let (x0, eps) = self
+            .x0
+            .clone()
+            .ok_or_else(|| Error::invalid("call drawData first"))?;
+        if k > process.num_steps() {
+            return Err(
+                Error::invalid(format!("t = {k} is past T = {}", process.num_steps())).into(),
+            );
+        }
+        let x = if k == 0 {
+            x0
+        } else {
+            let n = x0.dims()[0];
+            process.q_sample(x0, &vec![k - 1; n], eps)
+        };
+        Ok(Float32Array::from(&read(x).await?[..]))
+    }
+
+    /// Run the one-step chain `x_t = √α_t x_{t-1} + √β_t ε` (fresh ε each step) `k` more steps from
+    /// the drawn data; returns the current `x` and its step via `chainStep`.
+    #[wasm_bindgen(js_name = chainSteps)]
+    pub async fn chain_steps(&mut self, k: usize, seed: u64) -> Result<Float32Array, JsValue> {
+        let process = self
+            .process
+            .as_ref()
+            .ok_or_else(|| Error::invalid("load a model first"))?;
+        let (mut x, mut t) = self
+            .chain
+            .take()
+            .ok_or_else(|| Error::invalid("call drawData first"))?;
+        let [n, d] = x.dims();
+        let mut rng = noise::rng(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        for _ in 0..k.min(process.num_steps() - t) {
+            x = process.q_step(x, t, noise::normal(&mut rng, [n, d], &self.device));
+            t += 1;
+        }
+        self.chain = Some((x.clone(), t));
+        Ok(Float32Array::from(&read(x).await?[..]))
+    }
+
+    /// How many chain steps have been taken since `drawData`.
+    #[wasm_bindgen(js_name = chainStep)]
+    pub fn chain_step(&self) -> usize {
+        self.chain.as_ref().map(|c| c.1).unwrap_or(0)
+    }
+
+    /// Begin reverse DDPM sampling of `n` points from `x_T ~ N(0, I)`.
+    #[wasm_bindgen(js_name = startSampling)]
+    pub fn start_sampling(&mut self, n: usize, seed: u64) -> Result<(), JsValue> {
+        let process = self
+            .process
+            .clone()
+            .ok_or_else(|| Error::invalid("load a model first"))?;
+        let d = self.card.as_ref().map(|c| c.train.model.dim).unwrap_or(2);
+        let mut s = AncestralSampler::new(process, PosteriorVariance::BetaTilde, None, seed);
+        s.reset_from_prior(n, d, &self.device);
+        self.sampler = Some(s);
+        Ok(())
+    }
+
+    /// Take up to `k` reverse steps and return the sample.
+    #[wasm_bindgen(js_name = sampleSteps)]
+    pub async fn sample_steps(&mut self, k: usize) -> Result<Frame, JsValue> {
+        let model = self
+            .model
+            .as_ref()
+            .ok_or_else(|| Error::invalid("load a model first"))?;
+        let sampler = self
+            .sampler
+            .as_mut()
+            .ok_or_else(|| Error::invalid("call startSampling first"))?;
+        let mut last = None;
+        for _ in 0..k {
+            if sampler.done() {
+                break;
+            }
+            last = Some(sampler.step(model)?);
+        }
+        let remaining = sampler.remaining();
+        match last {
+            Some(out) => Ok(Frame {
+                x: read(out.x).await?,
+                x0_pred: read(out.x0_pred).await?,
+                t: out.t,
+                remaining,
+            }),
+            None => {
+                let x = read(
+                    sampler
+                        .current()
+                        .cloned()
+                        .ok_or_else(|| Error::invalid("no sample"))?,
+                )
+                .await?;
+                Ok(Frame {
+                    x0_pred: x.clone(),
+                    x,
+                    t: 0,
+                    remaining,
+                })
+            }
+        }
+    }
+
+    /// Begin training a fresh MLP on the current mixture (L_simple, Adam).
+    #[wasm_bindgen(js_name = startTraining)]
+    pub fn start_training(
+        &mut self,
+        steps: usize,
+        batch_size: usize,
+        lr: f64,
+        seed: u64,
+    ) -> Result<(), JsValue> {
+        let data = self
+            .data
+            .clone()
+            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
+        let schedule = self
+            .process
+            .as_ref()
+            .map(|p| p.schedule().config)
+            .unwrap_or_default();
+        let config = TrainConfig::new()
+            .with_schedule(schedule)
+            .with_steps(steps)
+            .with_batch_size(batch_size)
+            .with_lr(lr)
+            .with_seed(seed);
+        self.trainer = Some(Trainer::new(config, data, &self.device)?);
+        self.train_loss.clear();
+        Ok(())
+    }
+
+    /// Take `k` optimiser steps; returns their mean loss (one device read for all `k`).
+    #[wasm_bindgen(js_name = trainSteps)]
+    pub async fn train_steps(&mut self, k: usize) -> Result<f32, JsValue> {
+        let trainer = self
+            .trainer
+            .as_mut()
+            .ok_or_else(|| Error::invalid("call startTraining first"))?;
+        if k == 0 {
+            return Err(Error::invalid("k must be at least 1").into());
+        }
+        let mut sum = trainer.step();
+        for _ in 1..k {
+            sum = sum + trainer.step();
+        }
+        let total = sum
+            .into_data_async()
+            .await
+            .map_err(device_err)?
+            .try_into_vec::<f32>()
+            .map_err(device_err)?;
+        let mean = total[0] / k as f32;
+        self.train_loss.push(mean);
+        Ok(mean)
+    }
+
+    /// Sample with the network being trained from now on.
+    #[wasm_bindgen(js_name = useTrainedModel)]
+    pub fn use_trained_model(&mut self) -> Result<(), JsValue> {
+        let trainer = self
+            .trainer
+            .as_ref()
+            .ok_or_else(|| Error::invalid("call startTraining first"))?;
+        self.model = Some(trainer.model());
+        self.process = Some(trainer.process().clone());
+        self.sampler = None;
+        Ok(())
+    }
+
+    /// Reverse DDPM steps per second for `n` points with the loaded model (after 3 warm-up steps).
+    pub async fn bench(&mut self, n: usize, steps: usize) -> Result<f64, JsValue> {
+        let model = self
+            .model
+            .clone()
+            .ok_or_else(|| Error::invalid("load a model first"))?;
+        let process = self
+            .process
+            .clone()
+            .ok_or_else(|| Error::invalid("load a model first"))?;
+        let mut s = AncestralSampler::new(process, PosteriorVariance::BetaTilde, None, 1);
+        s.reset_from_prior(n, 2, &self.device);
+        for _ in 0..3 {
+            s.step(&model)?;
+        }
+        read(s.current().cloned().expect("reset")).await?;
+        let start = js_sys::Date::now();
+        for _ in 0..steps {
+            s.step(&model)?;
+        }
+        read(s.current().cloned().expect("reset")).await?;
+        Ok(steps as f64 / ((js_sys::Date::now() - start) / 1e3))
+    }
+}

@@ -1,0 +1,220 @@
+//! `dplay` on bad input: an error message, a non-zero exit, never a panic or a backtrace.
+//! And on good input: train writes a model folder that `sample` reads.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dplay(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dplay"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run dplay")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// Fails with a one-line-per-cause message containing `needle`, and nothing panicked.
+fn assert_clean_error(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert!(
+        err.starts_with("error: "),
+        "stderr should start with 'error: ': {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "stderr should mention '{needle}': {err}"
+    );
+    for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "internal error"] {
+        assert!(!err.contains(bad), "stderr shows a panic ({bad}): {err}");
+    }
+}
+
+const GOOD: &str = r#"{"weights": [0.3, 0.7], "means": [[-2, 0], [2, 0]], "covs": [[[1, 0], [0, 1]], [[0.5, 0.1], [0.1, 0.5]]]}"#;
+
+fn train_args<'a>(data: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![
+        "train",
+        "--data",
+        data,
+        "--out",
+        out,
+        "--steps",
+        "5",
+        "--batch-size",
+        "16",
+    ]
+}
+
+#[test]
+fn missing_mixture_file() {
+    let d = scratch("missing");
+    let out = d.join("m").to_string_lossy().into_owned();
+    assert_clean_error(
+        &dplay(&train_args("/nonexistent/mix.json", &out)),
+        "cannot read /nonexistent/mix.json",
+    );
+}
+
+#[test]
+fn malformed_mixture_json() {
+    let d = scratch("malformed");
+    let f = write(
+        &d,
+        "mix.json",
+        r#"{"weights": [0.5, 0.5], "means": [[0, 0]"#,
+    );
+    let out = d.join("m").to_string_lossy().into_owned();
+    assert_clean_error(&dplay(&train_args(&f, &out)), "not a mixture JSON");
+    let f = write(
+        &d,
+        "mix2.json",
+        r#"{"weights": [1.0], "means": [[0, 0]], "covariances": []}"#,
+    );
+    assert_clean_error(&dplay(&train_args(&f, &out)), "not a mixture JSON");
+}
+
+#[test]
+fn weights_not_summing_to_one() {
+    let d = scratch("weights");
+    let f = write(&d, "mix.json", &GOOD.replace("0.7", "0.8"));
+    let out = d.join("m").to_string_lossy().into_owned();
+    assert_clean_error(&dplay(&train_args(&f, &out)), "sum to 1.1");
+}
+
+#[test]
+fn covariance_not_positive_definite() {
+    let d = scratch("cov");
+    let f = write(
+        &d,
+        "mix.json",
+        &GOOD.replace("[[0.5, 0.1], [0.1, 0.5]]", "[[1, 2], [2, 1]]"),
+    );
+    let out = d.join("m").to_string_lossy().into_owned();
+    assert_clean_error(
+        &dplay(&train_args(&f, &out)),
+        "covariance 1 is not positive definite",
+    );
+    let f = write(
+        &d,
+        "mix2.json",
+        &GOOD.replace("[[0.5, 0.1], [0.1, 0.5]]", "[[0.5, 0.1], [0.3, 0.5]]"),
+    );
+    assert_clean_error(
+        &dplay(&train_args(&f, &out)),
+        "covariance 1 is not symmetric",
+    );
+}
+
+#[test]
+fn zero_diffusion_steps() {
+    let d = scratch("t0");
+    let f = write(&d, "mix.json", GOOD);
+    let out = d.join("m").to_string_lossy().into_owned();
+    let mut args = train_args(&f, &out);
+    args.extend(["--timesteps", "0"]);
+    assert_clean_error(&dplay(&args), "diffusion steps T must be at least 1");
+}
+
+#[test]
+fn unwritable_output_path() {
+    let d = scratch("unwritable");
+    let f = write(&d, "mix.json", GOOD);
+    // A path under a regular file can never be created, whoever runs the test (root included).
+    let blocker = write(&d, "file", "");
+    let out = format!("{blocker}/model");
+    assert_clean_error(&dplay(&train_args(&f, &out)), "cannot write");
+    // Sampling to an unwritable .npy fails before any work.
+    let out = dplay(&[
+        "sample",
+        "--model",
+        "/nonexistent",
+        "--out",
+        &format!("{blocker}/x.npy"),
+    ]);
+    assert_clean_error(&out, "cannot write");
+}
+
+#[test]
+fn unknown_option_value_is_rejected() {
+    let out = dplay(&[
+        "train",
+        "--data",
+        "x",
+        "--out",
+        "y",
+        "--schedule",
+        "quadratic",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("invalid value 'quadratic'"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn train_then_sample_round_trip() {
+    let d = scratch("roundtrip");
+    let f = write(&d, "mix.json", GOOD);
+    let model = d.join("model").to_string_lossy().into_owned();
+    let out = dplay(&train_args(&f, &model));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(Path::new(&model).join("model.safetensors").is_file());
+    let card: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&model).join("config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(card["trained_steps"], 5);
+    assert_eq!(card["train"]["batch_size"], 16);
+    assert_eq!(card["data"]["weights"][1], 0.7);
+
+    let npy = d.join("x.npy").to_string_lossy().into_owned();
+    let out = dplay(&["sample", "--model", &model, "--n", "7", "--out", &npy]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (x, shape) = diffusion_playground::io::npy::read_f32(&npy).unwrap();
+    assert_eq!(shape, vec![7, 2]);
+    assert!(x.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn sample_reports_a_corrupt_model_folder() {
+    let d = scratch("corrupt");
+    write(&d, "config.json", "{}");
+    write(&d, "model.safetensors", "garbage");
+    let out = dplay(&[
+        "sample",
+        "--model",
+        &d.to_string_lossy(),
+        "--out",
+        &d.join("x.npy").to_string_lossy(),
+    ]);
+    assert_clean_error(&out, "config.json");
+}

@@ -1,0 +1,77 @@
+// The compute side of the page: owns the wasm Playground and answers the main thread's requests
+// one at a time. Nothing here does math; it forwards to Rust and ships arrays back.
+import init, { Playground } from './pkg/diffusion_playground.js';
+
+const MODEL_DIR = 'weights/ddpm_mixture';
+let pg = null;
+
+async function fetchOk(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`cannot load ${url}: HTTP ${r.status}`);
+  return r;
+}
+
+async function adapterInfo() {
+  if (!('gpu' in navigator)) return null;
+  try {
+    const a = await navigator.gpu.requestAdapter();
+    if (!a) return null;
+    const i = a.info ?? {};
+    return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' · ') || 'unnamed adapter';
+  } catch {
+    return null;
+  }
+}
+
+const handlers = {
+  async init({ backend }) {
+    await init();
+    pg = await Playground.create(backend);
+    const [w, c] = await Promise.all([
+      fetchOk(`${MODEL_DIR}/model.safetensors`).then((r) => r.arrayBuffer()),
+      fetchOk(`${MODEL_DIR}/config.json`).then((r) => r.text()),
+    ]);
+    pg.loadModel(new Uint8Array(w), c);
+    return {
+      backend: pg.backend,
+      notice: pg.notice ?? null,
+      adapter: pg.backend === 'webgpu' ? await adapterInfo() : null,
+      steps: pg.numSteps(),
+      card: JSON.parse(pg.modelCard()),
+    };
+  },
+  drawData({ n, seed }) {
+    return { x: pg.drawData(n, BigInt(seed)) };
+  },
+  async forwardAt({ t }) {
+    return { x: await pg.forwardAt(t), t };
+  },
+  async chainSteps({ k, seed }) {
+    const x = await pg.chainSteps(k, BigInt(seed));
+    return { x, t: pg.chainStep() };
+  },
+  startSampling({ n, seed }) {
+    pg.startSampling(n, BigInt(seed));
+    return {};
+  },
+  async sampleSteps({ k }) {
+    const f = await pg.sampleSteps(k);
+    const out = { x: f.x, x0: f.x0Pred, t: f.t, remaining: f.remaining };
+    f.free();
+    return out;
+  },
+  async bench({ n, steps }) {
+    return { stepsPerSec: await pg.bench(n, steps) };
+  },
+};
+
+self.onmessage = async (e) => {
+  const { id, cmd, args } = e.data;
+  try {
+    const result = await handlers[cmd](args ?? {});
+    const transfer = Object.values(result).filter((v) => v instanceof Float32Array).map((v) => v.buffer);
+    self.postMessage({ id, ok: true, result }, transfer);
+  } catch (err) {
+    self.postMessage({ id, ok: false, error: String(err?.message ?? err) });
+  }
+};

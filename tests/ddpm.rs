@@ -108,11 +108,10 @@ fn shipped_model_samples_reproduce_the_mixture() {
             mix.weights()[k]
         );
         // A component mean's SE is √(Σ_ii/n_k) ≤ √(0.8/800) ≈ 0.032; 3 SE ≈ 0.1, plus 0.1 for the model.
-        for c in 0..2 {
-            let m = sums[k][c] / count[k] as f64;
-            let want = mix.means()[k][c];
+        for (c, (sum, want)) in sums[k].iter().zip(&mix.means()[k]).enumerate() {
+            let m = sum / count[k] as f64;
             assert!(
-                (m - want).abs() < 0.2,
+                (m - *want).abs() < 0.2,
                 "component {k} coord {c}: mean {m} vs {want}"
             );
         }

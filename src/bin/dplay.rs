@@ -282,7 +282,7 @@ fn sample(a: SampleArgs) -> Result<()> {
         return Err(Error::invalid("--n must be at least 1"));
     }
     if let Some(c) = a.clip {
-        if !(c > 0.0) {
+        if c.is_nan() || c <= 0.0 {
             return Err(Error::invalid(format!("--clip must be positive, got {c}")));
         }
     }

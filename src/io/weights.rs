@@ -133,21 +133,3 @@ impl<'a> WeightFile<'a> {
         self.st.names().into_iter().map(|s| s.to_string()).collect()
     }
 }
-
-/// All parameters: `HashMap<name, (shape, values)>`, for callers that want to inspect a file.
-pub fn read_all(bytes: &[u8], origin: &str) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>> {
-    let f = WeightFile::parse(bytes, origin)?;
-    let mut out = HashMap::new();
-    for name in f.names() {
-        let shape =
-            f.st.tensor(&name)
-                .map(|v| v.shape().to_vec())
-                .unwrap_or_default();
-        let data = f.get(&name, &shape)?;
-        out.insert(
-            name,
-            (shape, data.try_into_vec::<f32>().unwrap_or_default()),
-        );
-    }
-    Ok(out)
-}

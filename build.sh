@@ -113,6 +113,10 @@ cmd_build() {
   log "building the wasm package (release) into www/pkg/"
   CARGO_TARGET_DIR="$WEB_TARGET_DIR" "$WASM_CARGO" build --lib --release --target "$WASM_TARGET" --no-default-features
   local wasm="$WEB_TARGET_DIR/$WASM_TARGET/release/diffusion_playground.wasm"
+  if [ -f www/pkg/.built-from ] && [ ! "$wasm" -nt www/pkg/.built-from ] && [ -f www/pkg/diffusion_playground_bg.wasm ]; then
+    log "www/pkg is up to date"
+    return 0
+  fi
   rm -rf www/pkg && mkdir -p www/pkg
   wasm-bindgen --target web --no-typescript --out-dir www/pkg "$wasm"
   local opt
@@ -120,18 +124,19 @@ cmd_build() {
   if [ -n "$opt" ]; then
     log "wasm-opt -Oz ($("$opt" --version))"
     "$opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-      --enable-mutable-globals --enable-reference-types --enable-multivalue \
+      --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
       www/pkg/diffusion_playground_bg.wasm -o www/pkg/diffusion_playground_bg.wasm.opt &&
       mv www/pkg/diffusion_playground_bg.wasm.opt www/pkg/diffusion_playground_bg.wasm ||
       log "wasm-opt failed; keeping the unoptimised module"
   fi
+  touch -r "$wasm" www/pkg/.built-from
   cmd_size
 }
 
 cmd_size() {
   local f raw gz br total_raw=0 total_gz=0
   printf '%-44s %10s %10s\n' "first load" "raw" "gzip -9" >&2
-  for f in www/pkg/diffusion_playground_bg.wasm www/pkg/diffusion_playground.js www/weights/*.safetensors www/weights/*.json; do
+  for f in www/pkg/diffusion_playground_bg.wasm www/pkg/diffusion_playground.js www/weights/*/model.safetensors www/weights/*/config.json; do
     [ -f "$f" ] || continue
     raw=$(stat -c %s "$f"); gz=$(gzip -9c "$f" | wc -c)
     total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
@@ -188,21 +193,25 @@ wasm_test_env() {
   unset WASM_BINDGEN_TEST_ONLY_NODE || true
 }
 
+want() { [ ${#ONLY[@]} -eq 0 ] || [[ " ${ONLY[*]} " == *" $1 "* ]]; }
+
 cmd_test() {
+  ONLY=("$@")
   local start=$SECONDS
   apt_install chromium chromium-driver mesa-vulkan-drivers
   cmd_build
-  local wasm_clippy=("${WASM_CLIPPY[@]}")
 
-  suite "fmt" cargo fmt --all --check
-  suite "clippy native" cargo clippy --all-targets -- -D warnings
-  suite "native tests" cargo test --all-targets
-  suite "clippy wasm" env CARGO_TARGET_DIR="$WEB_TARGET_DIR" "${wasm_clippy[@]}" --lib --test web \
+  want fmt && suite "fmt" cargo fmt --all --check
+  want clippy && suite "clippy native" cargo clippy --all-targets -- -D warnings
+  want native && suite "native tests" cargo test --all-targets
+  want clippy-wasm && suite "clippy wasm" env CARGO_TARGET_DIR="$WEB_TARGET_DIR" "${WASM_CLIPPY[@]}" --lib --test web \
     --target "$WASM_TARGET" --no-default-features -- -D warnings
-  wasm_test_env
-  suite "browser tests" env CARGO_TARGET_DIR="$WEB_TARGET_DIR" "$WASM_CARGO" test --release \
-    --target "$WASM_TARGET" --no-default-features --test web
-  suite "page tests" node "$ROOT/tests/page/run.mjs"
+  if want browser; then
+    wasm_test_env
+    suite "browser tests" env CARGO_TARGET_DIR="$WEB_TARGET_DIR" "$WASM_CARGO" test --release \
+      --target "$WASM_TARGET" --no-default-features --test web
+  fi
+  want page && suite "page tests" node "$ROOT/tests/page/run.mjs"
 
   if [ ${#FAILED_NAMES[@]} -gt 0 ]; then log "failed suites: ${FAILED_NAMES[*]}"; fi
   log "test run took $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s"
@@ -231,7 +240,9 @@ usage: ./build.sh [command]
   setup     install the wasm32 target, wasm-bindgen-cli (= Cargo.lock) and npm dev dependencies
   build     build the release wasm package into www/pkg/ and report the first-load size
   serve     serve www/ (builds first if www/pkg is missing)
-  test      fmt, clippy (native + wasm), native tests, browser tests (flex + WebGPU), page tests
+  test [SUITE...]
+            fmt, clippy (native + wasm), native tests, browser tests (flex + WebGPU), page tests;
+            name suites to run only those: fmt clippy native clippy-wasm browser page
   bench     DDPM sampling steps/s: native flex and wgpu, then wasm flex and WebGPU in Chromium
   weights   retrain the page's default DDPM on www/weights/mixture.json
   size      print the page's first-load size, raw and gzip
@@ -244,7 +255,7 @@ case "${1:-}" in
   setup) cmd_setup ;;
   build) cmd_build ;;
   serve) cmd_serve ;;
-  test) cmd_test ;;
+  test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   weights) shift; cmd_weights "$@" ;;
   size) cmd_size ;;

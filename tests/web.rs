@@ -17,15 +17,7 @@ const WEIGHTS: &[u8] = include_bytes!("../www/weights/ddpm_mixture/model.safeten
 const CONFIG: &str = include_str!("../www/weights/ddpm_mixture/config.json");
 const MIXTURE: &str = include_str!("../data/mixture3.json");
 
-async fn read1(x: Tensor<1>) -> Vec<f32> {
-    x.into_data_async()
-        .await
-        .unwrap()
-        .try_into_vec::<f32>()
-        .unwrap()
-}
-
-async fn read2(x: Tensor<2>) -> Vec<f32> {
+async fn read<const D: usize>(x: Tensor<D>) -> Vec<f32> {
     x.into_data_async()
         .await
         .unwrap()
@@ -43,11 +35,11 @@ async fn train_and_measure(device: &Device, steps: usize, lr: f64) -> (f32, f32)
         .with_steps(steps)
         .with_seed(3);
     let mut trainer = Trainer::new(config, mix, device).unwrap();
-    let before = read1(trainer.eval_loss(42)).await[0];
+    let before = read(trainer.eval_loss(42)).await[0];
     for _ in 0..steps {
         let _ = trainer.step();
     }
-    let after = read1(trainer.eval_loss(42)).await[0];
+    let after = read(trainer.eval_loss(42)).await[0];
     (before, after)
 }
 
@@ -84,7 +76,7 @@ async fn webgpu_trains_and_agrees_with_flex() {
         for _ in 0..5 {
             s.step(&model).unwrap();
         }
-        out.push(read2(s.current().unwrap().clone()).await);
+        out.push(read(s.current().unwrap().clone()).await);
     }
     let err = out[0]
         .iter()

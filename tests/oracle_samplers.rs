@@ -19,7 +19,9 @@ use burn::prelude::*;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::metrics::{component_stats, ComponentStats};
 use diffusion_playground::noise;
-use diffusion_playground::process::{sigma_max_from_data, VeConfig, VpProcess, VpSde};
+use diffusion_playground::process::{
+    sigma_max_from_data, SubVpSde, VeConfig, VeSde, VpProcess, VpSde,
+};
 use diffusion_playground::sampler::{
     AncestralSampler, AnnealedLangevin, DdimSampler, EulerMaruyama, OdeMethod, PosteriorVariance,
     PredictorCorrector, ProbabilityFlowOde, Sampler, TimestepSpacing,
@@ -170,4 +172,39 @@ fn annealed_langevin_recovers_mixture3_weights() {
     let mut s = AnnealedLangevin::new(levels, 100, 5e-3, 9).unwrap();
     let x = run(&mut s, &mix);
     check("annealed langevin", &x, &mix, 0.03, false);
+}
+
+#[test]
+fn ve_and_sub_vp_sdes_recover_mixture3() {
+    // VE: σ_max = 30 ≫ the data's spread (variance ≤ 4.5 per coordinate), so the prior
+    // N(0, σ_max² I) misses p_1 by KL ≈ d/4·(4.5/900)² ≈ 1e-5; σ(ε) = 0.01 adds 1e-4 to variances.
+    let mix = mixture();
+    let ve = || Box::new(VeSde::new(0.01, 30.0).unwrap());
+    let subvp = || Box::new(SubVpSde::default());
+    let samplers: Vec<(&str, Box<dyn Sampler>)> = vec![
+        (
+            "ve euler-maruyama",
+            Box::new(EulerMaruyama::new(ve(), 1000, 1e-5, 10).unwrap()),
+        ),
+        (
+            "ve pc",
+            Box::new(PredictorCorrector::new(ve(), 500, 1e-5, 0.16, 1, 11).unwrap()),
+        ),
+        (
+            "ve ode heun",
+            Box::new(ProbabilityFlowOde::new(ve(), 200, 1e-5, OdeMethod::Heun, 12).unwrap()),
+        ),
+        (
+            "sub-vp euler-maruyama",
+            Box::new(EulerMaruyama::new(subvp(), 1000, EPS, 13).unwrap()),
+        ),
+        (
+            "sub-vp ode heun",
+            Box::new(ProbabilityFlowOde::new(subvp(), 100, EPS, OdeMethod::Heun, 14).unwrap()),
+        ),
+    ];
+    for (name, mut s) in samplers {
+        let x = run(s.as_mut(), &mix);
+        check(name, &x, &mix, 0.02, true);
+    }
 }

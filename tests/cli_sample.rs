@@ -335,4 +335,6 @@ fn experiment_langevin_vs_annealed_reports_json() {
     }
     let e = dplay(&["experiment", "langevin-vs-annealed", "--n", "0"]);
     assert_clean_error(&e, "--n must be at least 1");
+    let e = dplay(&["experiment", "score-error-vs-density", "--train-steps", "0"]);
+    assert_clean_error(&e, "steps");
 }

@@ -111,7 +111,7 @@ impl TimeGrid {
     }
 }
 
-pub(crate) fn check_positive(name: &str, v: f64) -> Result<()> {
+pub fn check_positive(name: &str, v: f64) -> Result<()> {
     if !(v > 0.0 && v.is_finite()) {
         return Err(Error::invalid(format!(
             "{name} must be positive and finite, got {v}"

@@ -1,34 +1,18 @@
-//! The seeds' experiments on `p = ⅕ N((-5,-5), I) + ⅘ N((5,5), I)` (Song & Ermon 2019, §3).
-//!
-//! (b) [`langevin_vs_annealed`]: Langevin dynamics with the *exact* score mixes too slowly between
-//! separated modes, so from uniform initial points it keeps the initial split instead of ⅕/⅘
-//! (the score of each mode ignores the other's weight far from the boundary, §3.2.2); annealed
-//! Langevin over σ from large to small recovers the weights (§4.3, Figure 3).
-//!
-//! (a), the score error of a learned score in low-density regions, needs a trained score network
-//! and is not implemented here.
+//! Experiment (b) (Song & Ermon 2019, §3.2.2 and Figure 3): Langevin dynamics with the *exact*
+//! score mixes too slowly between separated modes, so from uniform initial points it keeps the
+//! initial split instead of ⅕/⅘ (far from the boundary, each mode's score ignores the other's
+//! weight); annealed Langevin over σ from large to small recovers the weights (§4.3).
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::data::oracle::to_host;
-use crate::data::{GaussianMixture, MixtureScore, MixtureSpec};
+use crate::data::{GaussianMixture, MixtureScore};
 use crate::error::Result;
 use crate::metrics::component_weights;
 use crate::noise;
 use crate::process::{NoiseLevel, VeConfig};
 use crate::sampler::{AnnealedLangevin, LangevinSampler, Sampler};
-
-/// `⅕ N((-5,-5), I) + ⅘ N((5,5), I)`, the same as `data/seeds_two_modes.json`.
-pub fn seeds_two_modes() -> GaussianMixture {
-    let eye = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
-    GaussianMixture::new(MixtureSpec {
-        weights: vec![0.2, 0.8],
-        means: vec![vec![-5.0, -5.0], vec![5.0, 5.0]],
-        covs: vec![eye.clone(), eye],
-    })
-    .expect("a valid mixture")
-}
 
 /// Everything that defines experiment (b); seeds included.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use diffusion_playground::data::GaussianMixture;
 use diffusion_playground::io::npy;
+use diffusion_playground::metrics::component_weights;
 
 fn dplay(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dplay"))
@@ -107,6 +109,42 @@ fn every_sampler_runs_on_the_oracle_by_name() {
         assert_eq!(shape, vec![50, 2], "{sampler}");
         assert!(x.iter().all(|v| v.is_finite()), "{sampler}");
     }
+}
+
+#[test]
+fn oracle_ancestral_with_few_steps_walks_the_vp_sde_chain() {
+    // T = 200 steps with β_i from 0.1/T to 20/T (the VP SDE's own chain, ᾱ_T ≈ e^{-10}); with
+    // n = 2000 a weight has SE ≤ √(0.25/2000) = 0.011, so 0.05 allows ~4.5 SE for sampling noise
+    // plus the chain's coarser discretisation.
+    let d = scratch("few");
+    let data = mixture3();
+    let out = path(&d.join("x.npy"));
+    let args = [
+        "sample",
+        "--data",
+        &data,
+        "--sampler",
+        "ancestral",
+        "--steps",
+        "200",
+        "--n",
+        "2000",
+        "--seed",
+        "3",
+        "--out",
+        &out,
+    ];
+    assert_ok(&dplay(&args));
+    let (x, _) = npy::read_f32(&out).unwrap();
+    let mix = GaussianMixture::from_file(&data).unwrap();
+    let w = component_weights(&mix, &x).unwrap();
+    for (k, (got, want)) in w.iter().zip(mix.weights()).enumerate() {
+        assert!((got - want).abs() < 0.05, "weight {k}: {got} vs {want}");
+    }
+    // T = 10 would need β_T = 2 > 1: a clean error, not a broken chain.
+    let mut bad = args.to_vec();
+    bad[6] = "10";
+    assert_clean_error(&dplay(&bad), "beta_end < 1");
 }
 
 #[test]

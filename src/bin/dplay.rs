@@ -222,7 +222,8 @@ struct SampleArgs {
     /// VE: number of levels of annealed Langevin.
     #[arg(long, default_value_t = 10)]
     levels: usize,
-    /// VP and sub-VP SDEs: β(t) from beta-min to beta-max.
+    /// VP and sub-VP SDEs: β(t) from beta-min to beta-max (with the oracle, the discrete VP chain
+    /// of ancestral and ddim uses β_i from beta-min/T to beta-max/T).
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     beta_min: f64,
     #[arg(long, default_value_t = 20.0, allow_negative_numbers = true)]
@@ -632,16 +633,23 @@ fn ve_range(a: &SampleArgs, source: &Source) -> Result<(f64, f64)> {
 }
 
 fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
-    // The discrete VP process: the model's own, or DDPM's linear schedule for the oracle.
+    // The discrete VP process: the model's own, or for the oracle the VP SDE's own chain with T
+    // steps, β_i linear from β_min/T to β_max/T (score_sde's `VPSDE.discrete_betas`; T = 1000 is
+    // DDPM's 1e-4..0.02).
     let vp_schedule = match source {
         Source::Model { schedule, .. } => *schedule,
-        Source::Oracle(_) => ScheduleConfig {
-            steps: match a.sampler {
+        Source::Oracle(_) => {
+            let steps = match a.sampler {
                 SamplerArg::Ancestral => a.steps.unwrap_or(1000),
                 _ => 1000,
-            },
-            ..ScheduleConfig::default()
-        },
+            };
+            ScheduleConfig {
+                kind: BetaSchedule::Linear,
+                steps,
+                beta_start: a.beta_min / steps as f64,
+                beta_end: a.beta_max / steps as f64,
+            }
+        }
     };
     let is_model = matches!(source, Source::Model { .. });
     let variance = match a.variance {

@@ -2,7 +2,10 @@
 //!
 //! For `x_t = a x_0 + s z` with `x_0 ~ Σ π_k N(μ_k, Σ_k)`, `p_t = Σ π_k N(a μ_k, a² Σ_k + s² I)`
 //! (VP: `a = √ᾱ_t`, `s = √(1-ᾱ_t)`; VE: `a = 1`, `s = σ`; any SDE: its `(a(t), s(t))`), so the
-//! oracle only needs the query's marginal. The math runs on the host in f64.
+//! oracle only needs the query's marginal. The math runs on the host in f64, so each query reads
+//! `x` back synchronously: fine natively and on the CPU backend; on WebGPU (where synchronous
+//! reads panic) read the points with `into_data_async` and call
+//! [`MixtureScore::log_prob_and_score`] directly.
 
 use burn::prelude::*;
 

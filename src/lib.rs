@@ -5,11 +5,18 @@
 //! equations it implements.
 //!
 //! - [`schedule`]: β tables (linear, cosine), computed once in f64.
-//! - [`process`]: forward processes; [`process::VpProcess`] is DDPM's chain and closed form.
-//! - [`model`]: networks and their [`model::Parameterization`].
+//! - [`process`]: forward processes: discrete ([`process::Process`]: [`process::VpProcess`] is
+//!   DDPM's chain, [`process::VeProcess`] NCSN's levels) and continuous ([`process::Sde`]: VP, VE,
+//!   sub-VP).
+//! - [`model`]: networks, their [`model::Parameterization`], and the [`model::ScoreModel`] every
+//!   sampler runs.
 //! - [`score`]: objectives ([`score::l_simple`]).
-//! - [`sampler`]: stepwise reverse samplers ([`sampler::AncestralSampler`]).
-//! - [`data`]: toy data with exact densities ([`data::GaussianMixture`]).
+//! - [`sampler`]: stepwise samplers behind [`sampler::Sampler`]: Langevin, annealed Langevin,
+//!   DDPM ancestral, DDIM, Euler–Maruyama, predictor–corrector, probability-flow ODE.
+//! - [`data`]: toy data with exact densities ([`data::GaussianMixture`]) and the exact score of
+//!   every perturbed marginal ([`data::MixtureScore`]).
+//! - [`metrics`]: sample quality (weights, per-component moments, energy distance).
+//! - [`experiments`]: the seeds' experiments.
 //! - [`train`]: the one training loop, stepwise.
 //! - [`io`]: safetensors weights, `.npy`, atomic writes.
 //! - [`bundle`]: a trained model folder (`model.safetensors` + `config.json`).
@@ -18,7 +25,9 @@
 pub mod bundle;
 pub mod data;
 pub mod error;
+pub mod experiments;
 pub mod io;
+pub mod metrics;
 pub mod model;
 pub mod noise;
 pub mod process;

@@ -11,18 +11,28 @@ use indicatif::{ProgressBar, ProgressStyle};
 use diffusion_playground::bundle;
 use diffusion_playground::data::GaussianMixture;
 use diffusion_playground::error::{Error, Result};
-use diffusion_playground::io::npy;
 use diffusion_playground::model::MlpConfig;
 use diffusion_playground::process::VpProcess;
 use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance};
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
 use diffusion_playground::train::{TrainConfig, Trainer};
 
+#[path = "dplay_cmd/experiment.rs"]
+mod experiment;
+#[path = "dplay_cmd/sample.rs"]
+mod sample;
+#[path = "dplay_cmd/schedule.rs"]
+mod schedule;
+
+use experiment::ExperimentArgs;
+use sample::SampleArgs;
+use schedule::ScheduleArgs;
+
 #[derive(Parser)]
 #[command(
     name = "dplay",
     version,
-    about = "Diffusion Playground: train and sample DDPMs on 2-D data"
+    about = "Diffusion Playground: train and sample score-based models and DDPMs on 2-D data"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,10 +43,13 @@ struct Cli {
 enum Command {
     /// Train an ε-prediction MLP on a Gaussian mixture (L_simple) and save model.safetensors + config.json.
     Train(TrainArgs),
-    /// Draw samples from a trained model with DDPM ancestral sampling; writes a float32 .npy [n, d].
+    /// Draw samples with any sampler, driven by a trained model (--model) or by the exact score of
+    /// a mixture (--data, --score oracle); writes a float32 .npy [n, d].
     Sample(SampleArgs),
-    /// Print the tables of a β schedule.
+    /// Print the tables of a process: DDPM's β schedule, NCSN's σ levels, or an SDE's marginal.
     Schedule(ScheduleArgs),
+    /// Run one of the seeds' experiments.
+    Experiment(ExperimentArgs),
     /// DDPM sampling steps per second for a batch of points with the default MLP.
     Bench(BenchArgs),
 }
@@ -102,40 +115,6 @@ struct TrainArgs {
 }
 
 #[derive(Args)]
-struct SampleArgs {
-    /// A folder written by `dplay train`.
-    #[arg(long)]
-    model: PathBuf,
-    #[arg(long, default_value_t = 10_000)]
-    n: usize,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output .npy (float32, [n, d]).
-    #[arg(long)]
-    out: PathBuf,
-    /// Reverse-step variance σ_t².
-    #[arg(long, value_enum, default_value_t = VarianceArg::BetaTilde)]
-    variance: VarianceArg,
-    /// Clip x̂₀ to [-c, c] at each step.
-    #[arg(long)]
-    clip: Option<f64>,
-    #[arg(long, value_enum, default_value_t = DeviceArg::Flex)]
-    device: DeviceArg,
-}
-
-#[derive(Args)]
-struct ScheduleArgs {
-    #[arg(long, value_enum, default_value_t = ScheduleArg::Linear)]
-    schedule: ScheduleArg,
-    /// Diffusion steps T.
-    #[arg(long, default_value_t = 1000)]
-    steps: usize,
-    /// Print JSON (every table) instead of a summary.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Args)]
 struct BenchArgs {
     /// Points per batch.
     #[arg(long, default_value_t = 10_000)]
@@ -156,8 +135,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(a) => train(a),
-        Command::Sample(a) => sample(a),
-        Command::Schedule(a) => schedule(a),
+        Command::Sample(a) => sample::sample(a),
+        Command::Schedule(a) => schedule::schedule(a),
+        Command::Experiment(a) => experiment::experiment(a),
         Command::Bench(a) => bench(a),
     };
     match result {
@@ -274,75 +254,6 @@ fn train(a: TrainArgs) -> Result<()> {
         bundle::CONFIG_FILE,
         a.out.display()
     );
-    Ok(())
-}
-
-fn sample(a: SampleArgs) -> Result<()> {
-    if a.n == 0 {
-        return Err(Error::invalid("--n must be at least 1"));
-    }
-    if let Some(c) = a.clip {
-        if c.is_nan() || c <= 0.0 {
-            return Err(Error::invalid(format!("--clip must be positive, got {c}")));
-        }
-    }
-    check_writable_file(&a.out)?;
-    let device = device(a.device)?;
-    let (model, card) = bundle::load(&a.model, &device)?;
-    let process = VpProcess::new(card.train.schedule)?;
-    let variance = match a.variance {
-        VarianceArg::Beta => PosteriorVariance::Beta,
-        VarianceArg::BetaTilde => PosteriorVariance::BetaTilde,
-    };
-    let d = card.train.model.dim;
-    let mut sampler = AncestralSampler::new(process, variance, a.clip, a.seed);
-    sampler.reset_from_prior(a.n, d, &device);
-    let bar = ProgressBar::new(sampler.remaining() as u64);
-    while !sampler.done() {
-        sampler.step(&model)?;
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    let x = sampler.current().expect("reset above").clone();
-    let values = x
-        .into_data()
-        .try_into_vec::<f32>()
-        .map_err(|e| Error::Device(format!("{e:?}")))?;
-    npy::write_f32(&a.out, &values, &[a.n, d])?;
-    println!("wrote {} samples to {}", a.n, a.out.display());
-    Ok(())
-}
-
-fn schedule(a: ScheduleArgs) -> Result<()> {
-    let s = ScheduleConfig {
-        kind: a.schedule.into(),
-        steps: a.steps,
-        ..ScheduleConfig::default()
-    }
-    .build()?;
-    if a.json {
-        let v = serde_json::json!({
-            "config": s.config,
-            "betas": s.betas,
-            "alphas_cumprod": s.alphas_cumprod,
-            "posterior_variance": s.posterior_variance,
-            "posterior_mean_coef1": s.posterior_mean_coef1,
-            "posterior_mean_coef2": s.posterior_mean_coef2,
-        });
-        println!("{v}");
-    } else {
-        println!(
-            "{:>6} {:>12} {:>12} {:>12}",
-            "t", "beta", "alpha_bar", "beta_tilde"
-        );
-        let t = s.len();
-        for i in [0, 1, t / 4, t / 2, 3 * t / 4, t - 1] {
-            println!(
-                "{i:>6} {:>12.6e} {:>12.6e} {:>12.6e}",
-                s.betas[i], s.alphas_cumprod[i], s.posterior_variance[i]
-            );
-        }
-    }
     Ok(())
 }
 

@@ -227,6 +227,68 @@ impl GaussianMixture {
         (log_p, score)
     }
 
+    /// `log p` and `∇ₓ log p` for every row of `x` (row-major `[n, dim]`), as
+    /// [`GaussianMixture::log_prob_and_score`] gives them one at a time, with each covariance
+    /// inverted once per call instead of once per point.
+    pub fn log_prob_and_score_batch(&self, x: &[f32]) -> (Vec<f64>, Vec<f64>) {
+        let d = self.dim;
+        let k = self.num_components();
+        let n = x.len() / d;
+        // Precision P_k = L_k⁻ᵀ L_k⁻¹ and log(π_k (2π)^{-d/2} |Σ_k|^{-1/2}).
+        let mut precision = Vec::with_capacity(k);
+        let mut log_c = Vec::with_capacity(k);
+        for c in 0..k {
+            let l = &self.chol[c];
+            let mut p = vec![0.0; d * d];
+            for j in 0..d {
+                let e: Vec<f64> = (0..d).map(|i| if i == j { 1.0 } else { 0.0 }).collect();
+                let col = backward_solve_t(l, &forward_solve(l, &e, d), d);
+                for i in 0..d {
+                    p[i * d + j] = col[i];
+                }
+            }
+            precision.push(p);
+            let log_det: f64 = (0..d).map(|i| 2.0 * l[i * d + i].ln()).sum();
+            log_c.push(
+                self.spec.weights[c].ln()
+                    - 0.5 * (log_det + d as f64 * (2.0 * std::f64::consts::PI).ln()),
+            );
+        }
+        let mut log_p = Vec::with_capacity(n);
+        let mut score = vec![0.0; n * d];
+        let mut logs = vec![0.0; k];
+        let mut grads = vec![0.0; k * d];
+        let mut diff = vec![0.0; d];
+        for r in 0..n {
+            let xr = &x[r * d..(r + 1) * d];
+            for c in 0..k {
+                let mu = &self.spec.means[c];
+                for i in 0..d {
+                    diff[i] = xr[i] as f64 - mu[i];
+                }
+                let p = &precision[c];
+                let mut maha = 0.0;
+                for i in 0..d {
+                    let g: f64 = (0..d).map(|j| p[i * d + j] * diff[j]).sum();
+                    grads[c * d + i] = g;
+                    maha += g * diff[i];
+                }
+                logs[c] = log_c[c] - 0.5 * maha;
+            }
+            let m = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let z: f64 = logs.iter().map(|l| (l - m).exp()).sum();
+            log_p.push(m + z.ln());
+            let out = &mut score[r * d..(r + 1) * d];
+            for c in 0..k {
+                let w = (logs[c] - m).exp() / z;
+                for i in 0..d {
+                    out[i] -= w * grads[c * d + i];
+                }
+            }
+        }
+        (log_p, score)
+    }
+
     /// Index of the component with the highest responsibility for `x`.
     pub fn nearest_component(&self, x: &[f64]) -> usize {
         let d = self.dim;

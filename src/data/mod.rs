@@ -1,5 +1,8 @@
-//! Data sets. Gaussian mixtures carry their exact density and score.
+//! Data sets. Gaussian mixtures carry their exact density and score, at every noise level
+//! through [`MixtureScore`].
 
 pub mod mixture;
+pub mod oracle;
 
 pub use mixture::{GaussianMixture, MixtureSpec};
+pub use oracle::MixtureScore;

@@ -1,17 +1,116 @@
-//! Networks. A model maps `(x, t)` to an output whose meaning is its [`Parameterization`].
+//! Networks. A model maps `(x, t)` to an output whose meaning is its [`Parameterization`]; any
+//! [`ScoreModel`] (a network through [`NetworkScore`], or an exact oracle such as
+//! [`crate::data::MixtureScore`]) drives every sampler.
 
 pub mod embed;
 pub mod mlp;
 
 pub use mlp::{Mlp, MlpConfig};
 
+use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// What a network's output means (DESIGN.md, "The one abstraction").
+use crate::error::{Error, Result};
+use crate::process::{Marginal, NoiseLevel, Time};
+
+/// What a network's output means (DESIGN.md, "The one abstraction"). With the marginal
+/// `x_t = a x_0 + s ε` at the query time, each converts into a score (Tweedie:
+/// `∇log p_t(x_t) = -E[ε|x_t]/s = -(x_t - a E[x_0|x_t])/s²`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Parameterization {
-    /// ε_θ(x_t, t) predicts the noise; score `s = -ε/√(1-ᾱ_t)` (DDPM eq. 11 and §3.2).
+    /// ε_θ(x_t, t) predicts the noise; score `s = -ε/s_t` (DDPM eq. 11 and §3.2;
+    /// `-ε/√(1-ᾱ_t)` for discrete VP).
     #[default]
     Epsilon,
+    /// s_θ(x_t, t) is the score itself (NCSN, score SDE).
+    Score,
+    /// x̂_0(x_t, t) predicts the clean sample; score `-(x_t - a x̂_0)/s²`.
+    X0,
+    /// v = a ε - s x_0 (Salimans & Ho 2022, §4, for a² + s² = 1); in general
+    /// `ε = (s x_t + a v)/(a² + s²)`.
+    V,
+}
+
+impl Parameterization {
+    /// Convert a network output at `x` with marginal `m` into a score.
+    pub fn to_score(self, out: Tensor<2>, x: Tensor<2>, m: Marginal) -> Result<Tensor<2>> {
+        let (a, s) = (m.mean_coef, m.std);
+        if self != Self::Score && s <= 0.0 {
+            return Err(Error::invalid(format!(
+                "a {self:?} network gives no score at noise level 0"
+            )));
+        }
+        Ok(match self {
+            Self::Epsilon => out / (-s),
+            Self::Score => out,
+            Self::X0 => (x - out * a) / (-s * s),
+            Self::V => (x * s + out * a) / (-s * (a * a + s * s)),
+        })
+    }
+
+    /// The output this parameterisation would give for a score (the inverse of
+    /// [`Parameterization::to_score`]); useful for training targets and tests.
+    pub fn from_score(self, score: Tensor<2>, x: Tensor<2>, m: Marginal) -> Tensor<2> {
+        let (a, s) = (m.mean_coef, m.std);
+        let eps = score.clone() * (-s);
+        match self {
+            Self::Epsilon => eps,
+            Self::Score => score,
+            // x̂_0 = (x + s² ∇log p)/a.
+            Self::X0 => (x + score * (s * s)) / a,
+            // v = a ε - s x̂_0 with x̂_0 = (x - s ε)/a.
+            Self::V => eps.clone() * a - (x - eps * s) * (s / a),
+        }
+    }
+}
+
+/// Anything a sampler can run: `∇ₓ log p_t(x)` for a batch `x` `[n, d]` at one noise level.
+pub trait ScoreModel {
+    fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>>;
+}
+
+/// Tweedie's estimate of the clean sample, `x̂_0 = (x_t + s² ∇log p_t)/a` (Efron 2011).
+pub fn x0_from_score(x: Tensor<2>, score: Tensor<2>, m: Marginal) -> Tensor<2> {
+    (x + score * (m.std * m.std)) / m.mean_coef
+}
+
+/// An [`Mlp`] with a [`Parameterization`], as a score model.
+///
+/// The network is conditioned on a DDPM step: [`Time::Step`]`(i)` feeds `i`, and continuous time
+/// feeds `t·(T-1)` for a network trained on `T` steps (score_sde's `labels = t * (N - 1)` for
+/// DDPM-trained models), with the conversion using the marginal of the process being sampled.
+pub struct NetworkScore<'a> {
+    pub net: &'a Mlp,
+    pub parameterization: Parameterization,
+    /// T, the number of steps the network was trained on.
+    pub train_steps: usize,
+}
+
+impl<'a> NetworkScore<'a> {
+    pub fn new(net: &'a Mlp, parameterization: Parameterization, train_steps: usize) -> Self {
+        Self {
+            net,
+            parameterization,
+            train_steps,
+        }
+    }
+
+    /// The network's raw output at `level`.
+    pub fn forward(&self, x: Tensor<2>, level: &NoiseLevel) -> Tensor<2> {
+        let t = match level.time {
+            Time::Step(i) => i as f32,
+            Time::Continuous(t) => (t * (self.train_steps.max(1) - 1) as f64) as f32,
+        };
+        let n = x.dims()[0];
+        let tt = Tensor::<1>::from_data(TensorData::new(vec![t; n], [n]), &x.device());
+        self.net.forward(x, tt)
+    }
+}
+
+impl ScoreModel for NetworkScore<'_> {
+    fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        let out = self.forward(x.clone(), level);
+        self.parameterization.to_score(out, x, level.marginal)
+    }
 }

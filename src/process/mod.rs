@@ -4,9 +4,54 @@
 //! Both directions of the picture share this code: the forward-noising view and the training
 //! loss call [`Process::marginal`].
 
+pub mod sde;
+pub mod subvp;
+pub mod ve;
 pub mod vp;
 
-pub use vp::VpProcess;
+pub use sde::{Discretized, Reverse, Sde};
+pub use subvp::SubVpSde;
+pub use ve::{sigma_max_from_data, VeConfig, VeProcess, VeSde};
+pub use vp::{VpProcess, VpSde};
+
+/// A point in time of a process. Discrete DDPM/NCSN indices and continuous score-SDE time are
+/// different kinds of time, and the variants keep them apart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Time {
+    /// A discrete index `t = 0..T-1` of a [`Process`] (DDPM step or NCSN level, noisier as it grows).
+    Step(usize),
+    /// Continuous time `t ∈ [0, 1]` of an [`Sde`].
+    Continuous(f64),
+}
+
+/// Where a score model is queried: the time (for a network's conditioning) and the marginal
+/// `x_t = a x_0 + s z` at that time (for parameterisation conversions and exact oracles).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoiseLevel {
+    pub time: Time,
+    pub marginal: Marginal,
+}
+
+impl NoiseLevel {
+    /// Step `t` of a discrete process.
+    pub fn step(process: &impl Process, t: usize) -> Self {
+        Self {
+            time: Time::Step(t),
+            marginal: process.marginal(t),
+        }
+    }
+
+    /// The clean data itself (`a = 1`, `s = 0`): what plain Langevin dynamics targets.
+    pub fn data() -> Self {
+        Self {
+            time: Time::Continuous(0.0),
+            marginal: Marginal {
+                mean_coef: 1.0,
+                std: 0.0,
+            },
+        }
+    }
+}
 
 /// `q(x_t | x_0) = N(mean_coef · x_0, std² I)`.
 #[derive(Debug, Clone, Copy, PartialEq)]

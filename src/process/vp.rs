@@ -76,3 +76,83 @@ impl Process for VpProcess {
         1.0
     }
 }
+
+/// The VP SDE, DDPM's continuous limit (Song et al. 2021, eq. 11 and eq. 29):
+/// `dx = -½β(t) x dt + √β(t) dW`, `β(t) = β_min + t (β_max - β_min)`, `t ∈ [0, 1]`.
+/// The discrete [`VpProcess`] with `β_i = β(i/(T-1))/T` is its discretisation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VpSde {
+    pub beta_min: f64,
+    pub beta_max: f64,
+}
+
+impl Default for VpSde {
+    /// The limit of DDPM's schedule: `β_min = T·1e-4 = 0.1`, `β_max = T·0.02 = 20`.
+    fn default() -> Self {
+        Self {
+            beta_min: 0.1,
+            beta_max: 20.0,
+        }
+    }
+}
+
+impl VpSde {
+    pub fn new(beta_min: f64, beta_max: f64) -> Result<Self> {
+        super::sde::validate_beta_range(beta_min, beta_max)?;
+        Ok(Self { beta_min, beta_max })
+    }
+
+    /// The continuous limit of a linear discrete schedule: `β(t) = T β_{tT}`.
+    pub fn from_schedule(config: &ScheduleConfig) -> Result<Self> {
+        config.validate()?;
+        if config.kind != crate::schedule::BetaSchedule::Linear {
+            return Err(crate::Error::invalid(
+                "only a linear β schedule has a linear continuous limit β(t)",
+            ));
+        }
+        let t = config.steps as f64;
+        Self::new(t * config.beta_start, t * config.beta_end)
+    }
+
+    /// `β(t)`.
+    pub fn beta(&self, t: f64) -> f64 {
+        self.beta_min + t * (self.beta_max - self.beta_min)
+    }
+}
+
+impl super::Sde for VpSde {
+    fn drift_coef(&self, t: f64) -> f64 {
+        -0.5 * self.beta(t)
+    }
+
+    fn diffusion(&self, t: f64) -> f64 {
+        self.beta(t).sqrt()
+    }
+
+    /// `N(e^{log a} x_0, (1 - e^{2 log a}) I)` (Song et al. 2021, eq. 29).
+    fn marginal(&self, t: f64) -> Marginal {
+        let lm = super::sde::vp_log_mean_coef(self.beta_min, self.beta_max, t);
+        Marginal {
+            mean_coef: lm.exp(),
+            std: (-(2.0 * lm).exp_m1()).sqrt(),
+        }
+    }
+
+    fn prior_std(&self) -> f64 {
+        1.0
+    }
+
+    /// DDPM's own chain `x_i = √(1-β_i) x_{i-1} + √β_i z` with `β_i = β(t) dt`
+    /// (DDPM eq. 2; score_sde `VPSDE.discretize`).
+    fn discretize(&self, t: f64, dt: f64) -> super::Discretized {
+        let b = self.beta(t) * dt;
+        super::Discretized {
+            f_coef: (1.0 - b).sqrt() - 1.0,
+            g: b.sqrt(),
+        }
+    }
+
+    fn corrector_alpha(&self, t: f64, dt: f64) -> f64 {
+        1.0 - self.beta(t) * dt
+    }
+}

@@ -5,11 +5,11 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::StepOutput;
+use super::{Sampler, StepOutput};
 use crate::error::{Error, Result};
-use crate::model::Mlp;
+use crate::model::{Mlp, ScoreModel};
 use crate::noise;
-use crate::process::{Process, VpProcess};
+use crate::process::{NoiseLevel, Process, Time, VpProcess};
 
 /// The reverse-step variance σ_t² (DDPM §3.2: both choices give similar samples).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -90,22 +90,36 @@ impl AncestralSampler {
         self.x.as_ref()
     }
 
-    /// One reverse step with the ε-network `model`.
+    /// One reverse step with the ε-network `model` (trained on this process's steps).
     pub fn step(&mut self, model: &Mlp) -> Result<StepOutput> {
-        if self.done() {
-            return Err(Error::invalid("the sampler is done; call reset first"));
-        }
-        let x = self
-            .x
-            .take()
-            .ok_or_else(|| Error::invalid("the sampler has no x_T; call reset first"))?;
+        let x = self.take()?;
         let t = self.t - 1;
+        let n = x.dims()[0];
+        let tt = Tensor::<1>::from_data(TensorData::new(vec![t as f32; n], [n]), &x.device());
+        let eps = model.forward(x.clone(), tt);
+        Ok(self.p_sample(x, eps, t))
+    }
+
+    /// One reverse step with any score model, through `ε = -√(1-ᾱ_t) s` (DDPM eq. 11 read
+    /// backwards).
+    pub fn step_score(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
+        let x = self.take()?;
+        let t = self.t - 1;
+        let level = NoiseLevel::step(&self.process, t);
+        let score = model.score(x.clone(), &level)?;
+        let eps = score * (-level.marginal.std);
+        Ok(self.p_sample(x, eps, t))
+    }
+
+    fn take(&mut self) -> Result<Tensor<2>> {
+        super::take_state(self.done(), &mut self.x)
+    }
+
+    /// `p_sample`: draw `x_{t-1} ~ p_θ(x_{t-1}|x_t)` given the predicted noise `eps`.
+    fn p_sample(&mut self, x: Tensor<2>, eps: Tensor<2>, t: usize) -> StepOutput {
         let [n, d] = x.dims();
         let device = x.device();
         let s = self.process.schedule();
-        let tt = Tensor::<1>::from_data(TensorData::new(vec![t as f32; n], [n]), &device);
-        let eps = model.forward(x.clone(), tt);
-
         let x0_pred = self.process.predict_x0_from_eps(x.clone(), t, eps.clone());
         let x_mean = match self.clip {
             // Clipped x̂_0 through the posterior mean μ̃_t(x̂_0, x_t) (DDPM eq. 7).
@@ -135,11 +149,38 @@ impl AncestralSampler {
         };
         self.x = Some(x_next.clone());
         self.t = t;
-        Ok(StepOutput {
+        StepOutput {
             x: x_next,
             x_mean,
             x0_pred,
             t,
-        })
+            time: Time::Step(t),
+        }
+    }
+}
+
+impl Sampler for AncestralSampler {
+    fn reset(&mut self, x_t: Tensor<2>) {
+        AncestralSampler::reset(self, x_t)
+    }
+
+    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
+        AncestralSampler::reset_from_prior(self, n, d, device)
+    }
+
+    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
+        self.step_score(model)
+    }
+
+    fn done(&self) -> bool {
+        AncestralSampler::done(self)
+    }
+
+    fn remaining(&self) -> usize {
+        AncestralSampler::remaining(self)
+    }
+
+    fn current(&self) -> Option<&Tensor<2>> {
+        AncestralSampler::current(self)
     }
 }

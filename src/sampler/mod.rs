@@ -1,11 +1,31 @@
 //! Samplers are small state machines over a batch: `reset(x_T)`, then `step()` until `done()`.
 //! The page calls `step()` once per animation frame batch; the CLI calls it in a loop.
+//!
+//! Every sampler runs any [`ScoreModel`] (a network through [`crate::model::NetworkScore`], or an
+//! exact oracle) through the [`Sampler`] trait. Discrete samplers walk a [`crate::process::Process`]'s
+//! steps (`usize`); continuous ones walk a grid on `[ε, 1]` of an [`crate::process::Sde`] (`f64`).
 
 pub mod ancestral;
+pub mod annealed;
+pub mod ddim;
+pub mod euler_maruyama;
+pub mod langevin;
+pub mod ode;
+pub mod pc;
 
 pub use ancestral::{AncestralSampler, PosteriorVariance};
+pub use annealed::AnnealedLangevin;
+pub use ddim::{ddim_timesteps, DdimSampler, TimestepSpacing};
+pub use euler_maruyama::EulerMaruyama;
+pub use langevin::{langevin_corrector_step, LangevinSampler};
+pub use ode::{OdeMethod, ProbabilityFlowOde};
+pub use pc::PredictorCorrector;
 
 use burn::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::model::ScoreModel;
+use crate::process::Time;
 
 /// What one reverse step produced (diffusers' `SchedulerOutput` plus the noise-free mean).
 #[derive(Debug, Clone)]
@@ -16,6 +36,93 @@ pub struct StepOutput {
     pub x_mean: Tensor<2>,
     /// The model's current guess of the clean sample, `x̂_0`.
     pub x0_pred: Tensor<2>,
-    /// The step `t` that was just taken (the sample is now at `t-1`).
+    /// The index of the step just taken: the DDPM step `t` for discrete samplers (the sample is
+    /// now at `t-1`), the number of steps still to take for the others.
     pub t: usize,
+    /// The process time at which the step queried the model.
+    pub time: Time,
+}
+
+/// The contract every sampler keeps.
+pub trait Sampler {
+    /// Start from `x_T` `[n, d]`.
+    fn reset(&mut self, x_t: Tensor<2>);
+    /// Start from the sampler's prior, drawn from its own seeded generator.
+    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device);
+    /// One step with the score model `model`.
+    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput>;
+    fn done(&self) -> bool;
+    /// Steps still to take.
+    fn remaining(&self) -> usize;
+    /// The current sample.
+    fn current(&self) -> Option<&Tensor<2>>;
+
+    /// Step until done and return the final sample.
+    fn run(&mut self, model: &dyn ScoreModel) -> Result<Tensor<2>> {
+        while !self.done() {
+            self.step(model)?;
+        }
+        self.current()
+            .cloned()
+            .ok_or_else(|| Error::invalid("the sampler has no x_T; call reset first"))
+    }
+}
+
+/// The current sample, or the reason there is none to step from.
+pub(crate) fn take_state(done: bool, x: &mut Option<Tensor<2>>) -> Result<Tensor<2>> {
+    if done {
+        return Err(Error::invalid("the sampler is done; call reset first"));
+    }
+    x.take()
+        .ok_or_else(|| Error::invalid("the sampler has no x_T; call reset first"))
+}
+
+/// score_sde's sampling grid, with its end made exact: `t_i = 1 - i (1-ε)/N`, `i = 0..N`, so the
+/// walk runs from the prior at `t = 1` to `t = ε` in `N` steps of `Δt = (1-ε)/N`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeGrid {
+    pub steps: usize,
+    pub eps: f64,
+}
+
+impl TimeGrid {
+    pub fn new(steps: usize, eps: f64) -> Result<Self> {
+        if steps == 0 {
+            return Err(Error::invalid(
+                "the number of sampling steps must be at least 1",
+            ));
+        }
+        if !(eps > 0.0 && eps < 1.0) {
+            return Err(Error::invalid(format!(
+                "the end time ε must lie in (0, 1), got {eps}"
+            )));
+        }
+        Ok(Self { steps, eps })
+    }
+
+    /// `t_i`.
+    pub fn t(&self, i: usize) -> f64 {
+        1.0 - i as f64 * self.dt()
+    }
+
+    /// `Δt > 0`.
+    pub fn dt(&self) -> f64 {
+        (1.0 - self.eps) / self.steps as f64
+    }
+}
+
+pub fn check_positive(name: &str, v: f64) -> Result<()> {
+    if !(v > 0.0 && v.is_finite()) {
+        return Err(Error::invalid(format!(
+            "{name} must be positive and finite, got {v}"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_steps(name: &str, n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::invalid(format!("{name} must be at least 1")));
+    }
+    Ok(())
 }

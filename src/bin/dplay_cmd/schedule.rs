@@ -1,0 +1,151 @@
+//! `dplay schedule`: the tables of a process, discrete or continuous.
+
+use clap::Args;
+
+use diffusion_playground::error::{Error, Result};
+use diffusion_playground::process::{Sde, SubVpSde, VeConfig, VeSde, VpSde};
+use diffusion_playground::schedule::ScheduleConfig;
+
+use super::sample::ProcessArg;
+use super::ScheduleArg;
+
+#[derive(Args)]
+pub(crate) struct ScheduleArgs {
+    /// vp: DDPM's β tables (discrete) or the VP SDE; ve: NCSN's σ levels or the VE SDE;
+    /// sub-vp: the sub-VP SDE (with --continuous).
+    #[arg(long, value_enum, default_value_t = ProcessArg::Vp)]
+    process: ProcessArg,
+    /// Print the continuous-time SDE (a(t), s(t), f(t), g(t) on a grid of t) instead of the
+    /// discrete tables.
+    #[arg(long)]
+    continuous: bool,
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Linear)]
+    schedule: ScheduleArg,
+    /// Diffusion steps T (vp), or grid points on [0, 1] (--continuous).
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    beta_min: f64,
+    #[arg(long, default_value_t = 20.0, allow_negative_numbers = true)]
+    beta_max: f64,
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    sigma_min: f64,
+    #[arg(long, default_value_t = 50.0, allow_negative_numbers = true)]
+    sigma_max: f64,
+    /// NCSN levels L (ve, discrete).
+    #[arg(long, default_value_t = 10)]
+    levels: usize,
+    /// Print JSON (every table) instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Indices of a short summary of a table of length `len`.
+fn summary_rows(len: usize) -> Vec<usize> {
+    let mut rows = vec![0, 1, len / 4, len / 2, 3 * len / 4, len - 1];
+    rows.retain(|&i| i < len);
+    rows.dedup();
+    rows
+}
+
+pub(crate) fn schedule(a: ScheduleArgs) -> Result<()> {
+    if a.continuous {
+        return sde_table(&a);
+    }
+    match a.process {
+        ProcessArg::Vp => ddpm_tables(&a),
+        ProcessArg::Ve => {
+            let ve = VeConfig {
+                sigma_min: a.sigma_min,
+                sigma_max: a.sigma_max,
+                levels: a.levels,
+            }
+            .build()?;
+            if a.json {
+                let v = serde_json::json!({ "config": ve.config(), "sigmas": ve.sigmas() });
+                println!("{v}");
+            } else {
+                println!("{:>6} {:>12}", "t", "sigma");
+                for (t, s) in ve.sigmas().iter().enumerate() {
+                    println!("{t:>6} {s:>12.6e}");
+                }
+            }
+            Ok(())
+        }
+        ProcessArg::SubVp => Err(Error::invalid(
+            "sub-VP is a continuous-time process; add --continuous",
+        )),
+    }
+}
+
+fn sde_table(a: &ScheduleArgs) -> Result<()> {
+    if a.steps < 2 {
+        return Err(Error::invalid(
+            "--steps (grid points on [0, 1]) must be at least 2",
+        ));
+    }
+    let sde: Box<dyn Sde> = match a.process {
+        ProcessArg::Vp => Box::new(VpSde::new(a.beta_min, a.beta_max)?),
+        ProcessArg::SubVp => Box::new(SubVpSde::new(a.beta_min, a.beta_max)?),
+        ProcessArg::Ve => Box::new(VeSde::new(a.sigma_min, a.sigma_max)?),
+    };
+    let ts: Vec<f64> = (0..a.steps)
+        .map(|i| i as f64 / (a.steps - 1) as f64)
+        .collect();
+    let col = |f: &dyn Fn(f64) -> f64| ts.iter().map(|&t| f(t)).collect::<Vec<f64>>();
+    let mean = col(&|t| sde.marginal(t).mean_coef);
+    let std = col(&|t| sde.marginal(t).std);
+    let drift = col(&|t| sde.drift_coef(t));
+    let g = col(&|t| sde.diffusion(t));
+    if a.json {
+        let v = serde_json::json!({
+            "process": format!("{:?}", a.process),
+            "t": ts, "mean_coef": mean, "std": std, "drift_coef": drift, "diffusion": g,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "{:>8} {:>12} {:>12} {:>12} {:>12}",
+            "t", "mean_coef", "std", "f(t)", "g(t)"
+        );
+        for i in summary_rows(ts.len()) {
+            println!(
+                "{:>8.4} {:>12.6e} {:>12.6e} {:>12.6e} {:>12.6e}",
+                ts[i], mean[i], std[i], drift[i], g[i]
+            );
+        }
+    }
+    Ok(())
+}
+
+fn ddpm_tables(a: &ScheduleArgs) -> Result<()> {
+    let s = ScheduleConfig {
+        kind: a.schedule.into(),
+        steps: a.steps,
+        ..ScheduleConfig::default()
+    }
+    .build()?;
+    if a.json {
+        let v = serde_json::json!({
+            "config": s.config,
+            "betas": s.betas,
+            "alphas_cumprod": s.alphas_cumprod,
+            "posterior_variance": s.posterior_variance,
+            "posterior_mean_coef1": s.posterior_mean_coef1,
+            "posterior_mean_coef2": s.posterior_mean_coef2,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "{:>6} {:>12} {:>12} {:>12}",
+            "t", "beta", "alpha_bar", "beta_tilde"
+        );
+        for i in summary_rows(s.len()) {
+            println!(
+                "{i:>6} {:>12.6e} {:>12.6e} {:>12.6e}",
+                s.betas[i], s.alphas_cumprod[i], s.posterior_variance[i]
+            );
+        }
+    }
+    Ok(())
+}

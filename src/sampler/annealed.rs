@@ -1,0 +1,102 @@
+//! Annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1): for each NCSN level
+//! σ_1 > … > σ_L, `n` Langevin steps `x ← x + (α_i/2) s(x, σ_i) + √α_i z` with
+//! `α_i = ε σ_i²/σ_L²`.
+
+use burn::prelude::*;
+use rand::rngs::StdRng;
+
+use super::langevin::uniform;
+use super::{check_positive, check_steps, take_state, Sampler, StepOutput};
+use crate::error::Result;
+use crate::model::{x0_from_score, ScoreModel};
+use crate::noise;
+use crate::process::{NoiseLevel, Process, VeProcess};
+
+pub struct AnnealedLangevin {
+    process: VeProcess,
+    n_per_level: usize,
+    eps: f64,
+    /// The prior of [`Sampler::reset_from_prior`]: uniform on `[-r, r]^d` (NCSN starts from
+    /// uniform noise).
+    init_radius: f64,
+    rng: StdRng,
+    x: Option<Tensor<2>>,
+    done_steps: usize,
+}
+
+impl AnnealedLangevin {
+    /// `n_per_level` steps at each level of `process`, base step `eps` (ε).
+    pub fn new(process: VeProcess, n_per_level: usize, eps: f64, seed: u64) -> Result<Self> {
+        check_steps("the number of steps per level", n_per_level)?;
+        check_positive("the annealed Langevin step size ε", eps)?;
+        Ok(Self {
+            process,
+            n_per_level,
+            eps,
+            init_radius: 8.0,
+            rng: noise::rng(seed),
+            x: None,
+            done_steps: 0,
+        })
+    }
+
+    pub fn with_init_radius(mut self, r: f64) -> Result<Self> {
+        check_positive("the initial radius", r)?;
+        self.init_radius = r;
+        Ok(self)
+    }
+
+    fn total(&self) -> usize {
+        self.process.num_steps() * self.n_per_level
+    }
+}
+
+impl Sampler for AnnealedLangevin {
+    fn reset(&mut self, x_t: Tensor<2>) {
+        self.x = Some(x_t);
+        self.done_steps = 0;
+    }
+
+    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
+        let x = uniform(&mut self.rng, n, d, self.init_radius, device);
+        self.reset(x);
+    }
+
+    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
+        let x = take_state(self.done(), &mut self.x)?;
+        let [n, d] = x.dims();
+        let levels = self.process.num_steps();
+        // Level i = 1..L from the top is process step t = L - i (σ grows with t).
+        let t = levels - 1 - self.done_steps / self.n_per_level;
+        let level = NoiseLevel::step(&self.process, t);
+        let sigma = level.marginal.std;
+        let sigma_l = self.process.sigmas()[0];
+        let alpha = self.eps * sigma * sigma / (sigma_l * sigma_l);
+        let score = model.score(x.clone(), &level)?;
+        let x0_pred = x0_from_score(x.clone(), score.clone(), level.marginal);
+        let x_mean = x + score * (alpha / 2.0);
+        let x_next =
+            x_mean.clone() + noise::normal(&mut self.rng, [n, d], &x_mean.device()) * alpha.sqrt();
+        self.done_steps += 1;
+        self.x = Some(x_next.clone());
+        Ok(StepOutput {
+            x: x_next,
+            x_mean,
+            x0_pred,
+            t,
+            time: level.time,
+        })
+    }
+
+    fn done(&self) -> bool {
+        self.done_steps >= self.total()
+    }
+
+    fn remaining(&self) -> usize {
+        self.total() - self.done_steps
+    }
+
+    fn current(&self) -> Option<&Tensor<2>> {
+        self.x.as_ref()
+    }
+}

@@ -1,0 +1,176 @@
+//! DDIM (Song, Meng & Ermon 2021, eq. 12) on a sub-sequence τ of DDPM's steps:
+//! `x_{τ'} = √ᾱ_{τ'} x̂_0 + √(1-ᾱ_{τ'}-σ²) ε̂ + σ z`,
+//! `σ = η √((1-ᾱ_{τ'})/(1-ᾱ_τ)) √(1-ᾱ_τ/ᾱ_{τ'})` (eq. 16); η = 0 is deterministic, η = 1 is
+//! DDPM's posterior variance. τ follows diffusers' `timestep_spacing`.
+
+use burn::prelude::*;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use super::{take_state, Sampler, StepOutput};
+use crate::error::{Error, Result};
+use crate::model::ScoreModel;
+use crate::noise;
+use crate::process::{NoiseLevel, Process, Time, VpProcess};
+
+/// How the inference steps are spread over `0..T-1` (diffusers `DDIMScheduler.set_timesteps`;
+/// Lin et al. 2024, Table 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestepSpacing {
+    /// `k·⌊T/n⌋`, k = n-1..0 (DDIM's original; never visits T-1).
+    #[default]
+    Leading,
+    /// `round(T - k·T/n) - 1`, k = 0..n-1 (starts at T-1).
+    Trailing,
+    /// `round(linspace(0, T-1, n))`, reversed.
+    Linspace,
+}
+
+/// The `n` DDIM timesteps out of `train_steps`, from the noisiest down. Rounding is numpy's
+/// (half to even) so the lists equal diffusers'.
+pub fn ddim_timesteps(
+    train_steps: usize,
+    n: usize,
+    spacing: TimestepSpacing,
+) -> Result<Vec<usize>> {
+    if n == 0 || n > train_steps {
+        return Err(Error::invalid(format!(
+            "the number of DDIM steps must be between 1 and T = {train_steps}, got {n}"
+        )));
+    }
+    let big_t = train_steps as f64;
+    let steps: Vec<usize> = match spacing {
+        TimestepSpacing::Leading => {
+            let ratio = train_steps / n;
+            (0..n).rev().map(|k| k * ratio).collect()
+        }
+        TimestepSpacing::Trailing => {
+            let ratio = big_t / n as f64;
+            (0..n)
+                .map(|k| (big_t - k as f64 * ratio).round_ties_even() as usize - 1)
+                .collect()
+        }
+        TimestepSpacing::Linspace => {
+            let last = (train_steps - 1) as f64;
+            (0..n)
+                .rev()
+                .map(|k| {
+                    if n == 1 {
+                        0
+                    } else {
+                        (k as f64 * last / (n - 1) as f64).round_ties_even() as usize
+                    }
+                })
+                .collect()
+        }
+    };
+    Ok(steps)
+}
+
+pub struct DdimSampler {
+    process: VpProcess,
+    timesteps: Vec<usize>,
+    eta: f64,
+    /// Clip x̂_0 to [-c, c] (diffusers' `clip_sample`).
+    clip: Option<f64>,
+    rng: StdRng,
+    x: Option<Tensor<2>>,
+    i: usize,
+}
+
+impl DdimSampler {
+    pub fn new(
+        process: VpProcess,
+        n_steps: usize,
+        spacing: TimestepSpacing,
+        eta: f64,
+        clip: Option<f64>,
+        seed: u64,
+    ) -> Result<Self> {
+        if !(0.0..=1.0).contains(&eta) {
+            return Err(Error::invalid(format!("η must lie in [0, 1], got {eta}")));
+        }
+        if let Some(c) = clip {
+            super::check_positive("the clip bound", c)?;
+        }
+        let timesteps = ddim_timesteps(process.num_steps(), n_steps, spacing)?;
+        Ok(Self {
+            process,
+            timesteps,
+            eta,
+            clip,
+            rng: noise::rng(seed),
+            x: None,
+            i: 0,
+        })
+    }
+
+    /// The timesteps τ this sampler visits, noisiest first.
+    pub fn timesteps(&self) -> &[usize] {
+        &self.timesteps
+    }
+}
+
+impl Sampler for DdimSampler {
+    fn reset(&mut self, x_t: Tensor<2>) {
+        self.x = Some(x_t);
+        self.i = 0;
+    }
+
+    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
+        let x = noise::normal(&mut self.rng, [n, d], device) * self.process.prior_std();
+        self.reset(x);
+    }
+
+    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
+        let x = take_state(self.done(), &mut self.x)?;
+        let [n, d] = x.dims();
+        let t = self.timesteps[self.i];
+        let level = NoiseLevel::step(&self.process, t);
+        let ab = self.process.schedule().alphas_cumprod[t];
+        // ᾱ of the next visited step; ᾱ = 1 past the end (diffusers' set_alpha_to_one).
+        let ab_prev = self
+            .timesteps
+            .get(self.i + 1)
+            .map_or(1.0, |&p| self.process.schedule().alphas_cumprod[p]);
+        let s_t = level.marginal.std;
+        let score = model.score(x.clone(), &level)?;
+        let eps = score * (-s_t);
+        // x̂_0 = (x_t - √(1-ᾱ_t) ε̂)/√ᾱ_t (eq. 12, "predicted x_0").
+        let mut x0_pred = (x.clone() - eps.clone() * s_t) / ab.sqrt();
+        if let Some(c) = self.clip {
+            x0_pred = x0_pred.clamp(-c, c);
+        }
+        let var = (1.0 - ab_prev) / (1.0 - ab) * (1.0 - ab / ab_prev);
+        let sigma = self.eta * var.max(0.0).sqrt();
+        let dir = (1.0 - ab_prev - sigma * sigma).max(0.0).sqrt();
+        let x_mean = x0_pred.clone() * ab_prev.sqrt() + eps * dir;
+        let x_next = if sigma > 0.0 {
+            x_mean.clone() + noise::normal(&mut self.rng, [n, d], &x_mean.device()) * sigma
+        } else {
+            x_mean.clone()
+        };
+        self.i += 1;
+        self.x = Some(x_next.clone());
+        Ok(StepOutput {
+            x: x_next,
+            x_mean,
+            x0_pred,
+            t,
+            time: Time::Step(t),
+        })
+    }
+
+    fn done(&self) -> bool {
+        self.i >= self.timesteps.len()
+    }
+
+    fn remaining(&self) -> usize {
+        self.timesteps.len() - self.i
+    }
+
+    fn current(&self) -> Option<&Tensor<2>> {
+        self.x.as_ref()
+    }
+}

@@ -1,0 +1,210 @@
+//! Every sampler, run on the exact score of `data/mixture3.json` (three components with unequal
+//! weights and non-isotropic covariances), reproduces the mixture.
+//!
+//! Tolerances. Points are assigned to components by highest responsibility
+//! (`metrics::component_stats`); the same assignment applied to `N_REF` exact draws gives the
+//! reference moments, so any bias of the assignment itself cancels. With `n_c` points in a
+//! component (Gaussian within the component, to first order):
+//! - a weight `π` has SE `√(π(1-π)/n)`; with `N = 8000` and π ∈ {0.5, 0.3, 0.2} the SE is at most
+//!   0.0056, so the brief's 0.02 is ≥ 3.5 SE;
+//! - a mean coordinate has SE `√(Σ_jj/n_c)`, and a covariance entry `√((Σ_aa Σ_bb + Σ_ab²)/n_c)`;
+//!   each check allows 3 SE of the difference of two independent estimates, `√(SE² + SE_ref²)`.
+//!
+//! Seeds are fixed, so the outcome is deterministic; the tolerance says how tight the claim is.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use burn::prelude::*;
+use diffusion_playground::data::{GaussianMixture, MixtureScore};
+use diffusion_playground::metrics::{component_stats, ComponentStats};
+use diffusion_playground::noise;
+use diffusion_playground::process::{
+    sigma_max_from_data, SubVpSde, VeConfig, VeSde, VpProcess, VpSde,
+};
+use diffusion_playground::sampler::{
+    AncestralSampler, AnnealedLangevin, DdimSampler, EulerMaruyama, OdeMethod, PosteriorVariance,
+    PredictorCorrector, ProbabilityFlowOde, Sampler, TimestepSpacing,
+};
+use diffusion_playground::schedule::ScheduleConfig;
+
+const N: usize = 8000;
+const N_REF: usize = 200_000;
+/// score_sde's sampling end time for VP.
+const EPS: f64 = 1e-3;
+
+fn mixture() -> GaussianMixture {
+    GaussianMixture::from_file(common::repo_path("data/mixture3.json")).unwrap()
+}
+
+fn reference(mix: &GaussianMixture) -> Vec<ComponentStats> {
+    let x = mix.sample(N_REF, &mut noise::rng(12345));
+    component_stats(mix, &x).unwrap()
+}
+
+fn run(sampler: &mut dyn Sampler, mix: &GaussianMixture) -> Vec<f32> {
+    let oracle = MixtureScore::new(mix.clone());
+    sampler.reset_from_prior(N, mix.dim(), &Device::flex());
+    let x = sampler.run(&oracle).unwrap();
+    x.into_data().try_into_vec::<f32>().unwrap()
+}
+
+/// Weights within `weight_tol` of the truth; means and covariances within 3 SE of the reference.
+fn check(name: &str, x: &[f32], mix: &GaussianMixture, weight_tol: f64, moments: bool) {
+    assert!(
+        x.iter().all(|v| v.is_finite()),
+        "{name}: non-finite samples"
+    );
+    let got = component_stats(mix, x).unwrap();
+    let want = reference(mix);
+    for (c, (g, w)) in got.iter().zip(&want).enumerate() {
+        let pi = mix.weights()[c];
+        assert!(
+            (g.weight - pi).abs() <= weight_tol,
+            "{name}: weight {c} is {:.4}, want {pi} ± {weight_tol}",
+            g.weight
+        );
+        if !moments {
+            continue;
+        }
+        let (n, nr) = (g.count as f64, w.count as f64);
+        let d = g.mean.len();
+        for a in 0..d {
+            let se = (w.cov[a][a] * (1.0 / n + 1.0 / nr)).sqrt();
+            assert!(
+                (g.mean[a] - w.mean[a]).abs() <= 3.0 * se,
+                "{name}: component {c} mean[{a}] {:.4} vs {:.4} (3 SE = {:.4})",
+                g.mean[a],
+                w.mean[a],
+                3.0 * se
+            );
+            for b in 0..d {
+                let v = w.cov[a][a] * w.cov[b][b] + w.cov[a][b].powi(2);
+                let se = (v * (1.0 / n + 1.0 / nr)).sqrt();
+                assert!(
+                    (g.cov[a][b] - w.cov[a][b]).abs() <= 3.0 * se,
+                    "{name}: component {c} cov[{a}][{b}] {:.4} vs {:.4} (3 SE = {:.4})",
+                    g.cov[a][b],
+                    w.cov[a][b],
+                    3.0 * se
+                );
+            }
+        }
+    }
+}
+
+fn vp() -> VpProcess {
+    VpProcess::new(ScheduleConfig::default()).unwrap()
+}
+
+#[test]
+fn ddpm_ancestral_recovers_mixture3() {
+    let mix = mixture();
+    let mut s = AncestralSampler::new(vp(), PosteriorVariance::BetaTilde, None, 1);
+    let x = run(&mut s, &mix);
+    check("ancestral", &x, &mix, 0.02, true);
+}
+
+#[test]
+fn ddim_deterministic_recovers_mixture3() {
+    let mix = mixture();
+    let mut s = DdimSampler::new(vp(), 100, TimestepSpacing::Trailing, 0.0, None, 2).unwrap();
+    let x = run(&mut s, &mix);
+    check("ddim eta=0", &x, &mix, 0.02, true);
+}
+
+#[test]
+fn ddim_stochastic_recovers_mixture3() {
+    let mix = mixture();
+    let mut s = DdimSampler::new(vp(), 250, TimestepSpacing::Trailing, 1.0, None, 3).unwrap();
+    let x = run(&mut s, &mix);
+    check("ddim eta=1", &x, &mix, 0.02, true);
+}
+
+#[test]
+fn euler_maruyama_recovers_mixture3() {
+    let mix = mixture();
+    let mut s = EulerMaruyama::new(Box::new(VpSde::default()), 1000, EPS, 4).unwrap();
+    let x = run(&mut s, &mix);
+    check("euler-maruyama", &x, &mix, 0.02, true);
+}
+
+#[test]
+fn predictor_corrector_recovers_mixture3() {
+    let mix = mixture();
+    let mut s = PredictorCorrector::new(Box::new(VpSde::default()), 500, EPS, 0.16, 1, 5).unwrap();
+    let x = run(&mut s, &mix);
+    check("pc", &x, &mix, 0.02, true);
+}
+
+#[test]
+fn probability_flow_heun_recovers_mixture3() {
+    let mix = mixture();
+    let mut s =
+        ProbabilityFlowOde::new(Box::new(VpSde::default()), 100, EPS, OdeMethod::Heun, 6).unwrap();
+    let x = run(&mut s, &mix);
+    check("ode heun", &x, &mix, 0.02, true);
+}
+
+#[test]
+fn probability_flow_euler_recovers_mixture3() {
+    let mix = mixture();
+    let mut s =
+        ProbabilityFlowOde::new(Box::new(VpSde::default()), 500, EPS, OdeMethod::Euler, 7).unwrap();
+    let x = run(&mut s, &mix);
+    check("ode euler", &x, &mix, 0.02, true);
+}
+
+#[test]
+fn annealed_langevin_recovers_mixture3_weights() {
+    let mix = mixture();
+    // σ_max by NCSNv2's rule (largest pairwise distance of 1000 data points); σ_min = 0.1 adds
+    // 0.01 to variances of ≥ 0.15, so the weights by nearest component are unaffected.
+    let data = mix.sample(1000, &mut noise::rng(8));
+    let sigma_max = sigma_max_from_data(&data, 2).unwrap();
+    let levels = VeConfig {
+        sigma_min: 0.1,
+        sigma_max,
+        levels: 10,
+    }
+    .build()
+    .unwrap();
+    let mut s = AnnealedLangevin::new(levels, 100, 5e-3, 9).unwrap();
+    let x = run(&mut s, &mix);
+    check("annealed langevin", &x, &mix, 0.03, false);
+}
+
+#[test]
+fn ve_and_sub_vp_sdes_recover_mixture3() {
+    // VE: σ_max = 30 ≫ the data's spread (variance ≤ 4.5 per coordinate), so the prior
+    // N(0, σ_max² I) misses p_1 by KL ≈ d/4·(4.5/900)² ≈ 1e-5; σ(ε) = 0.01 adds 1e-4 to variances.
+    let mix = mixture();
+    let ve = || Box::new(VeSde::new(0.01, 30.0).unwrap());
+    let subvp = || Box::new(SubVpSde::default());
+    let samplers: Vec<(&str, Box<dyn Sampler>)> = vec![
+        (
+            "ve euler-maruyama",
+            Box::new(EulerMaruyama::new(ve(), 1000, 1e-5, 10).unwrap()),
+        ),
+        (
+            "ve pc",
+            Box::new(PredictorCorrector::new(ve(), 500, 1e-5, 0.16, 1, 11).unwrap()),
+        ),
+        (
+            "ve ode heun",
+            Box::new(ProbabilityFlowOde::new(ve(), 200, 1e-5, OdeMethod::Heun, 12).unwrap()),
+        ),
+        (
+            "sub-vp euler-maruyama",
+            Box::new(EulerMaruyama::new(subvp(), 1000, EPS, 13).unwrap()),
+        ),
+        (
+            "sub-vp ode heun",
+            Box::new(ProbabilityFlowOde::new(subvp(), 100, EPS, OdeMethod::Heun, 14).unwrap()),
+        ),
+    ];
+    for (name, mut s) in samplers {
+        let x = run(s.as_mut(), &mix);
+        check(name, &x, &mix, 0.02, true);
+    }
+}

@@ -65,8 +65,14 @@ const handlers = {
   },
 };
 
-self.onmessage = async (e) => {
-  const { id, cmd, args } = e.data;
+// One request at a time: the Playground's async methods borrow it across awaits, so a second
+// call must wait for the first to finish.
+let queue = Promise.resolve();
+self.onmessage = (e) => {
+  queue = queue.then(() => handle(e.data));
+};
+
+async function handle({ id, cmd, args }) {
   try {
     const result = await handlers[cmd](args ?? {});
     const transfer = Object.values(result).filter((v) => v instanceof Float32Array).map((v) => v.buffer);
@@ -74,4 +80,4 @@ self.onmessage = async (e) => {
   } catch (err) {
     self.postMessage({ id, ok: false, error: String(err?.message ?? err) });
   }
-};
+}

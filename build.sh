@@ -161,8 +161,8 @@ FAILED_NAMES=()
 
 record() { # record NAME LOGFILE STATUS : count `test result:` lines or fall back to the suite's status
   local name="$1" logf="$2" status="$3" p f
-  p=$(grep -Eo '^test result: .* ([0-9]+) passed' "$logf" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-  f=$(grep -Eo '^test result: .* ([0-9]+) failed' "$logf" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+  p=$({ grep -Eo '^test result: .* [0-9]+ passed' "$logf" || true; } | { grep -Eo '[0-9]+ passed' || true; } | awk '{s+=$1} END {print s+0}')
+  f=$({ grep -Eo '^test result: .* [0-9]+ failed' "$logf" || true; } | { grep -Eo '[0-9]+ failed' || true; } | awk '{s+=$1} END {print s+0}')
   if [ "$p" = 0 ] && [ "$f" = 0 ]; then
     if [ "$status" = 0 ]; then p=1; else f=1; fi
   elif [ "$status" != 0 ] && [ "$f" = 0 ]; then

@@ -35,7 +35,8 @@ apt_install() {
 # ---------------------------------------------------------------------------------------------
 wasm_toolchain() {
   [ -n "${WASM_CARGO:-}" ] && return 0
-  if command -v rustup >/dev/null && {
+  # DPLAY_WASM_TOOLCHAIN=debian forces the fallback (to test it on a machine that has rustup's target).
+  if [ "${DPLAY_WASM_TOOLCHAIN:-}" != debian ] && command -v rustup >/dev/null && {
       rustup target list --installed 2>/dev/null | grep -qx "$WASM_TARGET" ||
       timeout 120 rustup target add "$WASM_TARGET" >/dev/null 2>&1; }; then
     WASM_CARGO=cargo

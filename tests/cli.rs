@@ -4,50 +4,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::{assert_clean_error, dplay};
 
-fn dplay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dplay"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("run dplay")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::Path;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.to_string_lossy().into_owned()
-}
-
-/// Fails with a one-line-per-cause message containing `needle`, and nothing panicked.
-fn assert_clean_error(out: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "expected failure, got success; stderr: {err}"
-    );
-    assert!(
-        err.starts_with("error: "),
-        "stderr should start with 'error: ': {err}"
-    );
-    assert!(
-        err.contains(needle),
-        "stderr should mention '{needle}': {err}"
-    );
-    for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "internal error"] {
-        assert!(!err.contains(bad), "stderr shows a panic ({bad}): {err}");
-    }
 }
 
 const GOOD: &str = r#"{"weights": [0.3, 0.7], "means": [[-2, 0], [2, 0]], "covs": [[[1, 0], [0, 1]], [[0.5, 0.1], [0.1, 0.5]]]}"#;
@@ -68,7 +32,7 @@ fn train_args<'a>(data: &'a str, out: &'a str) -> Vec<&'a str> {
 
 #[test]
 fn missing_mixture_file() {
-    let d = scratch("missing");
+    let d = common::scratch("cli", "missing");
     let out = d.join("m").to_string_lossy().into_owned();
     assert_clean_error(
         &dplay(&train_args("/nonexistent/mix.json", &out)),
@@ -78,7 +42,7 @@ fn missing_mixture_file() {
 
 #[test]
 fn malformed_mixture_json() {
-    let d = scratch("malformed");
+    let d = common::scratch("cli", "malformed");
     let f = write(
         &d,
         "mix.json",
@@ -96,7 +60,7 @@ fn malformed_mixture_json() {
 
 #[test]
 fn weights_not_summing_to_one() {
-    let d = scratch("weights");
+    let d = common::scratch("cli", "weights");
     let f = write(&d, "mix.json", &GOOD.replace("0.7", "0.8"));
     let out = d.join("m").to_string_lossy().into_owned();
     assert_clean_error(&dplay(&train_args(&f, &out)), "sum to 1.1");
@@ -104,7 +68,7 @@ fn weights_not_summing_to_one() {
 
 #[test]
 fn covariance_not_positive_definite() {
-    let d = scratch("cov");
+    let d = common::scratch("cli", "cov");
     let f = write(
         &d,
         "mix.json",
@@ -128,7 +92,7 @@ fn covariance_not_positive_definite() {
 
 #[test]
 fn zero_diffusion_steps() {
-    let d = scratch("t0");
+    let d = common::scratch("cli", "t0");
     let f = write(&d, "mix.json", GOOD);
     let out = d.join("m").to_string_lossy().into_owned();
     let mut args = train_args(&f, &out);
@@ -138,7 +102,7 @@ fn zero_diffusion_steps() {
 
 #[test]
 fn unwritable_output_path() {
-    let d = scratch("unwritable");
+    let d = common::scratch("cli", "unwritable");
     let f = write(&d, "mix.json", GOOD);
     // A path under a regular file can never be created, whoever runs the test (root included).
     let blocker = write(&d, "file", "");
@@ -174,7 +138,7 @@ fn unknown_option_value_is_rejected() {
 
 #[test]
 fn train_then_sample_round_trip() {
-    let d = scratch("roundtrip");
+    let d = common::scratch("cli", "roundtrip");
     let f = write(&d, "mix.json", GOOD);
     let model = d.join("model").to_string_lossy().into_owned();
     let out = dplay(&train_args(&f, &model));
@@ -206,7 +170,7 @@ fn train_then_sample_round_trip() {
 
 #[test]
 fn sample_reports_a_corrupt_model_folder() {
-    let d = scratch("corrupt");
+    let d = common::scratch("cli", "corrupt");
     write(&d, "config.json", "{}");
     write(&d, "model.safetensors", "garbage");
     let out = dplay(&[

@@ -4,29 +4,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::{assert_clean_error, dplay};
+
+use std::path::Path;
+use std::process::Output;
 
 use diffusion_playground::data::GaussianMixture;
 use diffusion_playground::io::npy;
 use diffusion_playground::metrics::component_weights;
-
-fn dplay(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dplay"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("run dplay")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli_sample")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn path(p: &Path) -> String {
     p.to_string_lossy().into_owned()
@@ -42,22 +27,6 @@ fn assert_ok(out: &Output) {
         "expected success; stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn assert_clean_error(out: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure; stderr: {err}");
-    assert!(
-        err.starts_with("error: "),
-        "stderr should start with 'error: ': {err}"
-    );
-    assert!(
-        err.contains(needle),
-        "stderr should mention '{needle}': {err}"
-    );
-    for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "internal error"] {
-        assert!(!err.contains(bad), "stderr shows a panic ({bad}): {err}");
-    }
 }
 
 fn sample_args<'a>(out: &'a str, sampler: &'a str) -> Vec<&'a str> {
@@ -76,7 +45,7 @@ fn sample_args<'a>(out: &'a str, sampler: &'a str) -> Vec<&'a str> {
 
 #[test]
 fn every_sampler_runs_on_the_oracle_by_name() {
-    let d = scratch("names");
+    let d = common::scratch("cli_sample", "names");
     let data = mixture3();
     for (sampler, extra) in [
         ("ancestral", vec!["--steps", "100"]),
@@ -116,7 +85,7 @@ fn oracle_ancestral_with_few_steps_walks_the_vp_sde_chain() {
     // T = 200 steps with β_i from 0.1/T to 20/T (the VP SDE's own chain, ᾱ_T ≈ e^{-10}); with
     // n = 2000 a weight has SE ≤ √(0.25/2000) = 0.011, so 0.05 allows ~4.5 SE for sampling noise
     // plus the chain's coarser discretisation.
-    let d = scratch("few");
+    let d = common::scratch("cli_sample", "few");
     let data = mixture3();
     let out = path(&d.join("x.npy"));
     let args = [
@@ -149,7 +118,7 @@ fn oracle_ancestral_with_few_steps_walks_the_vp_sde_chain() {
 
 #[test]
 fn init_sets_the_starting_points() {
-    let d = scratch("init");
+    let d = common::scratch("cli_sample", "init");
     let data = mixture3();
     let init = path(&d.join("xT.npy"));
     let x_t: Vec<f32> = (0..14).map(|i| i as f32 * 0.1 - 0.7).collect();
@@ -186,7 +155,7 @@ fn init_sets_the_starting_points() {
 
 #[test]
 fn bad_sample_inputs_fail_cleanly() {
-    let d = scratch("bad");
+    let d = common::scratch("cli_sample", "bad");
     let data = mixture3();
     let out = path(&d.join("x.npy"));
     let run = |sampler: &str, extra: &[&str]| {
@@ -271,7 +240,7 @@ fn bad_sample_inputs_fail_cleanly() {
 
 #[test]
 fn trained_model_drives_ddim_and_the_sde_samplers() {
-    let d = scratch("model");
+    let d = common::scratch("cli_sample", "model");
     let model = path(&d.join("model"));
     let train = [
         "train",

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::process::{Command, Output};
 
 /// `../shared/reference` beside the checkout, or `$DPLAY_REFERENCE_DIR`.
 /// Missing reference data is a test failure, never a skip.
@@ -30,4 +31,43 @@ pub fn column_moments(x: &[f32], d: usize, c: usize) -> (f64, f64) {
         .sum::<f64>()
         / (n - 1) as f64;
     (mean, var)
+}
+
+/// Run the `dplay` binary with a backtrace requested, so a panic would show one.
+pub fn dplay(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dplay"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run dplay")
+}
+
+/// A fresh, empty scratch folder for one test.
+pub fn scratch(group: &str, name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(group)
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Fails with an `error: ...` message containing `needle`, and nothing panicked.
+pub fn assert_clean_error(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert!(
+        err.starts_with("error: "),
+        "stderr should start with 'error: ': {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "stderr should mention '{needle}': {err}"
+    );
+    for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "internal error"] {
+        assert!(!err.contains(bad), "stderr shows a panic ({bad}): {err}");
+    }
 }

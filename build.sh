@@ -230,7 +230,7 @@ cmd_bench() {
 
 cmd_weights() {
   log "retraining the page's default weights (www/weights/)"
-  cargo run --quiet --bin dplay -- train --data www/weights/mixture.json --out www/weights/ddpm_mixture "$@"
+  cargo run --quiet --bin dplay -- train --data data/mixture3.json --out www/weights/ddpm_mixture "$@"
 }
 
 cmd_help() {

@@ -148,8 +148,6 @@ cmd_size() {
 
 cmd_serve() {
   [ -f www/pkg/diffusion_playground_bg.wasm ] || cmd_build
-  log "serving www/ at http://127.0.0.1:$PORT/"
-  echo "http://127.0.0.1:$PORT/"
   exec node "$ROOT/tests/page/serve.mjs" "$ROOT/www" "$PORT"
 }
 

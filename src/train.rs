@@ -1,6 +1,7 @@
 //! One training loop, stepwise, shared by the CLI and the browser: each call to
-//! [`Trainer::step`] draws a fresh batch from the data, takes one Adam step on L_simple and
-//! returns the loss as a device tensor (read it synchronously natively, asynchronously on WebGPU).
+//! [`Trainer::step`] draws a fresh batch from the data, takes one Adam step on the configured
+//! [`Objective`] (DDPM's L_simple by default) and returns the loss as a device tensor (read it
+//! synchronously natively, asynchronously on WebGPU).
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -11,17 +12,20 @@ use crate::data::{GaussianMixture, MixtureSpec};
 use crate::error::{Error, Result};
 use crate::model::{Mlp, MlpConfig, Parameterization};
 use crate::noise;
-use crate::process::{Process, VpProcess};
+use crate::process::VpProcess;
 use crate::schedule::ScheduleConfig;
-use crate::score::l_simple;
+use crate::score::{mixture_score, Criterion, Objective};
 
 /// Everything that determines a training run, seed included. Saved beside the weights.
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainConfig {
     #[config(default = "MlpConfig::new()")]
     pub model: MlpConfig,
+    /// DDPM's schedule: the process of the `ddpm` objective and the sampler's default.
     #[config(default = "ScheduleConfig::default()")]
     pub schedule: ScheduleConfig,
+    #[config(default = "Objective::Ddpm")]
+    pub objective: Objective,
     /// Optimiser steps.
     #[config(default = 4000)]
     pub steps: usize,
@@ -43,6 +47,7 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
         self.schedule.validate()?;
+        self.objective.validate()?;
         if self.steps == 0 || self.batch_size == 0 {
             return Err(Error::invalid("steps and batch size must be at least 1"));
         }
@@ -76,7 +81,7 @@ pub struct ModelCard {
     pub data: MixtureSpec,
     /// Optimiser steps actually taken.
     pub trained_steps: usize,
-    /// Mean L_simple over the last steps.
+    /// Mean training loss over the last steps.
     pub final_loss: Option<f64>,
 }
 
@@ -84,6 +89,7 @@ pub struct Trainer {
     config: TrainConfig,
     data: GaussianMixture,
     process: VpProcess,
+    criterion: Criterion,
     model: Option<Mlp>,
     optim: ModuleOptimizer,
     rng: StdRng,
@@ -117,8 +123,10 @@ impl Trainer {
     ) -> Result<Self> {
         let device = device.clone().autodiff();
         let process = VpProcess::new(config.schedule)?;
+        let criterion = config.objective.criterion(config.schedule)?;
         let rng = noise::rng(config.seed.wrapping_add(0x5eed));
         Ok(Self {
+            criterion,
             optim: AdamConfig::new().init(),
             model: Some(model.to_device(&device)),
             process,
@@ -142,16 +150,22 @@ impl Trainer {
         &self.process
     }
 
+    /// The objective with its tables.
+    pub fn criterion(&self) -> &Criterion {
+        &self.criterion
+    }
+
     /// One optimiser step; returns the batch loss (detached, on the device).
     pub fn step(&mut self) -> Tensor<1> {
-        let n = self.config.batch_size;
-        let d = self.data.dim();
-        let x0 = self.data.sample(n, &mut self.rng);
-        let x0 = Tensor::<2>::from_data(TensorData::new(x0, [n, d]), &self.device);
-        let t = noise::uniform_steps(&mut self.rng, n, self.process.num_steps());
-        let eps = noise::normal(&mut self.rng, [n, d], &self.device);
         let model = self.model.take().expect("model present between steps");
-        let loss = l_simple(&model, &self.process, x0, &t, eps);
+        let loss = batch_loss(
+            &self.criterion,
+            &self.data,
+            self.config.batch_size,
+            &model,
+            &mut self.rng,
+            &self.device,
+        );
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let lr = self.config.lr_at(self.step);
         self.model = Some(self.optim.step(lr, model, grads));
@@ -159,18 +173,19 @@ impl Trainer {
         loss.detach()
     }
 
-    /// L_simple of the current model on a batch fixed by `seed` (no gradients): the same batch
-    /// before and after training measures progress without batch-to-batch noise.
+    /// The objective's loss for the current model on a batch fixed by `seed` (no gradients): the
+    /// same batch before and after training measures progress without batch-to-batch noise.
     pub fn eval_loss(&self, seed: u64) -> Tensor<1> {
-        let n = self.config.batch_size;
-        let d = self.data.dim();
         let device = self.device.clone().without_autodiff();
-        let mut rng = noise::rng(seed);
-        let x0 = self.data.sample(n, &mut rng);
-        let x0 = Tensor::<2>::from_data(TensorData::new(x0, [n, d]), &device);
-        let t = noise::uniform_steps(&mut rng, n, self.process.num_steps());
-        let eps = noise::normal(&mut rng, [n, d], &device);
-        l_simple(&self.model(), &self.process, x0, &t, eps)
+        let n = self.config.batch_size;
+        batch_loss(
+            &self.criterion,
+            &self.data,
+            n,
+            &self.model(),
+            &mut noise::rng(seed),
+            &device,
+        )
     }
 
     /// The current weights, without autodiff, for sampling or saving.
@@ -184,11 +199,31 @@ impl Trainer {
     /// The card to save beside the weights.
     pub fn card(&self, final_loss: Option<f64>) -> ModelCard {
         ModelCard {
-            parameterization: Parameterization::Epsilon,
+            parameterization: self.config.objective.parameterization(),
             train: self.config.clone(),
             data: self.data.spec().clone(),
             trained_steps: self.step,
             final_loss,
         }
     }
+}
+
+/// The objective's loss on `n` fresh data points drawn from `rng`.
+fn batch_loss(
+    criterion: &Criterion,
+    data: &GaussianMixture,
+    n: usize,
+    model: &Mlp,
+    rng: &mut StdRng,
+    device: &Device,
+) -> Tensor<1> {
+    let x0 = data.sample(n, rng);
+    let target = criterion
+        .objective()
+        .needs_target_score()
+        .then(|| mixture_score(data, &x0, device).expect("points of the data's dimension"));
+    let x0 = Tensor::<2>::from_data(TensorData::new(x0, [n, data.dim()]), device);
+    criterion
+        .loss(model, x0, target, rng)
+        .expect("a validated objective on a non-empty batch of the data's dimension")
 }

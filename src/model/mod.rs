@@ -3,6 +3,7 @@
 //! [`crate::data::MixtureScore`]) drives every sampler.
 
 pub mod embed;
+pub mod jvp;
 pub mod mlp;
 
 pub use mlp::{Mlp, MlpConfig};

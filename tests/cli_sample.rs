@@ -270,7 +270,10 @@ fn trained_model_drives_ddim_and_the_sde_samplers() {
     }
     let mut args = vec!["sample", "--model", &model, "--out", &out];
     args.extend(["--sampler", "annealed-langevin"]);
-    assert_clean_error(&dplay(&args), "annealed Langevin needs");
+    assert_clean_error(
+        &dplay(&args),
+        "ddpm objective and cannot drive --sampler annealed-langevin",
+    );
     let args = ["sample", "--model", &model, "--out", &out, "--steps", "7"];
     assert_clean_error(&dplay(&args), "walks all T = 100 steps");
 }

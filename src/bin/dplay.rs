@@ -12,9 +12,10 @@ use diffusion_playground::bundle;
 use diffusion_playground::data::GaussianMixture;
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::model::MlpConfig;
-use diffusion_playground::process::VpProcess;
+use diffusion_playground::process::{VeConfig, VpProcess};
 use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance};
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
+use diffusion_playground::score::{Objective, Projection};
 use diffusion_playground::train::{TrainConfig, Trainer};
 
 #[path = "dplay_cmd/experiment.rs"]
@@ -41,7 +42,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train an ε-prediction MLP on a Gaussian mixture (L_simple) and save model.safetensors + config.json.
+    /// Train an MLP on a Gaussian mixture (DDPM's L_simple, or a score-matching objective) and
+    /// save model.safetensors + config.json.
     Train(TrainArgs),
     /// Draw samples with any sampler, driven by a trained model (--model) or by the exact score of
     /// a mixture (--data, --score oracle); writes a float32 .npy [n, d].
@@ -85,6 +87,24 @@ enum VarianceArg {
     BetaTilde,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
+enum ObjectiveArg {
+    /// DDPM's L_simple on an ε-network (Ho et al. 2020, eq. 14).
+    Ddpm,
+    /// Explicit score matching against the mixture's exact score (Hyvärinen 2005, eq. 2).
+    Esm,
+    /// Implicit score matching, tr(∇ₓs) + ½‖s‖², with the exact trace (Hyvärinen 2005, eq. 4).
+    Ism,
+    /// Sliced score matching (Song et al. 2019, eq. 7).
+    Ssm,
+    /// Sliced score matching with variance reduction (eq. 8).
+    SsmVr,
+    /// Denoising score matching at one σ, --sigma (Vincent 2011).
+    Dsm,
+    /// NCSN: DSM over --levels VE levels from --sigma-max to --sigma-min, λ(σ) = σ².
+    Ncsn,
+}
+
 #[derive(Args)]
 struct TrainArgs {
     /// Mixture JSON: {"weights": [..], "means": [[..], ..], "covs": [[[..]], ..]}.
@@ -110,8 +130,59 @@ struct TrainArgs {
     hidden: usize,
     #[arg(long, default_value_t = 3)]
     depth: usize,
+    /// The training objective; all but ddpm learn a score network.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Ddpm)]
+    objective: ObjectiveArg,
+    /// dsm: the noise level σ.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    sigma: f64,
+    /// ssm, ssm-vr: the law of the projections v.
+    #[arg(long, value_enum, default_value_t = ProjectionArg::Rademacher)]
+    projection: ProjectionArg,
+    /// ssm, ssm-vr: projections per point.
+    #[arg(long, default_value_t = 1)]
+    projections: usize,
+    /// ncsn: smallest and largest σ, and the number of levels L.
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    sigma_min: f64,
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
+    sigma_max: f64,
+    #[arg(long, default_value_t = 10)]
+    levels: usize,
     #[arg(long, value_enum, default_value_t = DeviceArg::Flex)]
     device: DeviceArg,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
+enum ProjectionArg {
+    Gaussian,
+    Rademacher,
+}
+
+impl TrainArgs {
+    fn objective(&self) -> Objective {
+        let ssm = |variance_reduced| Objective::Ssm {
+            projection: match self.projection {
+                ProjectionArg::Gaussian => Projection::Gaussian,
+                ProjectionArg::Rademacher => Projection::Rademacher,
+            },
+            projections: self.projections,
+            variance_reduced,
+        };
+        match self.objective {
+            ObjectiveArg::Ddpm => Objective::Ddpm,
+            ObjectiveArg::Esm => Objective::Esm,
+            ObjectiveArg::Ism => Objective::Ism,
+            ObjectiveArg::Ssm => ssm(false),
+            ObjectiveArg::SsmVr => ssm(true),
+            ObjectiveArg::Dsm => Objective::Dsm { sigma: self.sigma },
+            ObjectiveArg::Ncsn => Objective::Ncsn(VeConfig {
+                sigma_min: self.sigma_min,
+                sigma_max: self.sigma_max,
+                levels: self.levels,
+            }),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -207,6 +278,7 @@ fn train(a: TrainArgs) -> Result<()> {
                 .with_depth(a.depth),
         )
         .with_schedule(schedule)
+        .with_objective(a.objective())
         .with_steps(a.steps)
         .with_batch_size(a.batch_size)
         .with_lr(a.lr)

@@ -20,6 +20,7 @@ use diffusion_playground::sampler::{
     PosteriorVariance, PredictorCorrector, ProbabilityFlowOde, Sampler, TimestepSpacing,
 };
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
+use diffusion_playground::score::Objective;
 
 use super::{check_writable_file, device, DeviceArg, VarianceArg};
 
@@ -128,9 +129,9 @@ pub(crate) struct SampleArgs {
     /// VE: largest σ (default: the largest distance between 2000 data points, NCSNv2's rule).
     #[arg(long, allow_negative_numbers = true)]
     sigma_max: Option<f64>,
-    /// VE: number of levels of annealed Langevin.
-    #[arg(long, default_value_t = 10)]
-    levels: usize,
+    /// VE: number of levels of annealed Langevin (default 10; a trained NCSN model's own).
+    #[arg(long)]
+    levels: Option<usize>,
     /// VP and sub-VP SDEs: β(t) from beta-min to beta-max (with the oracle, the discrete VP chain
     /// of ancestral and ddim uses β_i from beta-min/T to beta-max/T).
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
@@ -164,9 +165,45 @@ enum Source {
     Model {
         net: Box<diffusion_playground::model::Mlp>,
         schedule: ScheduleConfig,
+        objective: Objective,
         parameterization: Parameterization,
         dim: usize,
     },
+}
+
+impl Source {
+    /// The trained model's objective, if the score comes from a model.
+    fn objective(&self) -> Option<Objective> {
+        match self {
+            Source::Model { objective, .. } => Some(*objective),
+            Source::Oracle(_) => None,
+        }
+    }
+}
+
+/// The samplers a model trained with `objective` can drive, for error messages.
+fn model_samplers(objective: Objective) -> &'static str {
+    match objective {
+        Objective::Ddpm => {
+            "ancestral, ddim, langevin, and euler-maruyama, pc, ode-* with --process vp"
+        }
+        Objective::Ncsn(_) => {
+            "annealed-langevin, langevin, and euler-maruyama, pc, ode-* with --process ve"
+        }
+        _ => "langevin (the network knows only the data score)",
+    }
+}
+
+fn unsupported(objective: Objective, sampler: SamplerArg) -> Error {
+    let name = sampler
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    Error::invalid(format!(
+        "the model was trained with the {} objective and cannot drive --sampler {name}; it supports {}",
+        objective.name(),
+        model_samplers(objective)
+    ))
 }
 
 /// Rules that need no file: checked before any work.
@@ -259,6 +296,7 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             Source::Model {
                 net: Box::new(net),
                 schedule: card.train.schedule,
+                objective: card.train.objective,
                 parameterization: card.parameterization,
                 dim: card.train.model.dim,
             }
@@ -283,9 +321,18 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
         Source::Model {
             net,
             schedule,
+            objective,
             parameterization,
             ..
-        } => Box::new(NetworkScore::new(net, *parameterization, schedule.steps)),
+        } => {
+            // The network's conditioning input counts DDPM steps or NCSN levels.
+            let steps = match objective {
+                Objective::Ncsn(ve) => ve.levels,
+                Objective::Ddpm => schedule.steps,
+                _ => 1,
+            };
+            Box::new(NetworkScore::new(net, *parameterization, steps))
+        }
     };
     let mut sampler = build_sampler(&a, &source)?;
     match init {
@@ -322,6 +369,15 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
 /// `ε σ_1²/σ_L²` must stay below `4σ_1²`, i.e. `ε < 4σ_L²`) and σ_max by NCSNv2's rule on 2000
 /// data points.
 fn ve_range(a: &SampleArgs, source: &Source) -> Result<(f64, f64)> {
+    if let Some(Objective::Ncsn(ve)) = source.objective() {
+        if a.sigma_min.is_some() || a.sigma_max.is_some() {
+            return Err(Error::invalid(format!(
+                "the NCSN model was trained on σ from {} to {}; drop --sigma-min/--sigma-max",
+                ve.sigma_min, ve.sigma_max
+            )));
+        }
+        return Ok((ve.sigma_min, ve.sigma_max));
+    }
     let sigma_min = a.sigma_min.unwrap_or(match a.sampler {
         SamplerArg::AnnealedLangevin => 0.1,
         _ => 0.01,
@@ -361,7 +417,12 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
             }
         }
     };
-    let is_model = matches!(source, Source::Model { .. });
+    let objective = source.objective();
+    // Samplers on DDPM's discrete VP chain need an ε-network (or the oracle).
+    let needs_ddpm = |sampler| match objective {
+        Some(o) if o != Objective::Ddpm => Err(unsupported(o, sampler)),
+        _ => Ok(()),
+    };
     let variance = match a.variance {
         VarianceArg::Beta => PosteriorVariance::Beta,
         VarianceArg::BetaTilde => PosteriorVariance::BetaTilde,
@@ -369,6 +430,7 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
     let seed = a.seed;
     Ok(match a.sampler {
         SamplerArg::Ancestral => {
+            needs_ddpm(a.sampler)?;
             let process = VpProcess::new(vp_schedule)?;
             if let Some(s) = a.steps {
                 if s != process.num_steps() {
@@ -381,7 +443,7 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
             Box::new(AncestralSampler::new(process, variance, a.clip, seed))
         }
         SamplerArg::Ddim => Box::new(DdimSampler::new(
-            VpProcess::new(vp_schedule)?,
+            needs_ddpm(a.sampler).and_then(|_| VpProcess::new(vp_schedule))?,
             a.steps.unwrap_or(50),
             a.spacing.into(),
             a.eta,
@@ -389,10 +451,12 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
             seed,
         )?),
         SamplerArg::Langevin => {
-            let level = match source {
-                Source::Oracle(_) => NoiseLevel::data(),
-                // The least noisy level the network knows.
-                Source::Model { .. } => NoiseLevel::step(&VpProcess::new(vp_schedule)?, 0),
+            // The least noisy level the network knows.
+            let level = match objective {
+                None => NoiseLevel::data(),
+                Some(Objective::Ddpm) => NoiseLevel::step(&VpProcess::new(vp_schedule)?, 0),
+                Some(Objective::Ncsn(ve)) => NoiseLevel::step(&ve.build()?, 0),
+                Some(_) => NoiseLevel::data(),
             };
             Box::new(LangevinSampler::new(
                 level,
@@ -402,18 +466,29 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
             )?)
         }
         SamplerArg::AnnealedLangevin => {
-            if is_model {
-                return Err(Error::invalid(
-                    "annealed Langevin needs a score at NCSN's VE levels; the trained ε-network is a VP model (use --score oracle, or ddim/ancestral)",
-                ));
-            }
-            let (sigma_min, sigma_max) = ve_range(a, source)?;
-            let levels = VeConfig {
-                sigma_min,
-                sigma_max,
-                levels: a.levels,
-            }
-            .build()?;
+            let levels = match objective {
+                None => {
+                    let (sigma_min, sigma_max) = ve_range(a, source)?;
+                    VeConfig {
+                        sigma_min,
+                        sigma_max,
+                        levels: a.levels.unwrap_or(10),
+                    }
+                    .build()?
+                }
+                // The levels the network was trained on, which its conditioning input counts.
+                Some(Objective::Ncsn(ve)) => {
+                    ve_range(a, source)?;
+                    if a.levels.is_some_and(|l| l != ve.levels) {
+                        return Err(Error::invalid(format!(
+                            "the NCSN model was trained on {} levels; drop --levels",
+                            ve.levels
+                        )));
+                    }
+                    ve.build()?
+                }
+                Some(o) => return Err(unsupported(o, a.sampler)),
+            };
             Box::new(AnnealedLangevin::new(
                 levels,
                 a.n_per_level,
@@ -422,19 +497,19 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
             )?)
         }
         SamplerArg::EulerMaruyama | SamplerArg::Pc | SamplerArg::OdeEuler | SamplerArg::OdeHeun => {
-            let sde: Box<dyn Sde> = match (a.process, is_model) {
-                (ProcessArg::Vp, true) => Box::new(VpSde::from_schedule(&vp_schedule)?),
-                (_, true) => {
-                    return Err(Error::invalid(
-                        "the trained ε-network is a VP model; use --process vp with --model",
-                    ))
+            // A DDPM network is the VP SDE's discretisation; an NCSN network's level index is the
+            // VE SDE's `t·(L-1)`, since σ(t) = σ_min (σ_max/σ_min)^t passes through its levels.
+            let sde: Box<dyn Sde> = match (a.process, objective) {
+                (ProcessArg::Vp, Some(Objective::Ddpm)) => {
+                    Box::new(VpSde::from_schedule(&vp_schedule)?)
                 }
-                (ProcessArg::Vp, false) => Box::new(VpSde::new(a.beta_min, a.beta_max)?),
-                (ProcessArg::SubVp, false) => Box::new(SubVpSde::new(a.beta_min, a.beta_max)?),
-                (ProcessArg::Ve, false) => {
+                (ProcessArg::Ve, Some(Objective::Ncsn(_))) | (ProcessArg::Ve, None) => {
                     let (lo, hi) = ve_range(a, source)?;
                     Box::new(VeSde::new(lo, hi)?)
                 }
+                (_, Some(o)) => return Err(unsupported(o, a.sampler)),
+                (ProcessArg::Vp, None) => Box::new(VpSde::new(a.beta_min, a.beta_max)?),
+                (ProcessArg::SubVp, None) => Box::new(SubVpSde::new(a.beta_min, a.beta_max)?),
             };
             let t_end = a.t_end.unwrap_or(match a.process {
                 ProcessArg::Ve => 1e-5,

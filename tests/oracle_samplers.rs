@@ -18,9 +18,10 @@ mod common;
 use burn::prelude::*;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::metrics::{component_stats, ComponentStats};
+use diffusion_playground::model::ScoreModel;
 use diffusion_playground::noise;
 use diffusion_playground::process::{
-    sigma_max_from_data, SubVpSde, VeConfig, VeSde, VpProcess, VpSde,
+    sigma_max_from_data, Marginal, NoiseLevel, SubVpSde, Time, VeConfig, VeSde, VpProcess, VpSde,
 };
 use diffusion_playground::sampler::{
     AncestralSampler, AnnealedLangevin, DdimSampler, EulerMaruyama, OdeMethod, PosteriorVariance,
@@ -206,5 +207,61 @@ fn ve_and_sub_vp_sdes_recover_mixture3() {
     for (name, mut s) in samplers {
         let x = run(s.as_mut(), &mix);
         check(name, &x, &mix, 0.02, true);
+    }
+}
+
+/// The device oracle (f32 tensor ops, no read-back) equals the f64 host score, which in turn is
+/// the gradient of the host log-density (central differences), at points near and far from the
+/// modes and at clean, VP and VE marginals.
+#[test]
+fn device_oracle_score_matches_the_host_density_gradient() {
+    let mix = mixture();
+    let oracle = MixtureScore::new(mix.clone());
+    let device = Device::flex();
+    let mut rng = noise::rng(9);
+    let pts: Vec<f32> = noise::normal_vec(&mut rng, 400)
+        .iter()
+        .map(|v| v * 4.0)
+        .collect();
+    let x = Tensor::<2>::from_data(TensorData::new(pts.clone(), [200, 2]), &device);
+    for (a, s) in [(1.0, 0.0), (0.7, 0.714), (1.0, 3.0), (0.05, 0.9987)] {
+        let m = Marginal {
+            mean_coef: a,
+            std: s,
+        };
+        let level = NoiseLevel {
+            time: Time::Continuous(0.5),
+            marginal: m,
+        };
+        let dev = oracle
+            .score(x.clone(), &level)
+            .unwrap()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let (_, host) = oracle.log_prob_and_score(&pts, m).unwrap();
+        let p = oracle.marginal_mixture(m).unwrap();
+        for i in 0..200 {
+            for k in 0..2 {
+                // f32 on the device: relative 1e-4 of the score's size (which reaches ~25 at the
+                // far points of the sharpest component), plus an absolute 1e-4.
+                let (dv, hv) = (dev[i * 2 + k] as f64, host[i * 2 + k]);
+                assert!(
+                    (dv - hv).abs() < 1e-4 * (1.0 + hv.abs()),
+                    "({a}, {s}) row {i}: {dv} vs {hv}"
+                );
+                let h = 1e-5;
+                let mut q = [pts[i * 2] as f64, pts[i * 2 + 1] as f64];
+                q[k] += h;
+                let up = p.log_prob_and_score(&q).0;
+                q[k] -= 2.0 * h;
+                let down = p.log_prob_and_score(&q).0;
+                let fd = (up - down) / (2.0 * h);
+                assert!(
+                    (fd - hv).abs() < 1e-4 * (1.0 + hv.abs()),
+                    "FD {fd} vs host {hv}"
+                );
+            }
+        }
     }
 }

@@ -227,14 +227,12 @@ impl GaussianMixture {
         (log_p, score)
     }
 
-    /// `log p` and `∇ₓ log p` for every row of `x` (row-major `[n, dim]`), as
-    /// [`GaussianMixture::log_prob_and_score`] gives them one at a time, with each covariance
-    /// inverted once per call instead of once per point.
-    pub fn log_prob_and_score_batch(&self, x: &[f32]) -> (Vec<f64>, Vec<f64>) {
+    /// Per component, the precision `P_k = Σ_k⁻¹ = L_k⁻ᵀ L_k⁻¹` (row-major `d×d`) and the log
+    /// normaliser `log(π_k (2π)^{-d/2} |Σ_k|^{-1/2})`, so that
+    /// `log π_k N(x; μ_k, Σ_k) = c_k - ½ (x-μ_k)ᵀ P_k (x-μ_k)`.
+    pub fn precisions(&self) -> (Vec<Vec<f64>>, Vec<f64>) {
         let d = self.dim;
         let k = self.num_components();
-        let n = x.len() / d;
-        // Precision P_k = L_k⁻ᵀ L_k⁻¹ and log(π_k (2π)^{-d/2} |Σ_k|^{-1/2}).
         let mut precision = Vec::with_capacity(k);
         let mut log_c = Vec::with_capacity(k);
         for c in 0..k {
@@ -254,6 +252,17 @@ impl GaussianMixture {
                     - 0.5 * (log_det + d as f64 * (2.0 * std::f64::consts::PI).ln()),
             );
         }
+        (precision, log_c)
+    }
+
+    /// `log p` and `∇ₓ log p` for every row of `x` (row-major `[n, dim]`), as
+    /// [`GaussianMixture::log_prob_and_score`] gives them one at a time, with each covariance
+    /// inverted once per call instead of once per point.
+    pub fn log_prob_and_score_batch(&self, x: &[f32]) -> (Vec<f64>, Vec<f64>) {
+        let d = self.dim;
+        let k = self.num_components();
+        let n = x.len() / d;
+        let (precision, log_c) = self.precisions();
         let mut log_p = Vec::with_capacity(n);
         let mut score = vec![0.0; n * d];
         let mut logs = vec![0.0; k];

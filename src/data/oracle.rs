@@ -2,12 +2,13 @@
 //!
 //! For `x_t = a x_0 + s z` with `x_0 ~ Σ π_k N(μ_k, Σ_k)`, `p_t = Σ π_k N(a μ_k, a² Σ_k + s² I)`
 //! (VP: `a = √ᾱ_t`, `s = √(1-ᾱ_t)`; VE: `a = 1`, `s = σ`; any SDE: its `(a(t), s(t))`), so the
-//! oracle only needs the query's marginal. The math runs on the host in f64, so each query reads
-//! `x` back synchronously: fine natively and on the CPU backend; on WebGPU (where synchronous
-//! reads panic) read the points with `into_data_async` and call
-//! [`MixtureScore::log_prob_and_score`] directly.
+//! oracle only needs the query's marginal. As a [`ScoreModel`] it runs on the device, with the
+//! `K` perturbed precisions computed on the host: no read-back, so it drives samplers on WebGPU
+//! (where synchronous reads panic) as it does on the CPU. [`MixtureScore::log_prob_and_score`]
+//! is the f64 host version for grids and metrics.
 
 use burn::prelude::*;
+use burn::tensor::activation::softmax;
 
 use super::GaussianMixture;
 use crate::error::{Error, Result};
@@ -64,9 +65,28 @@ impl ScoreModel for MixtureScore {
             )));
         }
         let device = x.device();
-        let host = to_host(x)?;
-        let (_, score) = self.log_prob_and_score(&host, level.marginal)?;
-        let v: Vec<f32> = score.into_iter().map(|v| v as f32).collect();
-        Ok(Tensor::from_data(TensorData::new(v, [n, d]), &device))
+        let p = self.marginal_mixture(level.marginal)?;
+        let (precisions, log_c) = p.precisions();
+        // Per component: g_k = P_k (x - μ_k) and the log responsibility numerator
+        // c_k - ½ (x - μ_k)ᵀ g_k; then ∇log p = -Σ_k softmax_k(·) g_k.
+        let mut logits = Vec::with_capacity(p.num_components());
+        let mut grads = Vec::with_capacity(p.num_components());
+        for ((mu, prec), c) in p.means().iter().zip(&precisions).zip(&log_c) {
+            let mu: Vec<f32> = mu.iter().map(|&v| v as f32).collect();
+            let prec: Vec<f32> = prec.iter().map(|&v| v as f32).collect();
+            let mu = Tensor::<2>::from_data(TensorData::new(mu, [1, d]), &device);
+            let prec = Tensor::<2>::from_data(TensorData::new(prec, [d, d]), &device);
+            let diff = x.clone() - mu;
+            // P_k is symmetric, so row-wise (P_k diff)ᵀ = diff P_k.
+            let g = diff.clone().matmul(prec);
+            logits.push((g.clone() * diff).sum_dim(1) * -0.5 + *c);
+            grads.push(g);
+        }
+        let resp = softmax(Tensor::cat(logits, 1), 1);
+        let mut score = Tensor::<2>::zeros([n, d], &device);
+        for (k, g) in grads.into_iter().enumerate() {
+            score = score - g * resp.clone().narrow(1, k, 1);
+        }
+        Ok(score)
     }
 }

@@ -348,3 +348,32 @@ fn experiment_langevin_vs_annealed_reports_json() {
     let e = dplay(&["experiment", "score-error-vs-density", "--train-steps", "0"]);
     assert_clean_error(&e, "steps");
 }
+
+#[test]
+fn bench_times_every_sampler_with_the_oracle_and_the_mlp() {
+    let out = dplay(&["bench", "--n", "64", "--steps", "2", "--device", "flex"]);
+    assert_ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sampler in [
+        "ancestral",
+        "ddim-eta0",
+        "ddim-eta1",
+        "langevin",
+        "annealed-langevin",
+        "euler-maruyama",
+        "pc",
+        "ode-euler",
+        "ode-heun",
+    ] {
+        for score in ["oracle", "mlp"] {
+            let row = text
+                .lines()
+                .find(|l| l.split_whitespace().take(2).eq([sampler, score]))
+                .unwrap_or_else(|| panic!("no {sampler}/{score} row in:\n{text}"));
+            let rate: f64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
+            assert!(rate > 0.0 && rate.is_finite(), "{row}");
+        }
+    }
+    let out = dplay(&["bench", "--sampler", "warp-drive"]);
+    assert_clean_error(&out, "unknown sampler 'warp-drive'");
+}

@@ -13,9 +13,29 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod science;
+
 const WEIGHTS: &[u8] = include_bytes!("../www/weights/ddpm_mixture/model.safetensors");
 const CONFIG: &str = include_str!("../www/weights/ddpm_mixture/config.json");
 const MIXTURE: &str = include_str!("../data/mixture3.json");
+
+thread_local! {
+    static GPU: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The page's one WebGPU device: initialised by the first test that asks, then shared (a second
+/// `init_async` on the same page fails).
+async fn gpu() -> Device {
+    if let Some(d) = GPU.with(|g| g.borrow().clone()) {
+        return d;
+    }
+    let d = Device::wgpu_options()
+        .init_async()
+        .await
+        .expect("WebGPU adapter (Chromium needs --enable-unsafe-webgpu)");
+    GPU.with(|g| *g.borrow_mut() = Some(d.clone()));
+    d
+}
 
 async fn read<const D: usize>(x: Tensor<D>) -> Vec<f32> {
     x.into_data_async()
@@ -51,10 +71,7 @@ async fn flex_training_lowers_the_loss() {
 
 #[wasm_bindgen_test]
 async fn webgpu_trains_and_agrees_with_flex() {
-    let gpu = Device::wgpu_options()
-        .init_async()
-        .await
-        .expect("WebGPU adapter (Chromium needs --enable-unsafe-webgpu)");
+    let gpu = gpu().await;
 
     // Training: the loss on a fixed batch falls within a few steps.
     let (before, after) = train_and_measure(&gpu, 8, 1e-2).await;

@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use burn::prelude::*;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -12,12 +11,13 @@ use diffusion_playground::bundle;
 use diffusion_playground::data::GaussianMixture;
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::model::MlpConfig;
-use diffusion_playground::process::{VeConfig, VpProcess};
-use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance};
+use diffusion_playground::process::VeConfig;
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
 use diffusion_playground::score::{Objective, Projection};
 use diffusion_playground::train::{TrainConfig, Trainer};
 
+#[path = "dplay_cmd/bench.rs"]
+mod bench;
 #[path = "dplay_cmd/experiment.rs"]
 mod experiment;
 #[path = "dplay_cmd/sample.rs"]
@@ -25,6 +25,7 @@ mod sample;
 #[path = "dplay_cmd/schedule.rs"]
 mod schedule;
 
+use bench::BenchArgs;
 use experiment::ExperimentArgs;
 use sample::SampleArgs;
 use schedule::ScheduleArgs;
@@ -52,7 +53,8 @@ enum Command {
     Schedule(ScheduleArgs),
     /// Run one of the seeds' experiments.
     Experiment(ExperimentArgs),
-    /// DDPM sampling steps per second for a batch of points with the default MLP.
+    /// Reverse steps per second of every sampler, with the oracle and with the default MLP, per
+    /// device.
     Bench(BenchArgs),
 }
 
@@ -185,19 +187,6 @@ impl TrainArgs {
     }
 }
 
-#[derive(Args)]
-struct BenchArgs {
-    /// Points per batch.
-    #[arg(long, default_value_t = 10_000)]
-    n: usize,
-    /// Timed reverse steps (after 5 warm-up steps).
-    #[arg(long, default_value_t = 50)]
-    steps: usize,
-    /// Devices to time; default flex and wgpu.
-    #[arg(long, value_enum, num_args = 1..)]
-    device: Vec<DeviceArg>,
-}
-
 fn main() -> ExitCode {
     // Panics are bugs; print them as one line, never a backtrace.
     std::panic::set_hook(Box::new(|info| {
@@ -209,7 +198,7 @@ fn main() -> ExitCode {
         Command::Sample(a) => sample::sample(a),
         Command::Schedule(a) => schedule::schedule(a),
         Command::Experiment(a) => experiment::experiment(a),
-        Command::Bench(a) => bench(a),
+        Command::Bench(a) => bench::bench(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -326,52 +315,5 @@ fn train(a: TrainArgs) -> Result<()> {
         bundle::CONFIG_FILE,
         a.out.display()
     );
-    Ok(())
-}
-
-fn bench(a: BenchArgs) -> Result<()> {
-    if a.n == 0 || a.steps == 0 {
-        return Err(Error::invalid("--n and --steps must be at least 1"));
-    }
-    let devices = if a.device.is_empty() {
-        vec![DeviceArg::Flex, DeviceArg::Wgpu]
-    } else {
-        a.device
-    };
-    println!(
-        "DDPM ancestral sampling, default MLP ({:?}), {} points, {} timed steps",
-        MlpConfig::new(),
-        a.n,
-        a.steps
-    );
-    for kind in devices {
-        let dev = match device(kind) {
-            Ok(d) => d,
-            Err(e) => {
-                println!("{kind:?}: skipped ({e})");
-                continue;
-            }
-        };
-        let model = MlpConfig::new().init(&dev);
-        let process = VpProcess::new(ScheduleConfig::default())?;
-        let mut sampler = AncestralSampler::new(process, PosteriorVariance::BetaTilde, None, 0);
-        sampler.reset_from_prior(a.n, 2, &dev);
-        for _ in 0..5 {
-            sampler.step(&model)?;
-        }
-        dev.sync().map_err(|e| Error::Device(format!("{e:?}")))?;
-        let start = Instant::now();
-        for _ in 0..a.steps {
-            sampler.step(&model)?;
-        }
-        // Reading the sample back waits for every queued kernel.
-        let _ = sampler.current().expect("reset above").clone().into_data();
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "{kind:?}: {:.1} steps/s ({:.2} ms/step)",
-            a.steps as f64 / secs,
-            1e3 * secs / a.steps as f64
-        );
-    }
     Ok(())
 }

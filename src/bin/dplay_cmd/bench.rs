@@ -1,0 +1,225 @@
+//! `dplay bench`: reverse steps per second for every sampler, driven by the exact mixture oracle
+//! and by the default-size MLP, on each device. Speed only: the MLP is untrained (its weights do
+//! not change the cost of a step).
+
+use std::time::Instant;
+
+use burn::prelude::*;
+use clap::Args;
+
+use diffusion_playground::data::{GaussianMixture, MixtureScore};
+use diffusion_playground::error::{Error, Result};
+use diffusion_playground::model::{Mlp, MlpConfig, NetworkScore, Parameterization, ScoreModel};
+use diffusion_playground::process::{NoiseLevel, VeConfig, VpProcess, VpSde};
+use diffusion_playground::sampler::{
+    AncestralSampler, AnnealedLangevin, DdimSampler, EulerMaruyama, LangevinSampler, OdeMethod,
+    PosteriorVariance, PredictorCorrector, ProbabilityFlowOde, Sampler, TimestepSpacing,
+};
+use diffusion_playground::schedule::ScheduleConfig;
+
+use super::{device, DeviceArg};
+
+/// The mixture the oracle rows use (data/mixture3.json).
+const MIXTURE: &str = include_str!("../../../data/mixture3.json");
+/// Untimed steps first: kernel compilation and allocation.
+const WARMUP: usize = 3;
+
+#[derive(Args)]
+pub(crate) struct BenchArgs {
+    /// Points per batch.
+    #[arg(long, default_value_t = 10_000)]
+    n: usize,
+    /// Timed reverse steps per sampler (after 3 warm-up steps).
+    #[arg(long, default_value_t = 20)]
+    steps: usize,
+    /// Devices to time; default flex and wgpu.
+    #[arg(long, value_enum, num_args = 1..)]
+    device: Vec<DeviceArg>,
+    /// Only these samplers (names as in the table); default all.
+    #[arg(long, num_args = 1..)]
+    sampler: Vec<String>,
+}
+
+/// Every sampler, each long enough for the warm-up and the default timed steps. Plain Langevin
+/// runs on the data score for the oracle and at DDPM's least noisy step for a `network`.
+fn samplers(network: bool) -> Result<Vec<(&'static str, Box<dyn Sampler>)>> {
+    let vp = || VpProcess::new(ScheduleConfig::default());
+    let sde = || Box::new(VpSde::default());
+    let all: Vec<(&'static str, Box<dyn Sampler>)> = vec![
+        (
+            "ancestral",
+            Box::new(AncestralSampler::new(
+                vp()?,
+                PosteriorVariance::BetaTilde,
+                None,
+                0,
+            )),
+        ),
+        (
+            "ddim-eta0",
+            Box::new(DdimSampler::new(
+                vp()?,
+                200,
+                TimestepSpacing::Trailing,
+                0.0,
+                None,
+                0,
+            )?),
+        ),
+        (
+            "ddim-eta1",
+            Box::new(DdimSampler::new(
+                vp()?,
+                200,
+                TimestepSpacing::Trailing,
+                1.0,
+                None,
+                0,
+            )?),
+        ),
+        (
+            "langevin",
+            Box::new(LangevinSampler::new(
+                if network {
+                    NoiseLevel::step(&vp()?, 0)
+                } else {
+                    NoiseLevel::data()
+                },
+                0.01,
+                1000,
+                0,
+            )?),
+        ),
+        (
+            "annealed-langevin",
+            Box::new(AnnealedLangevin::new(
+                VeConfig {
+                    sigma_min: 0.1,
+                    sigma_max: 20.0,
+                    levels: 10,
+                }
+                .build()?,
+                100,
+                5e-3,
+                0,
+            )?),
+        ),
+        (
+            "euler-maruyama",
+            Box::new(EulerMaruyama::new(sde(), 1000, 1e-3, 0)?),
+        ),
+        (
+            "pc",
+            Box::new(PredictorCorrector::new(sde(), 1000, 1e-3, 0.16, 1, 0)?),
+        ),
+        (
+            "ode-euler",
+            Box::new(ProbabilityFlowOde::new(
+                sde(),
+                1000,
+                1e-3,
+                OdeMethod::Euler,
+                0,
+            )?),
+        ),
+        (
+            "ode-heun",
+            Box::new(ProbabilityFlowOde::new(
+                sde(),
+                1000,
+                1e-3,
+                OdeMethod::Heun,
+                0,
+            )?),
+        ),
+    ];
+    Ok(all)
+}
+
+/// Seconds per step of `sampler` with `model` on `n` points.
+fn time_sampler(
+    sampler: &mut dyn Sampler,
+    model: &dyn ScoreModel,
+    n: usize,
+    steps: usize,
+    device: &Device,
+) -> Result<f64> {
+    sampler.reset_from_prior(n, 2, device);
+    for _ in 0..WARMUP {
+        sampler.step(model)?;
+    }
+    device.sync().map_err(|e| Error::Device(format!("{e:?}")))?;
+    let steps = steps.min(sampler.remaining());
+    let start = Instant::now();
+    for _ in 0..steps {
+        sampler.step(model)?;
+    }
+    // Reading the sample back waits for every queued kernel.
+    let _ = sampler.current().expect("reset above").clone().into_data();
+    Ok(start.elapsed().as_secs_f64() / steps as f64)
+}
+
+pub(crate) fn bench(a: BenchArgs) -> Result<()> {
+    if a.n == 0 || a.steps == 0 {
+        return Err(Error::invalid("--n and --steps must be at least 1"));
+    }
+    let known: Vec<&str> = samplers(false)?.into_iter().map(|(name, _)| name).collect();
+    if let Some(bad) = a.sampler.iter().find(|s| !known.contains(&s.as_str())) {
+        return Err(Error::invalid(format!(
+            "unknown sampler '{bad}' (expected one of {})",
+            known.join(", ")
+        )));
+    }
+    let devices = if a.device.is_empty() {
+        vec![DeviceArg::Flex, DeviceArg::Wgpu]
+    } else {
+        a.device
+    };
+    let mix = GaussianMixture::from_json(MIXTURE, "data/mixture3.json")?;
+    let oracle = MixtureScore::new(mix);
+    println!(
+        "reverse sampling on {} points, {} timed steps after {WARMUP} warm-up steps; MLP = {:?}",
+        a.n,
+        a.steps,
+        MlpConfig::new()
+    );
+    println!(
+        "{:<18} {:<7} {:<6} {:>10} {:>10} {:>16}",
+        "sampler", "score", "device", "steps/s", "ms/step", "points·steps/s"
+    );
+    for kind in devices {
+        let dev = match device(kind) {
+            Ok(d) => d,
+            Err(e) => {
+                println!("{kind:?}: skipped ({e})");
+                continue;
+            }
+        };
+        let net: Mlp = MlpConfig::new().init(&dev);
+        let steps = ScheduleConfig::default().steps;
+        let eps_net = NetworkScore::new(&net, Parameterization::Epsilon, steps);
+        let score_net = NetworkScore::new(&net, Parameterization::Score, 10);
+        // VP samplers read the MLP as an ε-network, annealed Langevin as a score network.
+        for (source, network) in [("oracle", false), ("mlp", true)] {
+            for (name, mut sampler) in samplers(network)? {
+                if !a.sampler.is_empty() && !a.sampler.iter().any(|s| s == name) {
+                    continue;
+                }
+                let model: &dyn ScoreModel = match (network, name) {
+                    (false, _) => &oracle,
+                    (true, "annealed-langevin") => &score_net,
+                    (true, _) => &eps_net,
+                };
+                let secs = time_sampler(sampler.as_mut(), model, a.n, a.steps, &dev)?;
+                println!(
+                    "{name:<18} {source:<7} {:<6} {:>10.1} {:>10.2} {:>16.3e}",
+                    format!("{kind:?}").to_lowercase(),
+                    1.0 / secs,
+                    1e3 * secs,
+                    a.n as f64 / secs
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -117,3 +117,76 @@ pub fn energy_distance(x: &[f32], y: &[f32], d: usize) -> Result<f64> {
     };
     Ok(2.0 * mean_dist(x, n, y, m) - mean_dist(x, n, x, n) - mean_dist(y, m, y, m))
 }
+
+/// Points of a `per_side × per_side` grid (2-D mixtures) where `mix`'s density is at least
+/// `fraction` of its largest value on the grid and at the component means. The grid spans every
+/// component's `μ_k ± 3.1 √max_i Σ_k,ii`, which holds each component's `p ≥ 1%·peak` ellipse
+/// (Mahalanobis `r² < 2 ln 100 ≈ 9.2`, reaching `√(9.2 Σ_ii) < 3.1 √Σ_ii` along axis i).
+/// Row-major `[m, 2]`.
+pub fn dense_region_grid(
+    mix: &GaussianMixture,
+    fraction: f64,
+    per_side: usize,
+) -> Result<Vec<f32>> {
+    if mix.dim() != 2 || per_side < 2 || !(fraction > 0.0 && fraction < 1.0) {
+        return Err(Error::invalid(format!(
+            "a dense-region grid needs a 2-D mixture, ≥ 2 points per side and 0 < fraction < 1 \
+             (got dimension {}, {per_side}, {fraction})",
+            mix.dim()
+        )));
+    }
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for (mu, cov) in mix.means().iter().zip(mix.covs()) {
+        let half = 3.1 * cov[0][0].max(cov[1][1]).sqrt();
+        for i in 0..2 {
+            lo[i] = lo[i].min(mu[i] - half);
+            hi[i] = hi[i].max(mu[i] + half);
+        }
+    }
+    let step = |i: usize, k: usize| lo[i] + (hi[i] - lo[i]) * k as f64 / (per_side - 1) as f64;
+    let mut grid = Vec::with_capacity(2 * per_side * per_side);
+    for a in 0..per_side {
+        for b in 0..per_side {
+            grid.extend([step(0, a) as f32, step(1, b) as f32]);
+        }
+    }
+    let (log_p, _) = mix.log_prob_and_score_batch(&grid);
+    let peak = mix
+        .means()
+        .iter()
+        .map(|m| mix.log_prob_and_score(m).0)
+        .chain(log_p.iter().copied())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let keep = peak + fraction.ln();
+    Ok(grid
+        .chunks_exact(2)
+        .zip(&log_p)
+        .filter(|(_, &l)| l >= keep)
+        .flat_map(|(p, _)| p.iter().copied())
+        .collect())
+}
+
+/// The relative L² error of a score estimate over points `x`, `√(Σ ‖ŝ - ∇log p‖² / Σ ‖∇log p‖²)`,
+/// against `mix`'s exact score. (A pointwise ratio would divide by zero where the score
+/// vanishes, at a mode.)
+pub fn relative_score_error(mix: &GaussianMixture, x: &[f32], estimate: &[f32]) -> Result<f64> {
+    rows(x, mix.dim())?;
+    if estimate.len() != x.len() {
+        return Err(Error::invalid(format!(
+            "{} score values for {} coordinates",
+            estimate.len(),
+            x.len()
+        )));
+    }
+    let (_, truth) = mix.log_prob_and_score_batch(x);
+    let err: f64 = estimate
+        .iter()
+        .zip(&truth)
+        .map(|(&a, &b)| (a as f64 - b).powi(2))
+        .sum();
+    let norm: f64 = truth.iter().map(|b| b * b).sum();
+    if norm == 0.0 {
+        return Err(Error::invalid("the exact score vanishes on every point"));
+    }
+    Ok((err / norm).sqrt())
+}

@@ -4,6 +4,7 @@
 
 use burn::prelude::*;
 use diffusion_playground::data::{GaussianMixture, MixtureSpec};
+use diffusion_playground::metrics::{dense_region_grid, relative_score_error};
 use diffusion_playground::model::{Mlp, MlpConfig, NetworkScore, Parameterization, ScoreModel};
 use diffusion_playground::noise;
 use diffusion_playground::process::{NoiseLevel, Process, VeConfig};
@@ -99,37 +100,13 @@ fn gaussian() -> GaussianMixture {
     .unwrap()
 }
 
-/// Grid points of a one-component `mix` where the density is above 1% of its peak, i.e.
-/// Mahalanobis `r² < 2 ln 100 ≈ 9.2`: the ellipse reaches `√(9.2 Σ_ii) < 3.1 √Σ_ii` along axis i.
+/// Where the density is above 1% of its peak, on a 41×41 grid.
 fn dense_grid(mix: &GaussianMixture) -> Vec<f32> {
-    let mut pts = Vec::new();
-    let mu = &mix.means()[0];
-    let cov = &mix.covs()[0];
-    let half = 3.1 * cov[0][0].max(cov[1][1]).sqrt();
-    let (peak, _) = mix.log_prob_and_score(mu);
-    for i in 0..41 {
-        for j in 0..41 {
-            let (u, v) = ((i as f64 - 20.0) / 20.0, (j as f64 - 20.0) / 20.0);
-            let p = [mu[0] + u * half, mu[1] + v * half];
-            if mix.log_prob_and_score(&p).0 > peak + (0.01f64).ln() {
-                pts.extend([p[0] as f32, p[1] as f32]);
-            }
-        }
-    }
-    pts
+    dense_region_grid(mix, 0.01, 41).unwrap()
 }
 
-/// The relative L² error `√(Σ ‖s_θ - s‖² / Σ ‖s‖²)` of `learned` against `mix`'s score over
-/// `pts`. (A pointwise ratio would divide by zero at the mean, where the score vanishes.)
 fn relative_error(mix: &GaussianMixture, pts: &[f32], learned: &[f32]) -> f64 {
-    let (_, truth) = mix.log_prob_and_score_batch(pts);
-    let err: f64 = learned
-        .iter()
-        .zip(&truth)
-        .map(|(&a, &b)| (a as f64 - b).powi(2))
-        .sum();
-    let norm: f64 = truth.iter().map(|b| b * b).sum();
-    (err / norm).sqrt()
+    relative_score_error(mix, pts, learned).unwrap()
 }
 
 /// Train an MLP on the Gaussian with `objective`.

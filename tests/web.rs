@@ -13,6 +13,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "web/science.rs"]
 mod science;
 
 const WEIGHTS: &[u8] = include_bytes!("../www/weights/ddpm_mixture/model.safetensors");

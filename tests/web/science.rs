@@ -9,7 +9,7 @@ use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::experiments::langevin_vs_annealed::{
     langevin_vs_annealed, LangevinVsAnnealedConfig,
 };
-use diffusion_playground::metrics::component_weights;
+use diffusion_playground::metrics::{component_weights, dense_region_grid, relative_score_error};
 use diffusion_playground::model::MlpConfig;
 use diffusion_playground::noise;
 use diffusion_playground::process::{Process, VeConfig, VpProcess, VpSde};
@@ -272,30 +272,13 @@ async fn score_matching_fits_on_flex_and_agrees_on_webgpu() {
     for _ in 0..1500 {
         let _ = trainer.step();
     }
-    let (peak, _) = mix.log_prob_and_score(&mix.means()[0]);
-    let mut pts = Vec::new();
-    for i in 0..41 {
-        for j in 0..41 {
-            let p = [
-                1.0 + (i as f64 - 20.0) * 0.2,
-                -0.5 + (j as f64 - 20.0) * 0.2,
-            ];
-            if mix.log_prob_and_score(&p).0 > peak + 0.01f64.ln() {
-                pts.extend([p[0] as f32, p[1] as f32]);
-            }
-        }
-    }
-    let n = pts.len() / 2;
-    let x = Tensor::<2>::from_data(TensorData::new(pts.clone(), [n, 2]), &Device::flex());
+    let pts = dense_region_grid(&mix, 0.01, 41).unwrap();
+    let x = Tensor::<2>::from_data(
+        TensorData::new(pts.clone(), [pts.len() / 2, 2]),
+        &Device::flex(),
+    );
     let learned = read(trainer.criterion().data_score(&trainer.model(), x)).await;
-    let (_, truth) = mix.log_prob_and_score_batch(&pts);
-    let err: f64 = learned
-        .iter()
-        .zip(&truth)
-        .map(|(&a, &b)| (a as f64 - b).powi(2))
-        .sum();
-    let norm: f64 = truth.iter().map(|b| b * b).sum();
-    let rel = (err / norm).sqrt();
+    let rel = relative_score_error(&mix, &pts, &learned).unwrap();
     assert!(rel < 0.1, "ISM relative error {rel:.3}");
 
     // The same weights on both backends (through the safetensors bytes), the same host RNG.

@@ -345,8 +345,26 @@ fn experiment_langevin_vs_annealed_reports_json() {
     }
     let e = dplay(&["experiment", "langevin-vs-annealed", "--n", "0"]);
     assert_clean_error(&e, "--n must be at least 1");
-    let e = dplay(&["experiment", "score-error-vs-density", "--train-steps", "0"]);
+    let e = dplay(&["experiment", "low-density-error", "--train-steps", "0"]);
     assert_clean_error(&e, "steps");
+}
+
+#[test]
+fn experiment_low_density_error_reports_json() {
+    let out = dplay(&["experiment", "low-density-error", "--seed", "2", "--json"]);
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["config"]["seed"], 2);
+    assert!(!v["bins"].as_array().unwrap().is_empty());
+    let (high, low) = (
+        v["high_density_error"].as_f64().unwrap(),
+        v["low_density_error"].as_f64().unwrap(),
+    );
+    // The seeds' point (a): the learned score is far worse where the data never reach.
+    assert!(
+        low > 10.0 * high,
+        "low-density error {low} vs high-density error {high}"
+    );
 }
 
 #[test]

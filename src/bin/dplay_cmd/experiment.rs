@@ -14,7 +14,8 @@ enum ExperimentName {
     /// (b) Plain vs annealed Langevin with the exact score on ⅕N((-5,-5),I)+⅘N((5,5),I).
     LangevinVsAnnealed,
     /// (a) Error of a DSM-trained score network against the exact score, binned by density.
-    ScoreErrorVsDensity,
+    #[value(alias = "score-error-vs-density")]
+    LowDensityError,
 }
 
 #[derive(Args)]
@@ -26,7 +27,7 @@ pub(crate) struct ExperimentArgs {
     /// Number of chains (langevin-vs-annealed).
     #[arg(long, default_value_t = 2000)]
     n: usize,
-    /// Training steps of the score network (score-error-vs-density).
+    /// Training steps of the score network (low-density-error).
     #[arg(long, default_value_t = 1500)]
     train_steps: usize,
     /// Print the full report as JSON.
@@ -57,7 +58,7 @@ pub(crate) fn experiment(a: ExperimentArgs) -> Result<()> {
             }
             Ok(())
         }
-        ExperimentName::ScoreErrorVsDensity => {
+        ExperimentName::LowDensityError => {
             let config = ScoreErrorConfig {
                 seed: a.seed,
                 steps: a.train_steps,

@@ -17,14 +17,19 @@ use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance};
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
 use diffusion_playground::train::{TrainConfig, Trainer};
 
+#[path = "dplay_cmd/bench_unet.rs"]
+mod bench_unet;
 #[path = "dplay_cmd/experiment.rs"]
 mod experiment;
+#[path = "dplay_cmd/predict.rs"]
+mod predict;
 #[path = "dplay_cmd/sample.rs"]
 mod sample;
 #[path = "dplay_cmd/schedule.rs"]
 mod schedule;
 
 use experiment::ExperimentArgs;
+use predict::PredictArgs;
 use sample::SampleArgs;
 use schedule::ScheduleArgs;
 
@@ -46,6 +51,8 @@ enum Command {
     /// Draw samples with any sampler, driven by a trained model (--model) or by the exact score of
     /// a mixture (--data, --score oracle); writes a float32 .npy [n, d].
     Sample(SampleArgs),
+    /// The raw output of a diffusers UNet2DModel folder for images --x at timesteps --t.
+    Predict(PredictArgs),
     /// Print the tables of a process: DDPM's β schedule, NCSN's σ levels, or an SDE's marginal.
     Schedule(ScheduleArgs),
     /// Run one of the seeds' experiments.
@@ -125,6 +132,18 @@ struct BenchArgs {
     /// Devices to time; default flex and wgpu.
     #[arg(long, value_enum, num_args = 1..)]
     device: Vec<DeviceArg>,
+    /// Also time DDPM's CIFAR-10 UNet (35.7M parameters, 32×32×3): forwards/s and train steps/s.
+    #[arg(long)]
+    unet: bool,
+    /// Batch of the UNet's timed training steps.
+    #[arg(long, default_value_t = 128)]
+    unet_batch: usize,
+    /// Batch of the UNet's timed forward passes.
+    #[arg(long, default_value_t = 128)]
+    unet_forward_batch: usize,
+    /// Timed UNet forwards and training steps (after one warm-up each).
+    #[arg(long, default_value_t = 3)]
+    unet_steps: usize,
 }
 
 fn main() -> ExitCode {
@@ -136,6 +155,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => train(a),
         Command::Sample(a) => sample::sample(a),
+        Command::Predict(a) => predict::predict(a),
         Command::Schedule(a) => schedule::schedule(a),
         Command::Experiment(a) => experiment::experiment(a),
         Command::Bench(a) => bench(a),
@@ -258,8 +278,15 @@ fn train(a: TrainArgs) -> Result<()> {
 }
 
 fn bench(a: BenchArgs) -> Result<()> {
-    if a.n == 0 || a.steps == 0 {
-        return Err(Error::invalid("--n and --steps must be at least 1"));
+    if a.n == 0
+        || a.steps == 0
+        || a.unet_batch == 0
+        || a.unet_forward_batch == 0
+        || a.unet_steps == 0
+    {
+        return Err(Error::invalid(
+            "--n, --steps, --unet-batch, --unet-forward-batch and --unet-steps must be at least 1",
+        ));
     }
     let devices = if a.device.is_empty() {
         vec![DeviceArg::Flex, DeviceArg::Wgpu]
@@ -300,6 +327,15 @@ fn bench(a: BenchArgs) -> Result<()> {
             a.steps as f64 / secs,
             1e3 * secs / a.steps as f64
         );
+        if a.unet {
+            bench_unet::bench_unet(
+                &format!("{kind:?}"),
+                &dev,
+                a.unet_forward_batch,
+                a.unet_batch,
+                a.unet_steps,
+            )?;
+        }
     }
     Ok(())
 }

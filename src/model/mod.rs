@@ -4,6 +4,7 @@
 
 pub mod embed;
 pub mod mlp;
+pub mod unet;
 
 pub use mlp::{Mlp, MlpConfig};
 

@@ -178,3 +178,54 @@ fn ddim_without_clipping_differs() {
     );
     assert!(max_abs_diff(&x0, &want) > 1e-2);
 }
+
+/// Float32 timesteps give the same output as int64 ones.
+#[test]
+fn predict_accepts_float32_timesteps() {
+    let r = reference();
+    let d = common::scratch("unet_reference", "predict_f32_t");
+    let t = d.join("t.npy");
+    npy::write_f32(&t, &[0.0, 10.0, 500.0, 999.0], &[4]).unwrap();
+    let out = d.join("y.npy");
+    assert_ok(&dplay(&[
+        "predict",
+        "--model",
+        &s(&r),
+        "--x",
+        &s(&r.join("forward_x.npy")),
+        "--t",
+        &s(&t),
+        "--out",
+        &s(&out),
+    ]));
+    let (y, _) = npy::read_f32(&out).unwrap();
+    let (want, _) = npy::read_f32(r.join("forward_out.npy")).unwrap();
+    assert!(max_abs_diff(&y, &want) <= 1e-4);
+}
+
+/// Without --init the images start from N(0, I) at the config's sample_size, and come out
+/// clipped to [-1, 1].
+#[test]
+fn sample_from_the_prior_uses_sample_size() {
+    let d = common::scratch("unet_reference", "prior");
+    let out = d.join("x0.npy");
+    assert_ok(&dplay(&[
+        "sample",
+        "--model",
+        &s(&reference()),
+        "--sampler",
+        "ddim",
+        "--steps",
+        "3",
+        "--n",
+        "2",
+        "--seed",
+        "7",
+        "--out",
+        &s(&out),
+    ]));
+    let (x0, shape) = npy::read_f32(&out).unwrap();
+    assert_eq!(shape, vec![2, 1, 28, 28]);
+    assert!(x0.iter().all(|v| v.is_finite() && v.abs() <= 1.0 + 1e-5));
+    assert!(x0.iter().any(|v| *v != x0[0]));
+}

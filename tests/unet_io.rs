@@ -346,3 +346,42 @@ fn npy_raw(descr: &str, data: &[u8], shape: &[usize]) -> Vec<u8> {
     out.extend_from_slice(data);
     out
 }
+
+#[test]
+fn bad_sample_inputs() {
+    let r = reference();
+    let d = common::scratch("unet_io", "sample_inputs");
+    let run = |init: &Path| {
+        dplay(&[
+            "sample",
+            "--model",
+            &s(&r),
+            "--sampler",
+            "ddim",
+            "--steps",
+            "2",
+            "--init",
+            &s(init),
+            "--out",
+            &s(&d.join("x0.npy")),
+        ])
+    };
+    let (x, _) = npy::read_f32(reference().join("ddim_xT.npy")).unwrap();
+    // Flat rows, as for the 2-D models, are not images.
+    let flat = d.join("flat.npy");
+    npy::write_f32(&flat, &x, &[4, 784]).unwrap();
+    assert_clean_error(
+        &run(&flat),
+        "has shape [4, 784]; expected float32 [N, C, H, W]",
+    );
+    // Three channels for a one-channel UNet.
+    let rgb = d.join("rgb.npy");
+    npy::write_f32(&rgb, &x[..3 * 784], &[1, 3, 28, 28]).unwrap();
+    assert_clean_error(&run(&rgb), "has 3 channels; the UNet takes 1");
+    // A non-finite start.
+    let mut bad = x.clone();
+    bad[5] = f32::NAN;
+    let nan = d.join("nan.npy");
+    npy::write_f32(&nan, &bad, &[4, 1, 28, 28]).unwrap();
+    assert_clean_error(&run(&nan), "non-finite value");
+}

@@ -55,7 +55,7 @@ pub(crate) fn bench_unet(
     }
     let secs = start.elapsed().as_secs_f64() / steps as f64;
     println!(
-        "{name}: UNet forward, batch {fwd_batch}: {:.2} forwards/s ({:.1} images/s)",
+        "{name}: UNet forward, batch {fwd_batch}: {:.3} forwards/s ({:.1} images/s)",
         1.0 / secs,
         fwd_batch as f64 / secs
     );

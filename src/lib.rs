@@ -9,7 +9,8 @@
 //!   DDPM's chain, [`process::VeProcess`] NCSN's levels) and continuous ([`process::Sde`]: VP, VE,
 //!   sub-VP).
 //! - [`model`]: networks, their [`model::Parameterization`], and the [`model::ScoreModel`] every
-//!   sampler runs.
+//!   sampler runs; [`model::unet`] is diffusers' `UNet2DModel`, read from and written to
+//!   diffusers folders.
 //! - [`score`]: objectives ([`score::l_simple`]).
 //! - [`sampler`]: stepwise samplers behind [`sampler::Sampler`]: Langevin, annealed Langevin,
 //!   DDPM ancestral, DDIM, Euler–Maruyama, predictor–corrector, probability-flow ODE.

@@ -18,8 +18,12 @@ use diffusion_playground::train::{TrainConfig, Trainer};
 
 #[path = "dplay_cmd/bench.rs"]
 mod bench;
+#[path = "dplay_cmd/bench_unet.rs"]
+mod bench_unet;
 #[path = "dplay_cmd/experiment.rs"]
 mod experiment;
+#[path = "dplay_cmd/predict.rs"]
+mod predict;
 #[path = "dplay_cmd/sample.rs"]
 mod sample;
 #[path = "dplay_cmd/schedule.rs"]
@@ -27,6 +31,7 @@ mod schedule;
 
 use bench::BenchArgs;
 use experiment::ExperimentArgs;
+use predict::PredictArgs;
 use sample::SampleArgs;
 use schedule::ScheduleArgs;
 
@@ -49,6 +54,8 @@ enum Command {
     /// Draw samples with any sampler, driven by a trained model (--model) or by the exact score of
     /// a mixture (--data, --score oracle); writes a float32 .npy [n, d].
     Sample(SampleArgs),
+    /// The raw output of a diffusers UNet2DModel folder for images --x at timesteps --t.
+    Predict(PredictArgs),
     /// Print the tables of a process: DDPM's β schedule, NCSN's σ levels, or an SDE's marginal.
     Schedule(ScheduleArgs),
     /// Run one of the seeds' experiments.
@@ -196,6 +203,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => train(a),
         Command::Sample(a) => sample::sample(a),
+        Command::Predict(a) => predict::predict(a),
         Command::Schedule(a) => schedule::schedule(a),
         Command::Experiment(a) => experiment::experiment(a),
         Command::Bench(a) => bench::bench(a),

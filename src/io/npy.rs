@@ -31,9 +31,60 @@ pub fn write_f32(path: impl AsRef<Path>, values: &[f32], shape: &[usize]) -> Res
     crate::io::write_atomic(path.as_ref(), &encode_f32(values, shape))
 }
 
-/// Decode a float32 `.npy` into `(values, shape)`.
-pub fn decode_f32(bytes: &[u8], origin: &str) -> Result<(Vec<f32>, Vec<usize>)> {
-    let bad = |m: &str| Error::format(origin, format!("not a float32 .npy file: {m}"));
+/// The numbers of a `.npy` array, by dtype.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NpyValues {
+    F32(Vec<f32>),
+    I64(Vec<i64>),
+}
+
+impl NpyValues {
+    /// The dtype as NumPy writes it.
+    pub fn descr(&self) -> &'static str {
+        match self {
+            Self::F32(_) => "float32",
+            Self::I64(_) => "int64",
+        }
+    }
+}
+
+/// Decode a little-endian float32 or int64 `.npy` into `(values, shape)`.
+pub fn decode(bytes: &[u8], origin: &str) -> Result<(NpyValues, Vec<usize>)> {
+    let bad = |m: &str| Error::format(origin, format!("not a float32 or int64 .npy file: {m}"));
+    let (header, data) = split_header(bytes, origin)?;
+    let shape = parse_shape(header, origin)?;
+    let n: usize = shape.iter().product();
+    let (values, width) = if header.contains("'descr': '<f4'") {
+        (NpyValues::F32(Vec::new()), 4)
+    } else if header.contains("'descr': '<i8'") {
+        (NpyValues::I64(Vec::new()), 8)
+    } else {
+        return Err(bad(&format!(
+            "unsupported dtype (header {})",
+            header.trim()
+        )));
+    };
+    check_len(data, n, width, &shape, origin)?;
+    let values = match values {
+        NpyValues::F32(_) => NpyValues::F32(le_f32(data)),
+        NpyValues::I64(_) => NpyValues::I64(
+            data.chunks_exact(8)
+                .map(|b| i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+                .collect(),
+        ),
+    };
+    Ok((values, shape))
+}
+
+pub fn read(path: impl AsRef<Path>) -> Result<(NpyValues, Vec<usize>)> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    decode(&bytes, &path.display().to_string())
+}
+
+/// The header text and the data after it.
+fn split_header<'a>(bytes: &'a [u8], origin: &str) -> Result<(&'a str, &'a [u8])> {
+    let bad = |m: &str| Error::format(origin, format!("not a .npy file: {m}"));
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("missing magic"));
     }
@@ -49,37 +100,58 @@ pub fn decode_f32(bytes: &[u8], origin: &str) -> Result<(Vec<f32>, Vec<usize>)> 
         .get(start..start + hlen)
         .ok_or_else(|| bad("truncated header"))?;
     let header = std::str::from_utf8(header).map_err(|_| bad("header is not text"))?;
+    if header.contains("'fortran_order': True") {
+        return Err(bad("Fortran order is not supported"));
+    }
+    Ok((header, &bytes[start + hlen..]))
+}
+
+fn parse_shape(header: &str, origin: &str) -> Result<Vec<usize>> {
+    let bad = || Error::format(origin, "not a .npy file: bad shape");
+    let s = header.find("'shape': (").ok_or_else(bad)? + 10;
+    let e = header[s..].find(')').ok_or_else(bad)? + s;
+    header[s..e]
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<usize>().map_err(|_| bad()))
+        .collect()
+}
+
+fn check_len(data: &[u8], n: usize, width: usize, shape: &[usize], origin: &str) -> Result<()> {
+    if data.len() != n * width {
+        return Err(Error::format(
+            origin,
+            format!(
+                "not a .npy file: shape {shape:?} needs {} bytes of data, found {}",
+                n * width,
+                data.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn le_f32(data: &[u8]) -> Vec<f32> {
+    data.chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Decode a float32 `.npy` into `(values, shape)`.
+pub fn decode_f32(bytes: &[u8], origin: &str) -> Result<(Vec<f32>, Vec<usize>)> {
+    let bad = |m: &str| Error::format(origin, format!("not a float32 .npy file: {m}"));
+    let (header, data) = split_header(bytes, origin)?;
     if !header.contains("'descr': '<f4'") {
         return Err(bad(&format!(
             "dtype is not little-endian float32 (header {})",
             header.trim()
         )));
     }
-    if header.contains("'fortran_order': True") {
-        return Err(bad("Fortran order is not supported"));
-    }
-    let s = header.find("'shape': (").ok_or_else(|| bad("no shape"))? + 10;
-    let e = header[s..].find(')').ok_or_else(|| bad("no shape"))? + s;
-    let shape: Vec<usize> = header[s..e]
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<usize>().map_err(|_| bad("bad shape")))
-        .collect::<Result<_>>()?;
+    let shape = parse_shape(header, origin)?;
     let n: usize = shape.iter().product();
-    let data = &bytes[start + hlen..];
-    if data.len() != n * 4 {
-        return Err(bad(&format!(
-            "shape {shape:?} needs {} bytes of data, found {}",
-            n * 4,
-            data.len()
-        )));
-    }
-    let values = data
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    Ok((values, shape))
+    check_len(data, n, 4, &shape, origin)?;
+    Ok((le_f32(data), shape))
 }
 
 pub fn read_f32(path: impl AsRef<Path>) -> Result<(Vec<f32>, Vec<usize>)> {

@@ -5,6 +5,7 @@
 pub mod embed;
 pub mod jvp;
 pub mod mlp;
+pub mod unet;
 
 pub use mlp::{Mlp, MlpConfig};
 

@@ -38,6 +38,18 @@ pub(crate) struct BenchArgs {
     /// Only these samplers (names as in the table); default all.
     #[arg(long, num_args = 1..)]
     sampler: Vec<String>,
+    /// Also time DDPM's CIFAR-10 UNet (35.7M parameters, 32×32×3): forwards/s and train steps/s.
+    #[arg(long)]
+    unet: bool,
+    /// Batch of the UNet's timed training steps.
+    #[arg(long, default_value_t = 128)]
+    unet_batch: usize,
+    /// Batch of the UNet's timed forward passes.
+    #[arg(long, default_value_t = 128)]
+    unet_forward_batch: usize,
+    /// Timed UNet forwards and training steps (after one warm-up each).
+    #[arg(long, default_value_t = 3)]
+    unet_steps: usize,
 }
 
 /// Every sampler, each long enough for the warm-up and the default timed steps. Plain Langevin
@@ -160,8 +172,15 @@ fn time_sampler(
 }
 
 pub(crate) fn bench(a: BenchArgs) -> Result<()> {
-    if a.n == 0 || a.steps == 0 {
-        return Err(Error::invalid("--n and --steps must be at least 1"));
+    if a.n == 0
+        || a.steps == 0
+        || a.unet_batch == 0
+        || a.unet_forward_batch == 0
+        || a.unet_steps == 0
+    {
+        return Err(Error::invalid(
+            "--n, --steps, --unet-batch, --unet-forward-batch and --unet-steps must be at least 1",
+        ));
     }
     let known: Vec<&str> = samplers(false)?.into_iter().map(|(name, _)| name).collect();
     if let Some(bad) = a.sampler.iter().find(|s| !known.contains(&s.as_str())) {
@@ -219,6 +238,15 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
                     a.n as f64 / secs
                 );
             }
+        }
+        if a.unet {
+            super::bench_unet::bench_unet(
+                &format!("{kind:?}"),
+                &dev,
+                a.unet_forward_batch,
+                a.unet_batch,
+                a.unet_steps,
+            )?;
         }
     }
     Ok(())

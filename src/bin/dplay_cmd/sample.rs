@@ -10,6 +10,7 @@ use diffusion_playground::bundle;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::npy;
+use diffusion_playground::model::unet::{is_diffusers_dir, UNet2D, UNetScore};
 use diffusion_playground::model::{NetworkScore, Parameterization, ScoreModel};
 use diffusion_playground::noise;
 use diffusion_playground::process::{
@@ -22,6 +23,7 @@ use diffusion_playground::sampler::{
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
 use diffusion_playground::score::Objective;
 
+use super::predict::{load_unet, read_images};
 use super::{check_writable_file, device, DeviceArg, VarianceArg};
 
 /// Where the score comes from.
@@ -82,7 +84,8 @@ impl From<SpacingArg> for TimestepSpacing {
 
 #[derive(Args)]
 pub(crate) struct SampleArgs {
-    /// A folder written by `dplay train` (its ε-network drives the sampler).
+    /// A folder written by `dplay train` (its ε-network drives the sampler), or a diffusers
+    /// UNet2DModel folder (ε-prediction on DDPM's linear schedule, T = 1000; images [n, c, h, w]).
     #[arg(long)]
     model: Option<PathBuf>,
     /// A mixture JSON whose exact perturbed score drives the sampler.
@@ -138,23 +141,28 @@ pub(crate) struct SampleArgs {
     beta_min: f64,
     #[arg(long, default_value_t = 20.0, allow_negative_numbers = true)]
     beta_max: f64,
-    /// Number of samples (default 10000, or the rows of --init).
+    /// Number of samples (default 10000 points or 16 images, or the rows of --init).
     #[arg(long)]
     n: Option<usize>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Starting points x_T, a float32 .npy [n, d] (default: the sampler's prior).
+    /// Starting points x_T, a float32 .npy [n, d], or [n, c, h, w] for a UNet (default: the
+    /// sampler's prior).
     #[arg(long)]
     init: Option<PathBuf>,
-    /// Output .npy (float32, [n, d]).
+    /// Output .npy (float32, [n, d], or [n, c, h, w] for a UNet).
     #[arg(long)]
     out: PathBuf,
     /// Reverse-step variance σ_t² of ancestral sampling.
     #[arg(long, value_enum, default_value_t = VarianceArg::BetaTilde)]
     variance: VarianceArg,
-    /// Clip x̂₀ to [-c, c] at each step (ancestral, ddim).
+    /// Clip x̂₀ to [-c, c] at each step (ancestral, ddim). With a diffusers UNet the default is
+    /// 1, as diffusers' schedulers' `clip_sample=True`.
     #[arg(long)]
     clip: Option<f64>,
+    /// Never clip x̂₀ (diffusers' `clip_sample=False`).
+    #[arg(long, conflicts_with = "clip")]
+    no_clip: bool,
     #[arg(long, value_enum, default_value_t = DeviceArg::Flex)]
     device: DeviceArg,
 }
@@ -169,6 +177,11 @@ enum Source {
         parameterization: Parameterization,
         dim: usize,
     },
+    /// A diffusers UNet2DModel: ε-prediction on images `[c, h, w]`, flattened for the samplers.
+    UNet {
+        net: Box<UNet2D>,
+        image: [usize; 3],
+    },
 }
 
 impl Source {
@@ -176,6 +189,8 @@ impl Source {
     fn objective(&self) -> Option<Objective> {
         match self {
             Source::Model { objective, .. } => Some(*objective),
+            // A diffusers UNet2DModel is a DDPM ε-network.
+            Source::UNet { .. } => Some(Objective::Ddpm),
             Source::Oracle(_) => None,
         }
     }
@@ -292,21 +307,37 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
                 .model
                 .as_ref()
                 .ok_or_else(|| Error::invalid("--score model needs --model DIR"))?;
-            let (net, card) = bundle::load(dir, &device)?;
-            Source::Model {
-                net: Box::new(net),
-                schedule: card.train.schedule,
-                objective: card.train.objective,
-                parameterization: card.parameterization,
-                dim: card.train.model.dim,
+            if is_diffusers_dir(dir) {
+                let net = load_unet(dir, &device)?;
+                let image = unet_image(&a, &net)?;
+                Source::UNet {
+                    net: Box::new(net),
+                    image,
+                }
+            } else {
+                let (net, card) = bundle::load(dir, &device)?;
+                Source::Model {
+                    net: Box::new(net),
+                    schedule: card.train.schedule,
+                    objective: card.train.objective,
+                    parameterization: card.parameterization,
+                    dim: card.train.model.dim,
+                }
             }
         }
     };
-    let d = match &source {
-        Source::Oracle(o) => o.mixture().dim(),
-        Source::Model { dim, .. } => *dim,
+    let (d, out_shape) = match &source {
+        Source::Oracle(o) => (o.mixture().dim(), vec![o.mixture().dim()]),
+        Source::Model { dim, .. } => (*dim, vec![*dim]),
+        Source::UNet { image, .. } => (image.iter().product(), image.to_vec()),
     };
-    let init = a.init.as_deref().map(|p| read_init(p, d)).transpose()?;
+    let init = match (&source, a.init.as_deref()) {
+        (Source::UNet { .. }, Some(p)) => {
+            let (x, [rows, ..]) = read_images("--init", p)?;
+            Some((x, rows))
+        }
+        (_, p) => p.map(|p| read_init(p, d)).transpose()?,
+    };
     let n = match (&init, a.n) {
         (Some((_, rows)), Some(n)) if *rows != n => {
             return Err(Error::invalid(format!(
@@ -314,7 +345,10 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             )))
         }
         (Some((_, rows)), _) => *rows,
-        (None, n) => n.unwrap_or(10_000),
+        (None, n) => n.unwrap_or(match source {
+            Source::UNet { .. } => 16,
+            _ => 10_000,
+        }),
     };
     let model: Box<dyn ScoreModel + '_> = match &source {
         Source::Oracle(o) => Box::new(o.clone()),
@@ -332,6 +366,9 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
                 _ => 1,
             };
             Box::new(NetworkScore::new(net, *parameterization, steps))
+        }
+        Source::UNet { net, image } => {
+            Box::new(UNetScore::new(net, *image, ScheduleConfig::default().steps))
         }
     };
     let mut sampler = build_sampler(&a, &source)?;
@@ -356,7 +393,8 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             i / d
         )));
     }
-    npy::write_f32(&a.out, &values, &[n, d])?;
+    let shape: Vec<usize> = std::iter::once(n).chain(out_shape).collect();
+    npy::write_f32(&a.out, &values, &shape)?;
     println!(
         "wrote {n} samples ({:?} sampler) to {}",
         a.sampler,
@@ -388,7 +426,7 @@ fn ve_range(a: &SampleArgs, source: &Source) -> Result<(f64, f64)> {
             let pts = o.mixture().sample(2000, &mut noise::rng(a.seed));
             sigma_max_from_data(&pts, o.mixture().dim())?
         }
-        (None, Source::Model { .. }) => {
+        (None, _) => {
             return Err(Error::invalid(
                 "a VE process with --model needs --sigma-max (the data are not at hand)",
             ))
@@ -404,6 +442,8 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
     // DDPM's 1e-4..0.02).
     let vp_schedule = match source {
         Source::Model { schedule, .. } => *schedule,
+        // diffusers' DDPMScheduler/DDIMScheduler defaults: linear β 1e-4..0.02, T = 1000.
+        Source::UNet { .. } => ScheduleConfig::default(),
         Source::Oracle(_) => {
             let steps = match a.sampler {
                 SamplerArg::Ancestral => a.steps.unwrap_or(1000),
@@ -423,6 +463,11 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
         Some(o) if o != Objective::Ddpm => Err(unsupported(o, sampler)),
         _ => Ok(()),
     };
+    let clip = match (a.clip, a.no_clip, source) {
+        (_, true, _) => None,
+        (None, false, Source::UNet { .. }) => Some(1.0),
+        (c, false, _) => c,
+    };
     let variance = match a.variance {
         VarianceArg::Beta => PosteriorVariance::Beta,
         VarianceArg::BetaTilde => PosteriorVariance::BetaTilde,
@@ -440,14 +485,14 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
                     )));
                 }
             }
-            Box::new(AncestralSampler::new(process, variance, a.clip, seed))
+            Box::new(AncestralSampler::new(process, variance, clip, seed))
         }
         SamplerArg::Ddim => Box::new(DdimSampler::new(
             needs_ddpm(a.sampler).and_then(|_| VpProcess::new(vp_schedule))?,
             a.steps.unwrap_or(50),
             a.spacing.into(),
             a.eta,
-            a.clip,
+            clip,
             seed,
         )?),
         SamplerArg::Langevin => {
@@ -547,4 +592,35 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
             }
         }
     })
+}
+
+/// The image shape `[c, h, w]` a UNet samples: that of `--init`, else `in_channels` and the
+/// config's `sample_size` (an int or `[h, w]`).
+fn unet_image(a: &SampleArgs, net: &UNet2D) -> Result<[usize; 3]> {
+    let c = net.config.in_channels;
+    if let Some(p) = &a.init {
+        let (_, [_, ci, h, w]) = read_images("--init", p)?;
+        if ci != c {
+            return Err(Error::invalid(format!(
+                "--init {} has {ci} channels; the UNet takes {c}",
+                p.display()
+            )));
+        }
+        return Ok([c, h, w]);
+    }
+    let size = net.config.sample_size.as_ref();
+    let hw = match size {
+        Some(serde_json::Value::Number(s)) => s.as_u64().map(|s| [s as usize; 2]),
+        Some(serde_json::Value::Array(v)) if v.len() == 2 => v[0]
+            .as_u64()
+            .zip(v[1].as_u64())
+            .map(|(h, w)| [h as usize, w as usize]),
+        _ => None,
+    };
+    let [h, w] = hw.ok_or_else(|| {
+        Error::invalid(
+            "the UNet config has no usable sample_size; give --init x_T.npy [n, c, h, w]",
+        )
+    })?;
+    Ok([c, h, w])
 }

@@ -1,0 +1,54 @@
+//! A [`UNet2D`] as a [`ScoreModel`] for the samplers, which work on flat batches `[n, d]`:
+//! rows are images `[c, h, w]` in C order, the network's output is ε (diffusers'
+//! `prediction_type="epsilon"`), and the score is `-ε/s_t` (DDPM eq. 11).
+
+use burn::prelude::*;
+
+use super::unet2d::UNet2D;
+use crate::error::{Error, Result};
+use crate::model::{Parameterization, ScoreModel};
+use crate::process::{NoiseLevel, Time};
+
+pub struct UNetScore<'a> {
+    pub net: &'a UNet2D,
+    /// `[c, h, w]` of one image.
+    pub image: [usize; 3],
+    /// T, the number of steps the network was trained on (continuous time `t` feeds `t·(T-1)`).
+    pub train_steps: usize,
+}
+
+impl<'a> UNetScore<'a> {
+    pub fn new(net: &'a UNet2D, image: [usize; 3], train_steps: usize) -> Self {
+        Self {
+            net,
+            image,
+            train_steps,
+        }
+    }
+
+    /// The network's ε for flat images `x` `[n, c·h·w]`, flat again.
+    pub fn epsilon(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        let [n, d] = x.dims();
+        let [c, h, w] = self.image;
+        if d != c * h * w {
+            return Err(Error::invalid(format!(
+                "rows of {d} values are not images of shape {:?}",
+                self.image
+            )));
+        }
+        let t = match level.time {
+            Time::Step(i) => i as f32,
+            Time::Continuous(t) => (t * (self.train_steps.max(1) - 1) as f64) as f32,
+        };
+        let tt = Tensor::<1>::from_data(TensorData::new(vec![t; n], [n]), &x.device());
+        let eps = self.net.try_forward(x.reshape([n, c, h, w]), tt)?;
+        Ok(eps.reshape([n, d]))
+    }
+}
+
+impl ScoreModel for UNetScore<'_> {
+    fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        let eps = self.epsilon(x.clone(), level)?;
+        Parameterization::Epsilon.to_score(eps, x, level.marginal)
+    }
+}

@@ -6,7 +6,6 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 
 use super::{check_positive, check_steps, take_state, Sampler, StepOutput};
-use crate::data::oracle::to_host;
 use crate::error::Result;
 use crate::model::{x0_from_score, ScoreModel};
 use crate::noise;
@@ -101,6 +100,9 @@ impl Sampler for LangevinSampler {
 /// One step of score_sde's `LangevinCorrector` (Song et al. 2021, Algorithm 5 and App. G):
 /// `ε = 2α (r ‖z‖/‖s‖)²` with ‖·‖ the per-sample norm averaged over the batch,
 /// `x_mean = x + ε s`, `x = x_mean + √(2ε) z`. Returns `(x, x_mean)`.
+///
+/// ε stays a `[1, 1]` tensor on the device (ε = 0 where ‖s‖ = 0), so the step never reads back
+/// to the host: on WebGPU a synchronous read panics.
 pub fn langevin_corrector_step(
     x: Tensor<2>,
     score: Tensor<2>,
@@ -110,18 +112,16 @@ pub fn langevin_corrector_step(
 ) -> Result<(Tensor<2>, Tensor<2>)> {
     let [n, d] = x.dims();
     let z = noise::normal(rng, [n, d], &x.device());
-    let mean_norm = |t: Tensor<2>| -> Result<f64> {
-        let v = to_host(t.square().sum_dim(1).sqrt().mean().reshape([1, 1]))?;
-        Ok(v[0] as f64)
-    };
-    let grad_norm = mean_norm(score.clone())?;
-    let noise_norm = mean_norm(z.clone())?;
-    let step = if grad_norm > 0.0 {
-        2.0 * alpha * (snr * noise_norm / grad_norm).powi(2)
-    } else {
-        0.0
-    };
-    let x_mean = x + score * step;
-    let x = x_mean.clone() + z * (2.0 * step).sqrt();
+    let mean_norm = |t: Tensor<2>| t.square().sum_dim(1).sqrt().mean().reshape([1, 1]);
+    let grad_norm = mean_norm(score.clone());
+    let noise_norm = mean_norm(z.clone());
+    let flat = grad_norm.clone().lower_equal_elem(0.0);
+    let ratio = noise_norm / grad_norm.mask_fill(flat.clone(), 1.0);
+    let step = (ratio * snr)
+        .square()
+        .mul_scalar(2.0 * alpha)
+        .mask_fill(flat, 0.0);
+    let x_mean = x + score * step.clone().expand([n, d]);
+    let x = x_mean.clone() + z * (step * 2.0).sqrt().expand([n, d]);
     Ok((x, x_mean))
 }

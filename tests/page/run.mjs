@@ -317,7 +317,7 @@ const tests = [
           assert(await page.inputValue('#source') === 'oracle', 'annealed Langevin must switch to the oracle');
           assert(await page.$eval('#source option[value="learned"]', (o) => o.disabled), 'learned should be disabled');
         }
-        await page.screenshot({ path: path.join(SHOTS, `sampler-${name}.png`) });
+        await page.screenshot({ path: path.join(SHOTS, `sampler-${name}.png`), fullPage: true });
       }
       // The probability-flow ODE on the exact score recovers the weights.
       w.forEach((v, k) => assert(Math.abs(v - TRUE_WEIGHTS[k]) < 0.08, `ode (oracle): weight ${k} ${v}`));

@@ -16,7 +16,7 @@ export class Hud {
       if (now - this.shown > 250) {
         this.shown = now;
         $('hud-frame').textContent = this.frameMs === null ? '–' : this.frameMs.toFixed(1);
-        $('hud-steps').textContent = this.stepsPerSec === null ? '–' : this.stepsPerSec.toPrecision(3);
+        $('hud-steps').textContent = this.stepsPerSec === null ? '–' : (this.stepsPerSec >= 100 ? Math.round(this.stepsPerSec).toString() : this.stepsPerSec.toPrecision(3));
       }
       requestAnimationFrame(tick);
     };

@@ -92,7 +92,7 @@ export class ForwardPanel {
       new uPlot(
         {
           ...common('SNR_t'),
-          axes: [{ label: 't' }, { size: 60 }],
+          axes: [{ label: 't' }, { size: 60, values: (u, splits) => splits.map((v) => (v == null ? "" : v >= 1 && v < 1e4 ? String(v) : Number(v).toExponential(0))) }],
           scales: { x: { time: false }, y: { distr: 3 } },
           series: [{ label: 't' }, { label: 'SNR_t', stroke: '#6a1b9a', width: 2 }],
         },

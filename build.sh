@@ -87,10 +87,20 @@ wasm_bindgen_cli() {
 
 npm_deps() {
   command -v npm >/dev/null || die "npm is needed for the page tests (install Node.js)"
-  if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+  if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ ! -d "$ROOT/node_modules/uplot" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
     log "npm ci (dev dependencies)"
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
   fi
+}
+
+vendor() {
+  # Browser libraries the page loads from its own origin (no CDN): uPlot's ES module and CSS.
+  mkdir -p "$ROOT/www/vendor"
+  local f
+  for f in uPlot.esm.js uPlot.min.css; do
+    cp -p "$ROOT/node_modules/uplot/dist/$f" "$ROOT/www/vendor/$f"
+  done
+  cp -p "$ROOT/node_modules/uplot/LICENSE" "$ROOT/www/vendor/uPlot.LICENSE"
 }
 
 wasm_opt_bin() {
@@ -107,6 +117,7 @@ cmd_setup() {
   wasm_toolchain
   wasm_bindgen_cli
   npm_deps
+  vendor
 }
 
 cmd_build() {
@@ -148,6 +159,7 @@ cmd_size() {
 
 cmd_serve() {
   [ -f www/pkg/diffusion_playground_bg.wasm ] || cmd_build
+  [ -f www/vendor/uPlot.esm.js ] || { npm_deps; vendor; }
   exec node "$ROOT/tests/page/serve.mjs" "$ROOT/www" "$PORT"
 }
 
@@ -236,7 +248,8 @@ cmd_help() {
 usage: ./build.sh [command]
 
   (none)    setup, build the wasm package and serve www/ on http://127.0.0.1:\$PORT/ (default 8080)
-  setup     install the wasm32 target, wasm-bindgen-cli (= Cargo.lock) and npm dev dependencies
+  setup     install the wasm32 target, wasm-bindgen-cli (= Cargo.lock) and npm dev dependencies,
+            and copy uPlot into www/vendor/
   build     build the release wasm package into www/pkg/ and report the first-load size
   serve     serve www/ (builds first if www/pkg is missing)
   test [SUITE...]

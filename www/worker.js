@@ -54,9 +54,34 @@ const handlers = {
     pg.startSampling(n, BigInt(seed));
     return {};
   },
+  startSampler({ spec, source, n, seed }) {
+    return { total: pg.startSampler(JSON.stringify(spec), source, n, BigInt(seed)) };
+  },
   async sampleSteps({ k }) {
+    const t0 = performance.now();
     const f = await pg.sampleSteps(k);
-    const out = { x: f.x, x0: f.x0Pred, t: f.t, remaining: f.remaining };
+    const out = { x: f.x, x0: f.x0Pred, t: f.t, remaining: f.remaining, ms: performance.now() - t0 };
+    f.free();
+    return out;
+  },
+  componentWeights({ x }) {
+    return { weights: pg.componentWeights(x) };
+  },
+  forwardTables() {
+    const all = pg.forwardTables();
+    const T = all.length / 3;
+    return { alphaBar: all.slice(0, T), snr: all.slice(T, 2 * T), sigma: all.slice(2 * T) };
+  },
+  async forwardMany({ ts }) {
+    const out = {};
+    for (const t of ts) out[`t${t}`] = await pg.forwardAt(t);
+    return out;
+  },
+  async scoreField({ t, size, halfWidth }) {
+    const f = await pg.scoreField(t, size, halfWidth);
+    const out = {
+      points: f.points, logP: f.logP, trueScore: f.trueScore, learnedScore: f.learnedScore, error: f.error,
+    };
     f.free();
     return out;
   },

@@ -2,12 +2,14 @@
 //! through [`MixtureScore`]; the 2-D toy sets ([`Toy2d`]) and a user's CSV points
 //! ([`PointSet`]) train networks; [`images`] reads digit and photo data sets.
 
+pub mod grid;
 pub mod images;
 pub mod mixture;
 pub mod oracle;
 pub mod points;
 pub mod toy;
 
+pub use grid::{oracle_field, row_distance, Grid};
 pub use mixture::{GaussianMixture, MixtureSpec};
 pub use oracle::MixtureScore;
 pub use points::PointSet;

@@ -60,6 +60,13 @@ pub struct Marginal {
     pub std: f64,
 }
 
+impl Marginal {
+    /// The signal-to-noise ratio `a²/s²` (ᾱ_t/(1-ᾱ_t) for VP; Kingma et al. 2021, eq. 1).
+    pub fn snr(&self) -> f64 {
+        (self.mean_coef * self.mean_coef) / (self.std * self.std)
+    }
+}
+
 /// A discrete-time forward process on `t = 0..T-1`.
 pub trait Process {
     /// T, the number of steps.

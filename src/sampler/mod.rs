@@ -12,6 +12,7 @@ pub mod euler_maruyama;
 pub mod langevin;
 pub mod ode;
 pub mod pc;
+pub mod spec;
 
 pub use ancestral::{AncestralSampler, PosteriorVariance};
 pub use annealed::AnnealedLangevin;
@@ -20,6 +21,7 @@ pub use euler_maruyama::EulerMaruyama;
 pub use langevin::{langevin_corrector_step, LangevinSampler};
 pub use ode::{OdeMethod, ProbabilityFlowOde};
 pub use pc::PredictorCorrector;
+pub use spec::{SamplerSpec, ScoreSource, SdeKind};
 
 use burn::prelude::*;
 

@@ -8,12 +8,13 @@ use js_sys::Float32Array;
 use wasm_bindgen::prelude::*;
 
 use crate::bundle;
-use crate::data::GaussianMixture;
+use crate::data::{oracle_field, row_distance, GaussianMixture, Grid, MixtureScore};
 use crate::error::Error;
-use crate::model::Mlp;
+use crate::metrics;
+use crate::model::{Mlp, NetworkScore, ScoreModel};
 use crate::noise;
-use crate::process::{Process, VpProcess};
-use crate::sampler::{AncestralSampler, PosteriorVariance};
+use crate::process::{NoiseLevel, Process, VpProcess};
+use crate::sampler::{AncestralSampler, PosteriorVariance, Sampler, SamplerSpec, ScoreSource};
 use crate::train::{ModelCard, TrainConfig, Trainer};
 
 #[wasm_bindgen(start)]
@@ -83,6 +84,49 @@ impl Frame {
     }
 }
 
+/// The score field on a grid at one t (see [`Playground::score_field`]).
+#[wasm_bindgen]
+pub struct ScoreField {
+    points: Vec<f32>,
+    log_p: Vec<f32>,
+    true_score: Vec<f32>,
+    learned_score: Vec<f32>,
+    error: Vec<f32>,
+}
+
+#[wasm_bindgen]
+impl ScoreField {
+    /// The grid points, `[size², 2]`, x fastest, from the bottom-left corner.
+    #[wasm_bindgen(getter)]
+    pub fn points(&self) -> Float32Array {
+        Float32Array::from(&self.points[..])
+    }
+    /// `log p_t` per grid point, `[size²]`.
+    #[wasm_bindgen(getter, js_name = logP)]
+    pub fn log_p(&self) -> Float32Array {
+        Float32Array::from(&self.log_p[..])
+    }
+    /// The exact `∇log p_t`, `[size², 2]`.
+    #[wasm_bindgen(getter, js_name = trueScore)]
+    pub fn true_score(&self) -> Float32Array {
+        Float32Array::from(&self.true_score[..])
+    }
+    /// The network's score through its parameterisation, `[size², 2]`.
+    #[wasm_bindgen(getter, js_name = learnedScore)]
+    pub fn learned_score(&self) -> Float32Array {
+        Float32Array::from(&self.learned_score[..])
+    }
+    /// `‖s_θ - ∇log p_t‖` per grid point, `[size²]`.
+    #[wasm_bindgen(getter)]
+    pub fn error(&self) -> Float32Array {
+        Float32Array::from(&self.error[..])
+    }
+}
+
+fn to_f32(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
 #[wasm_bindgen]
 pub struct Playground {
     device: Device,
@@ -95,7 +139,11 @@ pub struct Playground {
     /// The drawn data x₀ and one fixed ε per point, so the forward view is smooth in t.
     x0: Option<(Tensor<2>, Tensor<2>)>,
     chain: Option<(Tensor<2>, usize)>,
-    sampler: Option<AncestralSampler>,
+    /// The running sampler and the score source it was started with.
+    sampler: Option<(Box<dyn Sampler>, ScoreSource)>,
+    /// The CPU device the oracle score runs on: its math is host f64, reading x back
+    /// synchronously, which WebGPU forbids.
+    host: Device,
     trainer: Option<Trainer>,
     train_loss: Vec<f32>,
 }
@@ -140,6 +188,7 @@ impl Playground {
             x0: None,
             chain: None,
             sampler: None,
+            host: Device::flex(),
             trainer: None,
             train_loss: Vec::new(),
         }
@@ -266,31 +315,83 @@ impl Playground {
         self.chain.as_ref().map(|c| c.1).unwrap_or(0)
     }
 
-    /// Begin reverse DDPM sampling of `n` points from `x_T ~ N(0, I)`.
+    /// Begin reverse DDPM sampling of `n` points from `x_T ~ N(0, I)` with the loaded model.
     #[wasm_bindgen(js_name = startSampling)]
     pub fn start_sampling(&mut self, n: usize, seed: u64) -> Result<(), JsValue> {
-        let process = self
-            .process
-            .clone()
-            .ok_or_else(|| Error::invalid("load a model first"))?;
-        let d = self.card.as_ref().map(|c| c.train.model.dim).unwrap_or(2);
-        let mut s = AncestralSampler::new(process, PosteriorVariance::BetaTilde, None, seed);
-        s.reset_from_prior(n, d, &self.device);
-        self.sampler = Some(s);
-        Ok(())
+        self.start_sampler(
+            "{\"kind\": \"ancestral\", \"variance\": \"beta_tilde\"}",
+            "learned",
+            n,
+            seed,
+        )
+        .map(|_| ())
     }
 
-    /// Take up to `k` reverse steps and return the sample.
-    #[wasm_bindgen(js_name = sampleSteps)]
-    pub async fn sample_steps(&mut self, k: usize) -> Result<Frame, JsValue> {
-        let model = self
-            .model
+    /// Begin sampling `n` points with any sampler: `spec` is a [`SamplerSpec`] as JSON, `source`
+    /// "learned" or "oracle". Returns the number of steps to take. The oracle runs on the CPU.
+    #[wasm_bindgen(js_name = startSampler)]
+    pub fn start_sampler(
+        &mut self,
+        spec: &str,
+        source: &str,
+        n: usize,
+        seed: u64,
+    ) -> Result<usize, JsValue> {
+        let process = self
+            .process
             .as_ref()
             .ok_or_else(|| Error::invalid("load a model first"))?;
-        let sampler = self
+        let data = self
+            .data
+            .as_ref()
+            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
+        let source: ScoreSource = serde_json::from_value(source.into()).map_err(|_| {
+            Error::invalid(format!(
+                "unknown score source '{source}' (learned or oracle)"
+            ))
+        })?;
+        if n == 0 {
+            return Err(Error::invalid("sample at least one point").into());
+        }
+        let mut sampler = SamplerSpec::from_json(spec)?.build(process, source, data, seed)?;
+        let device = match source {
+            ScoreSource::Learned => &self.device,
+            ScoreSource::Oracle => &self.host,
+        };
+        sampler.reset_from_prior(n, data.dim(), device);
+        let total = sampler.remaining();
+        self.sampler = Some((sampler, source));
+        Ok(total)
+    }
+
+    /// Take up to `k` steps of the running sampler and return the sample.
+    #[wasm_bindgen(js_name = sampleSteps)]
+    pub async fn sample_steps(&mut self, k: usize) -> Result<Frame, JsValue> {
+        let (sampler, source) = self
             .sampler
             .as_mut()
-            .ok_or_else(|| Error::invalid("call startSampling first"))?;
+            .ok_or_else(|| Error::invalid("call startSampler first"))?;
+        let oracle;
+        let network;
+        let model: &dyn ScoreModel = match source {
+            ScoreSource::Oracle => {
+                let data = self
+                    .data
+                    .clone()
+                    .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
+                oracle = MixtureScore::new(data);
+                &oracle
+            }
+            ScoreSource::Learned => {
+                let (net, card) = self
+                    .model
+                    .as_ref()
+                    .zip(self.card.as_ref())
+                    .ok_or_else(|| Error::invalid("load a model first"))?;
+                network = NetworkScore::new(net, card.parameterization, card.train.schedule.steps);
+                &network
+            }
+        };
         let mut last = None;
         for _ in 0..k {
             if sampler.done() {
@@ -322,6 +423,85 @@ impl Playground {
                 })
             }
         }
+    }
+
+    /// The fraction of `x` (`[n, d]`) nearest each data component ([`metrics::component_weights`]).
+    #[wasm_bindgen(js_name = componentWeights)]
+    pub fn component_weights(&self, x: &[f32]) -> Result<Float32Array, JsValue> {
+        let data = self
+            .data
+            .as_ref()
+            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
+        let w = metrics::component_weights(data, x)?;
+        Ok(Float32Array::from(&to_f32(&w)[..]))
+    }
+
+    /// The loaded process's tables for t = 0..T-1 as three rows `[3, T]`: ᾱ_t, SNR_t = ᾱ_t/(1-ᾱ_t)
+    /// and σ_t = √(1-ᾱ_t), the std of `q(x_t|x_0)`.
+    #[wasm_bindgen(js_name = forwardTables)]
+    pub fn forward_tables(&self) -> Result<Float32Array, JsValue> {
+        let process = self
+            .process
+            .as_ref()
+            .ok_or_else(|| Error::invalid("load a model first"))?;
+        let m: Vec<_> = (0..process.num_steps())
+            .map(|t| process.marginal(t))
+            .collect();
+        let rows: Vec<f32> = m
+            .iter()
+            .map(|m| m.mean_coef * m.mean_coef)
+            .chain(m.iter().map(|m| m.snr()))
+            .chain(m.iter().map(|m| m.std))
+            .map(|v| v as f32)
+            .collect();
+        Ok(Float32Array::from(&rows[..]))
+    }
+
+    /// The score field at scrubber position `k ∈ 1..=T` (table index k-1) on a `size × size` grid
+    /// over `[-half_width, half_width]²` ([`Grid`]): the exact `log p_t` and `∇log p_t` of the
+    /// perturbed mixture, the network's score through its parameterisation, and their distance.
+    #[wasm_bindgen(js_name = scoreField)]
+    pub async fn score_field(
+        &self,
+        k: usize,
+        size: usize,
+        half_width: f64,
+    ) -> Result<ScoreField, JsValue> {
+        let (process, (net, card)) = self
+            .process
+            .as_ref()
+            .zip(self.model.as_ref().zip(self.card.as_ref()))
+            .ok_or_else(|| Error::invalid("load a model first"))?;
+        let data = self
+            .data
+            .clone()
+            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
+        let steps = process.num_steps();
+        if k == 0 || k > steps {
+            return Err(Error::invalid(format!(
+                "the score field needs t in 1..={steps} (a network has no score at t = 0), got {k}"
+            ))
+            .into());
+        }
+        let grid = Grid::new(size, half_width)?;
+        let level = NoiseLevel::step(process, k - 1);
+        let (log_p, exact) = oracle_field(&MixtureScore::new(data), &grid, level.marginal)?;
+        let points = grid.points();
+        let x = Tensor::<2>::from_data(
+            TensorData::new(points.clone(), [grid.len(), 2]),
+            &self.device,
+        );
+        let learned = NetworkScore::new(net, card.parameterization, card.train.schedule.steps)
+            .score(x, &level)?;
+        let learned = read(learned).await?;
+        let error = row_distance(&learned, &exact, 2)?;
+        Ok(ScoreField {
+            points,
+            log_p: to_f32(&log_p),
+            true_score: to_f32(&exact),
+            learned_score: learned,
+            error: to_f32(&error),
+        })
     }
 
     /// Begin training a fresh MLP on the current mixture (L_simple, Adam).

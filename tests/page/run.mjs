@@ -23,21 +23,23 @@ const BASE_ARGS = [
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
 
 fs.mkdirSync(SHOTS, { recursive: true });
-if (!fs.existsSync(path.join(WWW, 'pkg', 'diffusion_playground_bg.wasm'))) {
-  console.error('www/pkg is missing: run ./build.sh build first');
-  process.exit(1);
+for (const f of ['pkg/diffusion_playground_bg.wasm', 'vendor/uPlot.esm.js']) {
+  if (!fs.existsSync(path.join(WWW, f))) {
+    console.error(`www/${f} is missing: run ./build.sh build first`);
+    process.exit(1);
+  }
 }
 
 const server = await serve(WWW, 0);
 const BASE = `http://127.0.0.1:${server.address().port}/`;
 
-async function withPage(args, fn) {
+async function withPage(args, fn, viewport = { width: 1100, height: 900 }) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dplay-chromium-'));
   const ctx = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: [...BASE_ARGS, ...args],
-    viewport: { width: 1100, height: 900 },
+    viewport,
   });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   const problems = [];
@@ -74,10 +76,11 @@ function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
-// Fraction of canvas pixels that are not near-white: the drawing is visible.
+// Fraction of canvas pixels that are not near-white: the drawing is visible. `id` is an element id
+// or a CSS selector.
 async function inkFraction(page, id) {
   return page.evaluate((id) => {
-    const c = document.getElementById(id);
+    const c = document.getElementById(id) ?? document.querySelector(id);
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let ink = 0;
     for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] + d[i + 1] + d[i + 2] < 600) ink++;
@@ -125,6 +128,47 @@ async function exercise(page, problems, { hash, backend, shot, waitDone }) {
   await checkHealthy(page, problems);
 }
 
+async function ready(page, hash) {
+  await page.goto('about:blank'); // a new document, not a same-document hash change
+  await page.goto(`${BASE}${hash}`);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+}
+
+// Choose a value in a labelled control as a person would (keyboard-free but through its events).
+async function choose(page, selector, value) {
+  await page.evaluate(
+    ([sel, v]) => {
+      const el = document.querySelector(sel);
+      if (el.type === 'checkbox') el.checked = v === '1';
+      else el.value = v;
+      el.dispatchEvent(new Event('change'));
+    },
+    [selector, value],
+  );
+}
+
+function hashParams(page) {
+  return page.evaluate(() => Object.fromEntries(new URLSearchParams(location.hash.slice(1))));
+}
+
+// Wait until the reverse panel finished `sampler` and return its recovered weights.
+async function finished(page, sampler, timeout = 240_000) {
+  await page.waitForFunction(
+    (s) => document.body.dataset.reverseDone === '1' && document.body.dataset.reverseSampler === s,
+    sampler,
+    { timeout },
+  );
+  const w = JSON.parse(await page.getAttribute('body', 'data-weights'));
+  assert(await page.isVisible('#weights'), `${sampler}: the weights table is not shown`);
+  assert(w.length === 3 && w.every((v) => v >= 0 && v <= 1), `${sampler}: weights ${w}`);
+  assert(Math.abs(w.reduce((a, b) => a + b, 0) - 1) < 1e-4, `${sampler}: weights do not sum to 1: ${w}`);
+  const rows = await page.$$eval('#weights tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert(rows.length === 3 && rows.every((r) => r.length === 3), `${sampler}: weights table ${JSON.stringify(rows)}`);
+  return w;
+}
+
+const TRUE_WEIGHTS = [0.5, 0.3, 0.2];
+
 const tests = [
   [
     'webgpu: forward chain and live reverse sampling on WebGPU',
@@ -135,6 +179,23 @@ const tests = [
       const adapter = await page.textContent('#adapter');
       assert(adapter.length > 0, 'adapter name is not shown');
       assert(await page.isHidden('#notice'), 'no fallback notice expected on WebGPU');
+      // The score panel's learned field is read back from WebGPU asynchronously.
+      assert((await inkFraction(page, 'score-canvas')) > 0.5, 'score canvas is blank on WebGPU');
+    }),
+  ],
+  [
+    'webgpu: predictor-corrector on the learned score and DDIM on the oracle',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      // PC's Langevin corrector sizes its step from the batch's score norm: on WebGPU that must stay
+      // on the device (a synchronous read panics). The oracle runs on the host. Few steps each:
+      // SwiftShader compiles every new kernel slowly.
+      await ready(page, '#sampler=pc&sdeSteps=3&n=200&speed=3');
+      await finished(page, 'pc', 400_000);
+      await choose(page, '#source', 'oracle');
+      await choose(page, '#sampler', 'ddim');
+      await choose(page, '#opt-ddim-steps', '4');
+      await finished(page, 'ddim', 300_000);
+      await checkHealthy(page, problems);
     }),
   ],
   [
@@ -162,6 +223,226 @@ const tests = [
       assert((await page.inputValue('#speed')) === '50', 'speed not read from the hash');
       await checkHealthy(page, problems);
     }),
+  ],
+  [
+    'forward panel: small multiples and the schedule charts with t marked',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&n=1000');
+      assert((await page.getAttribute('body', 'data-forward-multiples')) === '5', 'expected 5 small multiples');
+      const inks = [];
+      for (let i = 1; i <= 5; i++) inks.push(await inkFraction(page, `#forward-multiples figure:nth-child(${i}) canvas`));
+      assert(inks.every((v) => v > 0.01), `a small multiple is blank: ${inks}`);
+      const captions = await page.$$eval('#forward-multiples figcaption', (c) => c.map((e) => e.textContent));
+      assert(captions[0] === 't = 0' && captions[4] === 't = 1000', `multiples captions ${captions}`);
+      assert((await page.getAttribute('body', 'data-forward-charts')) === '2', 'expected 2 charts');
+      // uPlot draws on a canvas inside each chart; the marker is an orange line at the current t.
+      const chartInk = async () => [
+        await inkFraction(page, '#chart-schedule canvas'),
+        await inkFraction(page, '#chart-snr canvas'),
+      ];
+      const before = await chartInk();
+      assert(before.every((v) => v > 0.01), `a chart is blank: ${before}`);
+      const orange = () => page.evaluate(() => {
+        const c = document.querySelector('#chart-snr canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const cols = new Set();
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i] > 200 && d[i + 1] > 60 && d[i + 1] < 120 && d[i + 2] < 40) cols.add((i / 4) % c.width);
+        }
+        return [...cols];
+      });
+      assert((await orange()).length === 0, 'no marker expected at t = 0');
+      await page.evaluate(() => {
+        const s = document.getElementById('t-scrub');
+        s.value = '600';
+        s.dispatchEvent(new Event('input'));
+      });
+      await page.waitForSelector('body[data-forward-t="600"]', { timeout: 60_000 });
+      const cols = await orange();
+      assert(cols.length > 0, 'the current t is not marked on the SNR chart');
+      assert((await hashParams(page)).t === '600', 'the scrubber is not in the URL hash');
+      await page.screenshot({ path: path.join(SHOTS, 'forward-panel.png') });
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'score panel: learned and true field over the density; error is large where density is low',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&n=500&st=20');
+      await page.waitForSelector('body[data-score-t="20"]', { timeout: 60_000 });
+      assert((await inkFraction(page, 'score-canvas')) > 0.5, 'score heatmap is blank');
+      await choose(page, '#score-arrows', 'both');
+      await choose(page, '#score-heat', 'error');
+      await page.waitForSelector('body[data-score-heat="error"]', { timeout: 60_000 });
+      assert((await inkFraction(page, 'score-canvas')) > 0.5, 'error heatmap is blank');
+      const { low, high, size } = await page.evaluate(() => {
+        const f = window.dplay.score.field;
+        const keep = (pred) => {
+          const v = [];
+          for (let i = 0; i < f.error.length; i++) if (pred(f.logP[i] / Math.LN10)) v.push(f.error[i]);
+          return v.reduce((a, b) => a + b, 0) / v.length;
+        };
+        return { low: keep((l) => l < -8), high: keep((l) => l >= -2), size: f.size };
+      });
+      assert(size === 31, `grid size ${size}`);
+      assert(low > 5 * high, `score error where p_t < 1e-8 (${low}) should exceed 5× the error where p_t ≥ 1e-2 (${high})`);
+      await page.screenshot({ path: path.join(SHOTS, 'score-error.png') });
+      // A finer grid is fetched again.
+      await choose(page, '#score-grid', '21');
+      await page.waitForFunction(() => window.dplay.score.field?.size === 21, null, { timeout: 60_000 });
+      assert((await hashParams(page)).grid === '21', 'grid size is not in the hash');
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'samplers: each sampler completes and shows recovered mixture weights',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&n=1000&speed=50&sampler=ddim&ddimSteps=25');
+      let w = await finished(page, 'ddim');
+      // n = 1000: a weight's SE is ≤ 0.016; 4 SE plus 0.04 for the model's own error.
+      w.forEach((v, k) => assert(Math.abs(v - TRUE_WEIGHTS[k]) < 0.1, `ddim (learned): weight ${k} ${v}`));
+      assert((await inkFraction(page, 'reverse-canvas')) > 0.005, 'reverse canvas is blank');
+      const runs = [
+        ['#sampler', 'langevin', [['#opt-lsteps', '100']]],
+        ['#sampler', 'annealed', [['#opt-levels', '6'], ['#opt-per-level', '20']]],
+        ['#sampler', 'em', [['#opt-sde-steps', '60']]],
+        ['#sampler', 'pc', [['#opt-sde-steps', '40'], ['#opt-sde', 've']]],
+        ['#sampler', 'ode', [['#opt-ode-steps', '25'], ['#opt-sde', 'vp'], ['#source', 'oracle']]],
+      ];
+      for (const [sel, name, opts] of runs) {
+        await choose(page, sel, name);
+        for (const [o, v] of opts) await choose(page, o, v);
+        w = await finished(page, name);
+        if (name === 'annealed') {
+          assert(await page.inputValue('#source') === 'oracle', 'annealed Langevin must switch to the oracle');
+          assert(await page.$eval('#source option[value="learned"]', (o) => o.disabled), 'learned should be disabled');
+        }
+        await page.screenshot({ path: path.join(SHOTS, `sampler-${name}.png`), fullPage: true });
+      }
+      // The probability-flow ODE on the exact score recovers the weights.
+      w.forEach((v, k) => assert(Math.abs(v - TRUE_WEIGHTS[k]) < 0.08, `ode (oracle): weight ${k} ${v}`));
+      const p = await hashParams(page);
+      assert(p.sampler === 'ode' && p.source === 'oracle' && p.odeSteps === '25', `hash ${JSON.stringify(p)}`);
+      // Trajectories of a few particles are drawn over the samples.
+      await choose(page, '#show-traj', '0');
+      const without = await inkFraction(page, 'reverse-canvas');
+      await choose(page, '#show-traj', '1');
+      const withTraj = await inkFraction(page, 'reverse-canvas');
+      assert(withTraj > without, `trajectories add no ink (${withTraj} vs ${without})`);
+      const sps = Number(await page.textContent('#hud-steps'));
+      assert(sps > 0, `HUD steps/s is not shown: ${sps}`);
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'hash state: the full state round-trips through the URL',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      const want = {
+        backend: 'flex', n: '600', seed: '5', speed: '20', help: '1', t: '300', st: '200', arrows: 'both',
+        heat: 'error', grid: '21', sampler: 'ode', source: 'oracle', variance: 'beta', ddimSteps: '20', eta: '0.5',
+        spacing: 'trailing', lSteps: '200', lStep: '0.02', levels: '5', perLevel: '10', aStep: '0.001',
+        sigmaMin: '0.2', sdeSteps: '100', sde: 'sub_vp', snr: '0.2', corrector: '2', ode: 'euler', odeSteps: '40',
+        x0: '1', traj: '0',
+      };
+      const hash = `#${new URLSearchParams(want)}`;
+      await ready(page, hash);
+      const keys = await page.evaluate(() => Object.keys(window.dplay.state));
+      assert(keys.every((k) => k in want), `the test misses settings: ${keys.filter((k) => !(k in want))}`);
+      const got = await hashParams(page);
+      assert(JSON.stringify(got) === JSON.stringify(want), `hash after load\n${JSON.stringify(got)}\nwanted\n${JSON.stringify(want)}`);
+      // Every setting shows in its control.
+      const shown = await page.evaluate(() => {
+        const out = {};
+        for (const el of document.querySelectorAll('[data-key]')) {
+          const k = el.dataset.key;
+          out[k] = el.type === 'checkbox' ? (el.checked ? '1' : '0')
+            : el.tagName === 'BUTTON' ? (el.getAttribute('aria-pressed') === 'true' ? '1' : '0') : el.value;
+        }
+        return out;
+      });
+      for (const [k, v] of Object.entries(want)) assert(shown[k] === v, `control for ${k} shows ${shown[k]}, want ${v}`);
+      assert(await page.isVisible('#forward-panel .help'), 'help=1 should show the help layer');
+      // A change through a control lands in the hash, and that hash restores it.
+      await choose(page, '#opt-snr', '0.3');
+      await choose(page, '#sampler', 'pc');
+      const after = await hashParams(page);
+      assert(after.snr === '0.3' && after.sampler === 'pc', `hash after changes ${JSON.stringify(after)}`);
+      const url = page.url();
+      await page.goto('about:blank');
+      await page.goto(url);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+      assert(JSON.stringify(await hashParams(page)) === JSON.stringify(after), 'the hash did not survive a reload');
+      assert((await page.inputValue('#opt-snr')) === '0.3', 'snr not restored');
+      assert(await page.isHidden('#state-notice'), 'no notice expected for a valid hash');
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'corrupt hash: defaults and a visible notice',
+    () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
+      for (const bad of ['#n=abc&seed=3', '#sampler=telepathy', '#%E0%A4%A', '#nonsense']) {
+        await ready(page, bad);
+        assert(await page.isVisible('#state-notice'), `${bad}: no notice`);
+        const text = await page.textContent('#state-notice');
+        assert(/could not be read/.test(text) && /defaults/.test(text), `${bad}: notice says ${text}`);
+        assert((await page.inputValue('#seed')) === '0' && (await page.inputValue('#n-points')) === '2000',
+          `${bad}: not the defaults`);
+        assert((await page.evaluate(() => location.hash)) === '', `${bad}: the corrupt hash was kept`);
+      }
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'clamping: absurd numbers are clamped with a message',
+    () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
+      await ready(page, '#n=50&speed=100000&eta=7&t=5000&grid=1e9');
+      const text = await page.textContent('#state-notice');
+      for (const m of ['n=50', 'speed=100000', 'eta=7', 't=5000', 'grid=1e9']) assert(text.includes(m), `no message for ${m}: ${text}`);
+      const p = await hashParams(page);
+      assert(p.n === '100' && p.speed === '200' && p.eta === '1' && p.t === '1000' && p.grid === '61', `clamped hash ${JSON.stringify(p)}`);
+      assert((await page.inputValue('#n-points')) === '100', 'n control not clamped');
+      // Typed into a control.
+      await choose(page, '#seed', '-4');
+      await choose(page, '#opt-lsteps', '99999999');
+      const after = await page.textContent('#state-notice');
+      assert(after.includes('seed=-4') && after.includes('lSteps=99999999'), `no message for typed values: ${after}`);
+      assert((await page.inputValue('#seed')) === '0' && (await page.inputValue('#opt-lsteps')) === '5000', 'typed values not clamped');
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'layout: labelled keyboard controls, CSP, HUD, help; readable at 1280x720 and 390 px',
+    async () => {
+      for (const [w, h] of [[1280, 720], [390, 844]]) {
+        await withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
+          await ready(page, '#n=500');
+          const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+          assert(csp.includes("script-src 'self' 'wasm-unsafe-eval'") && csp.includes("worker-src 'self'"), `CSP: ${csp}`);
+          assert((await page.$$('script:not([src])')).length === 0, 'inline scripts are not allowed');
+          const unlabelled = await page.$$eval('input, select', (els) => els.filter((e) => e.labels.length === 0).map((e) => e.id));
+          assert(unlabelled.length === 0, `controls without a label: ${unlabelled}`);
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+          assert(overflow <= 0, `${w}px: the page scrolls sideways by ${overflow}px`);
+          const small = await page.$$eval('label, button, .caption, p', (els) => els.filter((e) => e.offsetParent && parseFloat(getComputedStyle(e).fontSize) < 12).length);
+          assert(small === 0, `${w}px: ${small} elements with text under 12px`);
+          for (const id of ['forward-canvas', 'score-canvas', 'reverse-canvas']) {
+            const box = await page.$eval(`#${id}`, (c) => c.getBoundingClientRect().width);
+            assert(box >= 200 && box <= w, `${w}px: #${id} is ${box}px wide`);
+          }
+          // The keyboard reaches the controls and toggles the help.
+          await page.focus('#sampler');
+          await page.keyboard.press('Tab');
+          assert(await page.evaluate(() => document.activeElement.id === 'source'), 'Tab does not move from sampler to score source');
+          await page.focus('#sample');
+          await page.keyboard.press('?');
+          assert(await page.isVisible('#score-panel .help'), '? does not show the help');
+          assert((await hashParams(page)).help === '1', 'help is not in the hash');
+          await page.waitForFunction(() => Number(document.getElementById('hud-frame').textContent) > 0, null, { timeout: 30_000 });
+          await page.screenshot({ path: path.join(SHOTS, `layout-${w}.png`), fullPage: true });
+          await checkHealthy(page, problems);
+        }, { width: w, height: h });
+      }
+    },
   ],
 ];
 

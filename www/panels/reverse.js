@@ -1,0 +1,200 @@
+// Reverse panel: any sampler with its own options and a score source, animated a batch of steps
+// per frame, with a few particle trajectories and, at the end, the recovered mixture weights.
+import { COLORS, drawPaths, drawPoints } from '../draw.js';
+
+const $ = (id) => document.getElementById(id);
+const TRAJECTORIES = 8;
+
+const EQUATIONS = {
+  ancestral: 'x_{t−1} = (x_t − β_t/√(1−ᾱ_t) ε_θ)/√α_t + σ_t z',
+  ddim: 'x_{t′} = √ᾱ_{t′} x̂_0 + √(1−ᾱ_{t′}−σ²) ε_θ + σ z,  σ = η √((1−ᾱ_{t′})/(1−ᾱ_t)) √(1−ᾱ_t/ᾱ_{t′})',
+  langevin: 'x ← x + (ε/2) ∇log p(x) + √ε z',
+  annealed: 'x ← x + (α_i/2) s(x, σ_i) + √α_i z,  α_i = ε σ_i²/σ_L²',
+  em: 'x ← x − [f(x,t) − g(t)² s(x,t)] Δt + g(t) √Δt z',
+  pc: 'corrector x ← x + ε s + √(2ε) z, ε = 2α (r‖z‖/‖s‖)²; predictor: reverse diffusion',
+  ode: 'dx/dt = f(x,t) − ½ g(t)² s(x,t)  (Euler or Heun steps)',
+};
+
+// The SamplerSpec JSON (src/sampler/spec.rs) for the current state.
+export function samplerSpec(s) {
+  switch (s.sampler) {
+    case 'ancestral': return { kind: 'ancestral', variance: s.variance };
+    case 'ddim': return { kind: 'ddim', steps: s.ddimSteps, eta: s.eta, spacing: s.spacing };
+    case 'langevin': return { kind: 'langevin', steps: s.lSteps, step_size: s.lStep };
+    case 'annealed':
+      return {
+        kind: 'annealed_langevin', levels: s.levels, n_per_level: s.perLevel, step_size: s.aStep,
+        sigma_min: s.sigmaMin, sigma_max: null,
+      };
+    case 'em': return { kind: 'euler_maruyama', steps: s.sdeSteps, process: s.sde };
+    case 'pc': return { kind: 'pc', steps: s.sdeSteps, snr: s.snr, corrector_steps: s.corrector, process: s.sde };
+    case 'ode': return { kind: 'ode', steps: s.odeSteps, method: s.ode, process: s.sde };
+    default: throw new Error(`unknown sampler ${s.sampler}`);
+  }
+}
+
+// Why the learned ε-network cannot drive this sampler, if it cannot.
+export function learnedUnsupported(s) {
+  if (s.sampler === 'annealed') return 'annealed Langevin needs the score at VE noise levels; the ε-network is a VP model';
+  if (['em', 'pc', 'ode'].includes(s.sampler) && s.sde !== 'vp') return 'the ε-network is a VP model; only the VP SDE can use it';
+  return null;
+}
+
+export class ReversePanel {
+  constructor({ state, call, trueWeights, onError, onChange, hud }) {
+    this.state = state;
+    this.call = call;
+    this.trueWeights = trueWeights;
+    this.onError = onError;
+    this.onChange = onChange;
+    this.hud = hud;
+    this.data = null;
+    this.running = false;
+    this.done = false;
+    this.frame = null;
+    this.total = 0;
+    this.paths = [];
+  }
+
+  init() {
+    $('sample').disabled = false;
+    $('sample').addEventListener('click', () => this.play());
+    $('pause').addEventListener('click', () => { this.running = false; });
+    this.syncOptions();
+  }
+
+  // Show the chosen sampler's options and equation; steer the score source.
+  syncOptions() {
+    const s = this.state;
+    for (const el of document.querySelectorAll('#reverse-panel .options')) {
+      el.hidden = !el.dataset.sampler.split(' ').includes(s.sampler);
+    }
+    $('reverse-eq').textContent = EQUATIONS[s.sampler];
+    const why = learnedUnsupported(s);
+    const learned = $('source').querySelector('option[value="learned"]');
+    learned.disabled = why !== null;
+    if (why && s.source === 'learned') {
+      s.source = 'oracle';
+      $('source').value = 'oracle';
+      this.onChange();
+    }
+    $('source-note').textContent = why ? `· exact score only: ${why}` : s.source === 'oracle' ? '· exact score (runs on the CPU)' : '';
+  }
+
+  // New data: stop, forget the run and show the data.
+  async setData(x) {
+    this.data = x;
+    await this.stop();
+    drawPoints($('reverse-canvas'), [{ points: x, color: COLORS.data, size: 2 }]);
+  }
+
+  // Stop the running loop (if any) and forget its sampler: the next ▶ starts afresh. A loop that
+  // is still awaiting the worker sees its generation is stale and drops what it gets.
+  async stop() {
+    this.gen = (this.gen ?? 0) + 1;
+    this.running = false;
+    delete document.body.dataset.reverseDone;
+    $('weights').hidden = true;
+    while (this.loop) await this.loop;
+    this.frame = null;
+    this.done = false;
+    $('sample').textContent = '▶ sample';
+  }
+
+  // Any setting changed: start again with it.
+  async restart() {
+    await this.stop();
+    return this.play();
+  }
+
+  async start() {
+    const s = this.state;
+    const r = await this.call('startSampler', { spec: samplerSpec(s), source: s.source, n: s.n, seed: s.seed });
+    this.total = r.total;
+    this.remaining = r.total;
+    // x_T, where the trajectories start (zero steps return the current sample).
+    const x = (await this.call('sampleSteps', { k: 0 })).x;
+    this.paths = Array.from({ length: TRAJECTORIES }, (_, j) => (2 * j + 1 < x.length ? [x[2 * j], x[2 * j + 1]] : []));
+    $('step-total').textContent = String(this.total);
+    $('step-counter').textContent = '0';
+    document.body.dataset.reverseStep = '0';
+    document.body.dataset.reverseSampler = s.sampler;
+  }
+
+  async play() {
+    if (this.running || this.loop) return;
+    this.running = true;
+    this.loop = this.run(this.gen ?? 0);
+    await this.loop;
+    this.loop = null;
+  }
+
+  async run(gen) {
+    const stale = () => gen !== (this.gen ?? 0);
+    try {
+      if (this.done || !this.frame) {
+        this.done = false;
+        this.frame = null;
+        await this.start();
+        if (stale()) return;
+      }
+      $('pause').disabled = false;
+      while (this.running && !this.done) {
+        const f = await this.call('sampleSteps', { k: this.state.speed });
+        if (stale()) return;
+        const taken = this.remaining - f.remaining;
+        this.remaining = f.remaining;
+        if (taken > 0 && f.ms > 0) this.hud.steps(taken / (f.ms / 1000));
+        this.frame = f;
+        this.done = f.remaining === 0;
+        for (let j = 0; j < this.paths.length && 2 * j + 1 < f.x.length; j++) this.paths[j].push(f.x[2 * j], f.x[2 * j + 1]);
+        this.draw();
+        await new Promise(requestAnimationFrame);
+      }
+      if (this.done) await this.showWeights(stale);
+    } catch (e) {
+      if (!stale()) {
+        this.onError(e.message);
+        this.frame = null;
+      }
+    } finally {
+      this.running = false;
+      $('pause').disabled = true;
+      if (!stale()) $('sample').textContent = this.done ? '↻ sample again' : this.frame ? '▶ resume' : '▶ sample';
+    }
+  }
+
+  draw() {
+    const f = this.frame;
+    if (!f) return;
+    const canvas = $('reverse-canvas');
+    const layers = [{ points: this.data, color: COLORS.data, size: 2 }];
+    if (this.state.x0) layers.push({ points: f.x0, color: COLORS.x0, size: 2 });
+    layers.push({ points: f.x, color: COLORS.xt, size: 2 });
+    drawPoints(canvas, layers);
+    if (this.state.traj) drawPaths(canvas, this.paths, '#212121');
+    const taken = this.total - f.remaining;
+    $('step-counter').textContent = String(taken);
+    $('t-reverse').textContent = f.remaining === 0 ? '0 (done)' : String(f.t);
+    document.body.dataset.reverseStep = String(taken);
+  }
+
+  async showWeights(stale) {
+    const { weights } = await this.call('componentWeights', { x: this.frame.x });
+    if (stale()) return;
+    const body = $('weights').querySelector('tbody');
+    body.replaceChildren();
+    this.trueWeights.forEach((w, k) => {
+      const tr = document.createElement('tr');
+      for (const v of [String(k + 1), w.toFixed(3), weights[k].toFixed(3)]) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        tr.append(td);
+      }
+      body.append(tr);
+    });
+    $('weights').hidden = false;
+    document.body.dataset.weights = JSON.stringify(Array.from(weights));
+    document.body.dataset.reverseDone = '1';
+  }
+}

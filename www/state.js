@@ -1,0 +1,108 @@
+// Declarative page state (TF Playground style): every control is one key of the URL hash.
+// parseHash never throws: a hash it cannot read gives the defaults and a reason; numbers outside
+// their range are clamped, each with a message.
+
+// kind: 'int' | 'num' | 'enum' | 'bool'; min/max for numbers, values for enums.
+export const SCHEMA = {
+  backend: { kind: 'enum', values: ['auto', 'webgpu', 'flex'], def: 'auto' },
+  n: { kind: 'int', min: 100, max: 20000, def: 2000 },
+  seed: { kind: 'int', min: 0, max: 2147483647, def: 0 },
+  speed: { kind: 'int', min: 1, max: 200, def: 10 },
+  help: { kind: 'bool', def: false },
+  // forward panel
+  t: { kind: 'int', min: 0, max: 1000, def: 0 },
+  // score panel
+  st: { kind: 'int', min: 1, max: 1000, def: 50 },
+  arrows: { kind: 'enum', values: ['learned', 'true', 'both'], def: 'learned' },
+  heat: { kind: 'enum', values: ['density', 'error'], def: 'density' },
+  grid: { kind: 'int', min: 11, max: 61, def: 31 },
+  // reverse panel
+  sampler: { kind: 'enum', values: ['ancestral', 'ddim', 'langevin', 'annealed', 'em', 'pc', 'ode'], def: 'ancestral' },
+  source: { kind: 'enum', values: ['learned', 'oracle'], def: 'learned' },
+  variance: { kind: 'enum', values: ['beta_tilde', 'beta'], def: 'beta_tilde' },
+  ddimSteps: { kind: 'int', min: 1, max: 1000, def: 50 },
+  eta: { kind: 'num', min: 0, max: 1, def: 0 },
+  spacing: { kind: 'enum', values: ['leading', 'trailing', 'linspace'], def: 'leading' },
+  lSteps: { kind: 'int', min: 1, max: 5000, def: 500 },
+  lStep: { kind: 'num', min: 1e-5, max: 1, def: 0.05 },
+  levels: { kind: 'int', min: 2, max: 50, def: 10 },
+  perLevel: { kind: 'int', min: 1, max: 500, def: 50 },
+  aStep: { kind: 'num', min: 1e-6, max: 0.1, def: 0.005 },
+  sigmaMin: { kind: 'num', min: 0.01, max: 1, def: 0.1 },
+  sdeSteps: { kind: 'int', min: 1, max: 2000, def: 500 },
+  sde: { kind: 'enum', values: ['vp', 'sub_vp', 've'], def: 'vp' },
+  snr: { kind: 'num', min: 0.001, max: 1, def: 0.16 },
+  corrector: { kind: 'int', min: 0, max: 10, def: 1 },
+  ode: { kind: 'enum', values: ['heun', 'euler'], def: 'heun' },
+  odeSteps: { kind: 'int', min: 1, max: 2000, def: 100 },
+  x0: { kind: 'bool', def: false },
+  traj: { kind: 'bool', def: true },
+};
+
+export function defaults() {
+  return Object.fromEntries(Object.entries(SCHEMA).map(([k, s]) => [k, s.def]));
+}
+
+// One value from its hash text: { value } or { error } (unreadable) with { clamped } when a
+// readable number was out of range.
+export function parseValue(key, text) {
+  const s = SCHEMA[key];
+  if (!s) return { error: `unknown setting "${key}"` };
+  if (s.kind === 'enum') {
+    return s.values.includes(text) ? { value: text } : { error: `${key}=${text} is not one of ${s.values.join(', ')}` };
+  }
+  if (s.kind === 'bool') {
+    if (text === '1' || text === 'true') return { value: true };
+    if (text === '0' || text === 'false') return { value: false };
+    return { error: `${key}=${text} is not 0 or 1` };
+  }
+  const v = text.trim() === '' ? NaN : Number(text);
+  if (Number.isNaN(v)) return { error: `${key}=${text} is not a number` };
+  let x = s.kind === 'int' && Number.isFinite(v) ? Math.round(v) : v;
+  if (x < s.min || x > s.max || !Number.isFinite(x)) {
+    const c = Math.min(Math.max(x, s.min), s.max);
+    return { value: c, clamped: `${key}=${text} is out of range [${s.min}, ${s.max}]; using ${c}` };
+  }
+  return { value: x };
+}
+
+// The state in a hash, with the reason it could not be read (then all defaults) and the
+// clamping messages.
+export function parseHash(hash) {
+  const state = defaults();
+  const clamped = [];
+  let raw;
+  try {
+    raw = decodeURIComponent(hash.replace(/^#/, ''));
+  } catch {
+    return { state, corrupt: 'the URL hash is not valid percent-encoding', clamped };
+  }
+  if (raw.trim() === '') return { state, corrupt: null, clamped };
+  for (const part of raw.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) return { state: defaults(), corrupt: `"${part}" is not key=value`, clamped: [] };
+    const key = part.slice(0, eq);
+    const r = parseValue(key, part.slice(eq + 1));
+    if (r.error) return { state: defaults(), corrupt: r.error, clamped: [] };
+    state[key] = r.value;
+    if (r.clamped) clamped.push(r.clamped);
+  }
+  return { state, corrupt: null, clamped };
+}
+
+// The canonical hash: every non-default value, in schema order.
+export function formatHash(state) {
+  const parts = [];
+  for (const [k, s] of Object.entries(SCHEMA)) {
+    const v = state[k];
+    if (v === s.def) continue;
+    parts.push(`${k}=${s.kind === 'bool' ? (v ? 1 : 0) : encodeURIComponent(String(v))}`);
+  }
+  return parts.join('&');
+}
+
+export function writeHash(state) {
+  const h = formatHash(state);
+  history.replaceState(null, '', h ? `#${h}` : location.pathname + location.search);
+}

@@ -17,8 +17,7 @@ pub const CONFIG_FILE: &str = "config.json";
 
 /// Rebuild a model from the two files' contents.
 pub fn from_bytes(weights: &[u8], config_json: &str, device: &Device) -> Result<(Mlp, ModelCard)> {
-    let card: ModelCard = serde_json::from_str(config_json)
-        .map_err(|e| Error::format(CONFIG_FILE, format!("not a model config: {e}")))?;
+    let card = parse_card(config_json)?;
     let file = WeightFile::parse(weights, WEIGHTS_FILE)?;
     let model = Mlp::from_named(
         &card.train.model,
@@ -26,6 +25,21 @@ pub fn from_bytes(weights: &[u8], config_json: &str, device: &Device) -> Result<
         device,
     )?;
     Ok((model, card))
+}
+
+/// Parse a card. Training options added after a card was written (gradient clipping, EMA,
+/// shards) take their defaults, which are what such a run used.
+pub fn parse_card(config_json: &str) -> Result<ModelCard> {
+    let bad = |e: serde_json::Error| Error::format(CONFIG_FILE, format!("not a model config: {e}"));
+    let mut value: serde_json::Value = serde_json::from_str(config_json).map_err(bad)?;
+    if let Some(train) = value.get_mut("train").and_then(|t| t.as_object_mut()) {
+        let defaults = serde_json::to_value(crate::train::TrainConfig::new())
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        for (k, v) in defaults.as_object().into_iter().flatten() {
+            train.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    serde_json::from_value(value).map_err(bad)
 }
 
 /// Load `dir/model.safetensors` and `dir/config.json`.

@@ -168,10 +168,8 @@ fn options_come_from_a_config_file_and_run_json_repeats_the_run() {
     let cfg = d.join("run.json");
     std::fs::write(
         &cfg,
-        format!(
-            r#"{{"data": "moons", "steps": 30, "batch_size": 32, "hidden": 16, "depth": 1,
-                "timesteps": 50, "lr": 0.003, "seed": 11, "sample-every": 0}}"#
-        ),
+        r#"{"data": "moons", "steps": 30, "batch_size": 32, "hidden": 16, "depth": 1,
+            "timesteps": 50, "lr": 0.003, "seed": 11, "sample-every": 0}"#,
     )
     .unwrap();
     let first = d.join("first");

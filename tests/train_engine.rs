@@ -8,7 +8,7 @@ mod common;
 use burn::prelude::*;
 use diffusion_playground::data::{GaussianMixture, Toy2d};
 use diffusion_playground::model::MlpConfig;
-use diffusion_playground::train::params::collect;
+use diffusion_playground::train::params::{apply, collect};
 use diffusion_playground::train::{Ema, TrainConfig, Trainer};
 
 fn config() -> TrainConfig {
@@ -20,6 +20,16 @@ fn config() -> TrainConfig {
         .with_ema_decay(Some(0.9))
         .with_grad_clip(Some(1.0))
         .with_seed(3)
+}
+
+/// One set of initial weights, and fresh models holding them (tests run in parallel and share
+/// the device's seed, so initialising twice would not give the same weights).
+fn initial() -> Vec<diffusion_playground::train::ParamEntry> {
+    collect(&config().model.init(&Device::flex())).unwrap()
+}
+
+fn fresh(init: &[diffusion_playground::train::ParamEntry]) -> diffusion_playground::model::Mlp {
+    apply(config().model.init(&Device::flex().autodiff()), init).unwrap()
 }
 
 fn max_diff(a: &Trainer, b: &Trainer) -> f32 {
@@ -38,8 +48,12 @@ fn max_diff(a: &Trainer, b: &Trainer) -> f32 {
 fn two_devices_match_one_device_with_two_shards() {
     let cfg = config().with_shards(2);
     let flex = Device::flex();
-    let mut one = Trainer::new(cfg.clone(), Toy2d::Moons, &flex).unwrap();
-    let mut two = Trainer::on_devices(cfg, Toy2d::Moons, &[flex.clone(), flex]).unwrap();
+    // One initial model for every run (tests run in parallel and share the device's seed).
+    let init = initial();
+    let mut one = Trainer::with_model(cfg.clone(), Toy2d::Moons, fresh(&init), &flex).unwrap();
+    let mut two =
+        Trainer::with_model_on_devices(cfg, Toy2d::Moons, fresh(&init), &[flex.clone(), flex])
+            .unwrap();
     for _ in 0..5 {
         let (a, b): (f32, f32) = (one.step().into_scalar(), two.step().into_scalar());
         assert!((a - b).abs() <= 1e-5 * a.abs(), "losses {a} vs {b}");
@@ -48,7 +62,13 @@ fn two_devices_match_one_device_with_two_shards() {
     let d = max_diff(&one, &two);
     assert!(d < 1e-5, "weights differ by {d}");
     // And a different shard count is a different run, which the comparison would notice.
-    let mut other = Trainer::new(config().with_shards(3), Toy2d::Moons, &Device::flex()).unwrap();
+    let mut other = Trainer::with_model(
+        config().with_shards(3),
+        Toy2d::Moons,
+        fresh(&init),
+        &Device::flex(),
+    )
+    .unwrap();
     for _ in 0..5 {
         other.step();
     }
@@ -68,11 +88,12 @@ fn several_devices_need_one_shard_each() {
 fn a_restored_state_continues_exactly() {
     let mix = GaussianMixture::from_file(common::repo_path("data/mixture3.json")).unwrap();
     let flex = Device::flex();
-    let mut straight = Trainer::new(config(), mix.clone(), &flex).unwrap();
+    let init = initial();
+    let mut straight = Trainer::with_model(config(), mix.clone(), fresh(&init), &flex).unwrap();
     for _ in 0..6 {
         straight.step();
     }
-    let mut first = Trainer::new(config(), mix.clone(), &flex).unwrap();
+    let mut first = Trainer::with_model(config(), mix.clone(), fresh(&init), &flex).unwrap();
     for _ in 0..3 {
         first.step();
     }

@@ -262,7 +262,8 @@ impl<M: Module + Clone> Engine<M> {
 
     /// Continue from `state` (taken with the same config); returns the restored model.
     pub fn restore(&mut self, model: M, state: TrainerState) -> Result<M> {
-        let model = params::apply(model, &state.model)?;
+        // A fork gives the loaded leaves a graph of their own on the training device.
+        let model = params::apply(model, &state.model)?.fork(&self.devices[0]);
         let ema = match (self.config.ema_decay, state.ema) {
             (Some(d), Some(entries)) => Some(Ema::new(d, &params::apply(model.valid(), &entries)?)),
             (Some(_), None) => {

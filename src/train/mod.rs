@@ -144,7 +144,7 @@ impl Trainer {
         let device = first.clone().autodiff();
         device.seed(config.seed);
         let model = config.model.init(&device);
-        Self::with_model_on(config, data, model, devices)
+        Self::with_model_on_devices(config, data, model, devices)
     }
 
     /// Continue training `model` (fine-tuning a loaded model, for instance).
@@ -154,10 +154,11 @@ impl Trainer {
         model: Mlp,
         device: &Device,
     ) -> Result<Self> {
-        Self::with_model_on(config, data, model, std::slice::from_ref(device))
+        Self::with_model_on_devices(config, data, model, std::slice::from_ref(device))
     }
 
-    fn with_model_on(
+    /// Continue training `model` data-parallel on `devices`.
+    pub fn with_model_on_devices(
         config: TrainConfig,
         data: impl Into<TrainData>,
         model: Mlp,
@@ -182,7 +183,7 @@ impl Trainer {
             .first()
             .ok_or_else(|| Error::invalid("no device to train on"))?;
         // Place the model first: the EMA copies its parameters as they will be trained.
-        let model = model.to_device(&main.clone().autodiff());
+        let model = model.fork(&main.clone().autodiff());
         let engine = Engine::new(config.optim(), &model, devices)?;
         Ok(Self {
             process: VpProcess::new(config.schedule)?,

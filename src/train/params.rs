@@ -112,7 +112,7 @@ impl ModuleMapper for Applier<'_> {
         };
         self.used[i] = true;
         let e = &self.entries[i];
-        let shape = param.val().dims().to_vec();
+        let shape: Vec<usize> = param.lazy_shape().iter().copied().collect();
         if e.shape != shape {
             self.error.get_or_insert_with(|| {
                 Error::invalid(format!(
@@ -122,7 +122,7 @@ impl ModuleMapper for Applier<'_> {
             });
             return param;
         }
-        let device = param.val().device();
+        let device = param.lazy_device();
         let tensor = Tensor::<D>::from_data(TensorData::new(e.values.clone(), shape), &device);
         param.transform_for_load(tensor, ParamId::from(e.id))
     }

@@ -59,9 +59,11 @@ function showControl(el, key) {
   else el.value = String(state[key]);
 }
 
-// The view square holds the data with a margin.
+// The view square holds the data with a margin: 3.5 around a mixture's means, else 1 around
+// the farthest point.
 function fitView(info) {
-  view.half = Math.max(4, Math.ceil(info.extent + 1));
+  const reach = info.means ? Math.max(...info.means.flat().map(Math.abs)) + 3.5 : info.extent + 1;
+  view.half = Math.max(4, Math.ceil(reach));
 }
 
 function showModelInfo() {
@@ -208,6 +210,7 @@ async function main() {
   train = new TrainPanel({ state, call, onError: showError, onUse: useTrained });
   bindControls();
 
+  data.info = dataInfo;
   data.init();
   await data.apply(); // the data set in the hash (a bad one leaves the default, with a message)
   fitView(dataInfo);

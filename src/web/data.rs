@@ -16,6 +16,8 @@ use crate::train::TrainData;
 const MIXTURE3: &str = include_str!("../../data/mixture3.json");
 const SEEDS: &str = include_str!("../../data/seeds_two_modes.json");
 
+/// The origin of a drawing, in the model card and the caption.
+const DRAWN: &str = "drawn points";
 /// At most this many points on each side of the energy distance (its cost is quadratic).
 const ENERGY_POINTS: usize = 1000;
 /// The fixed stream the energy distance's data sample is drawn from.
@@ -28,8 +30,10 @@ struct DataInfo {
     kind: &'static str,
     /// A short description for captions.
     label: String,
-    /// The mixture weights π_k, where the data is a mixture (its exact score is then known).
+    /// The mixture weights π_k and means μ_k, where the data is a mixture (its exact score is
+    /// then known).
     weights: Option<Vec<f64>>,
+    means: Option<Vec<Vec<f64>>>,
     /// The number of points of a point set.
     points: Option<usize>,
     /// The largest |coordinate| over the points (a point set) or over 2000 draws: where to look.
@@ -97,7 +101,7 @@ impl Playground {
             1 => Error::invalid("the drawing has 1 point: draw at least 2"),
             _ => e,
         })?;
-        self.set_train_data(points.into(), "drawn points");
+        self.set_train_data(points.into(), DRAWN);
         Ok(())
     }
 
@@ -124,7 +128,10 @@ impl Playground {
             TrainData::Toy(t) => ("toy", format!("the {} toy set", t.name()), None),
             TrainData::Points(p) => (
                 "points",
-                format!("{} points ({})", p.len(), self.data_origin),
+                match self.data_origin.as_str() {
+                    DRAWN => format!("{} drawn points", p.len()),
+                    file => format!("{} points from {file}", p.len()),
+                },
                 Some(p.len()),
             ),
         };
@@ -137,6 +144,7 @@ impl Playground {
             kind,
             label,
             weights: data.mixture().map(|m| m.weights().to_vec()),
+            means: data.mixture().map(|m| m.means().to_vec()),
             points,
             extent,
         };

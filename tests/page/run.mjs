@@ -180,7 +180,12 @@ async function bodyNumber(page, key) {
 async function trainStep(page) {
   const reports = await bodyNumber(page, 'trainReports') || 0;
   await page.click('#train-step');
-  await page.waitForFunction((r) => Number(document.body.dataset.trainReports ?? 0) > r, reports, { timeout: 300_000 });
+  await page.waitForFunction(
+    (r) => document.body.dataset.trainBusy === '0' && Number(document.body.dataset.trainReports ?? 0) > r,
+    reports,
+    { timeout: 300_000 },
+  );
+  assert(await page.isHidden('#error'), `training failed: ${await page.textContent('#error')}`);
 }
 
 // Draw a stroke with the mouse: `pts` in data coordinates of the drawing canvas ([-4, 4]²).
@@ -621,7 +626,7 @@ const tests = [
   [
     'webgpu: a lost device moves the training run to the CPU with its weights and step',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#n=200&width=32&depth=1&lr=0.02&batch=64&iters=20&tk=2&speed=5&ddimSteps=4');
+      await ready(page, '#n=200&width=32&depth=1&lr=0.02&batch=64&iters=20&tk=2&speed=5&sampler=ddim&ddimSteps=4');
       assert((await page.getAttribute('body', 'data-backend')) === 'webgpu', 'expected WebGPU');
       await trainStep(page);
       await trainStep(page);

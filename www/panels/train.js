@@ -95,8 +95,13 @@ export class TrainPanel {
     }
   }
 
+  // The reset button: stop, then a fresh network.
   async reset() {
     await this.stopLoop();
+    await this.startRun();
+  }
+
+  async startRun() {
     const r = await this.call('startTraining', { config: this.config(), report: this.reportArgs() });
     this.run = { step: 0, lastReport: 0 };
     this.stale = false;
@@ -112,7 +117,7 @@ export class TrainPanel {
   }
 
   async ensureRun() {
-    if (!this.run || this.stale) await this.reset();
+    if (!this.run || this.stale) await this.startRun();
   }
 
   play() {
@@ -138,12 +143,16 @@ export class TrainPanel {
   }
 
   async step() {
-    if (this.playing) return;
+    if (this.playing || this.stepping) return;
+    this.stepping = true;
+    document.body.dataset.trainBusy = '1';
     await this.guard(async () => {
       await this.ensureRun();
       await this.oneStep();
       await this.report();
     });
+    this.stepping = false;
+    document.body.dataset.trainBusy = '0';
   }
 
   async runLoop() {

@@ -90,7 +90,7 @@ async function dataChanged(info) {
   train.markStale();
   await redrawData();
   await score.refresh();
-  await reverse.play();
+  reverse.play(); // runs on; its errors show in the page
 }
 
 // What a changed setting does.

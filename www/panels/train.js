@@ -160,6 +160,7 @@ export class TrainPanel {
     this.showState('training');
     while (this.playing) {
       try {
+        if (this.stale) await this.startRun(); // the data or a setting changed while playing
         await this.oneStep();
         if (this.run.step - this.run.lastReport >= REPORT_EVERY) await this.report();
       } catch (e) {

@@ -174,9 +174,13 @@ impl Playground {
     #[wasm_bindgen(js_name = useTrainedModel)]
     pub fn use_trained_model(&mut self) -> Result<(), JsValue> {
         let trainer = self.trainer()?;
-        let card = trainer.card(None);
-        self.model = Some(trainer.model());
-        self.process = Some(trainer.process().clone());
+        let (card, model, process) = (
+            trainer.card(None),
+            trainer.model(),
+            trainer.process().clone(),
+        );
+        self.model = Some(model);
+        self.process = Some(process);
         self.card = Some(card);
         self.sampler = None;
         self.trained_in_use = true;

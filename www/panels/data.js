@@ -123,7 +123,7 @@ export class DataPanel {
 
   // Drawing: canvas pixels <-> data coordinates in [-4, 4]².
   toData(e) {
-    const r = e.target.getBoundingClientRect();
+    const r = e.currentTarget.getBoundingClientRect();
     const x = ((e.clientX - r.left) / r.width) * 2 - 1;
     const y = 1 - ((e.clientY - r.top) / r.height) * 2;
     return [x * DRAW_HALF, y * DRAW_HALF];
@@ -139,7 +139,7 @@ export class DataPanel {
 
   pointerDown(e) {
     e.preventDefault();
-    e.target.setPointerCapture(e.pointerId);
+    e.currentTarget.setPointerCapture(e.pointerId);
     this.drawing = true;
     this.strokes.push(this.points.length / 2);
     this.add(this.toData(e));

@@ -39,6 +39,7 @@ export class DataPanel {
     });
     $('csv-file').addEventListener('change', () => this.loadCsv());
     this.drawCanvas();
+    if (this.info) this.show(this.info);
   }
 
   message(text, kind = 'error') {
@@ -94,11 +95,16 @@ export class DataPanel {
 
   async use(cmd, args) {
     const { data } = await this.call(cmd, args);
-    this.info = data;
-    $('data-caption').textContent = `in use: ${data.label}`;
-    document.body.dataset.dataKind = data.kind;
-    document.body.dataset.dataPoints = String(data.points ?? '');
+    this.show(data);
     await this.onData(data);
+  }
+
+  // The data set in use (info from the worker's dataInfo).
+  show(info) {
+    this.info = info;
+    $('data-caption').textContent = `in use: ${info.label}`;
+    document.body.dataset.dataKind = info.kind;
+    document.body.dataset.dataPoints = String(info.points ?? '');
   }
 
   async loadCsv() {

@@ -190,6 +190,7 @@ async function trainStep(page) {
 
 // Draw a stroke with the mouse: `pts` in data coordinates of the drawing canvas ([-4, 4]²).
 async function drawStroke(page, pts) {
+  await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
   const box = await page.$eval('#draw-canvas', (c) => {
     const r = c.getBoundingClientRect();
     return { x: r.left, y: r.top, w: r.width, h: r.height };
@@ -612,7 +613,7 @@ const tests = [
       }
       const rows = ['x,y', ...Array.from({ length: 200 }, (_, i) => `${(Math.cos(i) * 2).toFixed(3)},${(Math.sin(i) * 2).toFixed(3)}`)];
       await uploadCsv(page, 'circle.csv', rows.join('\n'));
-      await page.waitForSelector('body[data-data-kind="points"]', { timeout: 60_000 });
+      await page.waitForSelector('body[data-data-kind="points"][data-data-message="ok"]', { timeout: 60_000 });
       m = await dataMessage(page);
       assert(m.kind === 'ok' && /200 points/.test(m.text), `good csv: ${JSON.stringify(m)}`);
       assert((await page.getAttribute('body', 'data-data-points')) === '200', 'not 200 points');

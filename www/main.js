@@ -169,6 +169,7 @@ onWorkerEvent('fallback', ({ info }) => {
   dataInfo = info.data;
   redrawData()
     .then(() => score.refresh())
+    .then(() => reverse.play())
     .catch(showError);
 });
 onWorkerEvent('failed', ({ error }) => showError(error));

@@ -210,8 +210,13 @@ let queue = Promise.resolve();
 // Requests received and not yet answered; after a lost device they are answered as lost.
 const open = new Set();
 const abandoned = new Set();
+// Requests up to this id were sent before the page heard of the CPU fallback: they may rely on
+// state the lost device took (a running sampler, drawn data), so their errors count as lost.
+let lastIdBeforeFallback = -1;
+let lastId = -1;
 
 self.onmessage = (e) => {
+  lastId = Math.max(lastId, e.data.id);
   open.add(e.data.id);
   queue = queue.then(() => handle(e.data));
 };
@@ -229,7 +234,7 @@ async function handle({ id, cmd, args }) {
     self.postMessage({ id, ok: true, result }, transferables(result));
   } catch (err) {
     if (abandoned.delete(id)) return;
-    const lost = lostReason !== null && p !== pg;
+    const lost = lostReason !== null && (p !== pg || id <= lastIdBeforeFallback);
     self.postMessage({ id, ok: false, error: String(err?.message ?? err), lost });
   } finally {
     open.delete(id);
@@ -249,6 +254,7 @@ function onDeviceLost(reason) {
       await rebuild(cpu);
       pg = cpu;
       const step = session.checkpoint?.step ?? 0;
+      lastIdBeforeFallback = lastId;
       self.postMessage({
         event: 'fallback',
         lostIds,

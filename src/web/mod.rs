@@ -16,6 +16,7 @@ use crate::process::{NoiseLevel, Process, VpProcess};
 use crate::sampler::{AncestralSampler, PosteriorVariance, Sampler, SamplerSpec, ScoreSource};
 use crate::train::{ModelCard, TrainData, Trainer};
 
+mod checkpoint;
 mod data;
 mod train;
 
@@ -221,7 +222,7 @@ impl Playground {
     #[wasm_bindgen(js_name = loadModel)]
     pub fn load_model(&mut self, weights: &[u8], config_json: &str) -> Result<(), JsValue> {
         let (model, card) = bundle::from_bytes(weights, config_json, &self.device)?;
-        let data = GaussianMixture::new(card.data.clone())?;
+        let data = card.data.require_mixture("the page")?;
         self.process = Some(VpProcess::new(card.train.schedule)?);
         self.model = Some(model);
         self.card = Some(card);

@@ -3,19 +3,18 @@
 //! safetensors bytes, read without blocking so the page can rebuild the run on the CPU if the
 //! GPU device is lost.
 
-use std::collections::HashMap;
+use std::path::Path;
 
 use js_sys::{Float32Array, Uint8Array};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::{device_err, read, Playground};
+use super::{checkpoint, device_err, read, Playground};
 use crate::error::Error;
-use crate::io::weights::{self, WeightFile};
-use crate::model::{Mlp, MlpConfig, NetworkScore};
+use crate::model::{MlpConfig, NetworkScore};
 use crate::sampler::{DdimSampler, Sampler, TimestepSpacing};
 use crate::score::Objective;
-use crate::train::{TrainConfig, Trainer};
+use crate::train::{params, TrainConfig, Trainer};
 
 /// The training settings the page exposes (its URL hash), as JSON.
 #[derive(Deserialize)]
@@ -187,47 +186,42 @@ impl Playground {
         Ok(())
     }
 
-    /// The current training weights as safetensors bytes (PyTorch names, as `model.safetensors`),
-    /// read asynchronously (WebGPU forbids a blocking read). With [`Playground::restore_training`]
-    /// this carries a run across a lost GPU device.
+    /// The current training weights as safetensors bytes (burn module paths, parameter ids in the
+    /// header: [`params::to_safetensors`]), read asynchronously (WebGPU forbids a blocking read).
+    /// With [`Playground::restore_training`] this carries a run across a lost GPU device.
     #[wasm_bindgen(js_name = trainWeights)]
     pub async fn train_weights(&self) -> Result<Uint8Array, JsValue> {
         let net = self.trainer()?.model();
-        let host = weights::to_host_async(net.named_tensors()).await?;
-        let meta = HashMap::from([("format".to_string(), "pt".to_string())]);
-        let bytes = weights::to_safetensors(&host, meta)?;
-        Ok(Uint8Array::from(&bytes[..]))
+        let entries = checkpoint::collect_async(&net).await?;
+        Ok(Uint8Array::from(&params::to_safetensors(&entries)?[..]))
     }
 
     /// Continue the run started by the last [`Playground::start_training`] from `weights` (bytes
     /// from [`Playground::train_weights`]) at optimiser step `step`: the learning-rate schedule and
-    /// the batch stream resume there. Adam's moments restart from zero.
+    /// the batch stream resume there; Adam's moments restart from zero. On the CPU backend (it reads
+    /// the new run's state synchronously).
     #[wasm_bindgen(js_name = restoreTraining)]
     pub fn restore_training(&mut self, weights: &[u8], step: usize) -> Result<(), JsValue> {
         if self.backend == "webgpu" {
             return Err(Error::invalid(
-                "restoring a run reads the optimiser synchronously: do it on the CPU backend",
+                "restoring a run reads its state synchronously: do it on the CPU backend",
             )
             .into());
         }
         let trainer = self
             .trainer
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| Error::invalid("start training before restoring weights"))?;
-        let config = trainer.config().clone();
-        let data = trainer.data().clone();
-        let file = WeightFile::parse(weights, "training weights")?;
-        let net = Mlp::from_named(&config.model, |name, shape| file.get(name, shape), &self.device)?;
-        let mut resumed = Trainer::with_model(config, data, net, &self.device)?
-            .with_data_origin(self.data_origin.clone());
-        // The trainer's own state, moved to `step`: same weights and ids, a fresh optimiser.
-        let mut state = resumed.state()?;
+        let entries = params::from_safetensors(weights, Path::new("training weights"))?;
+        // The fresh run's own state (its optimiser has no moments yet), with the saved weights
+        // and step.
+        let mut state = trainer.state()?;
+        state.model = entries;
         state.step = step;
-        resumed.restore(state)?;
+        trainer.restore(state)?;
         if self.trained_in_use {
-            self.model = Some(resumed.model());
+            self.model = Some(trainer.model());
         }
-        self.trainer = Some(resumed);
         Ok(())
     }
 }

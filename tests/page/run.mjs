@@ -180,11 +180,16 @@ async function bodyNumber(page, key) {
 async function trainStep(page) {
   const reports = await bodyNumber(page, 'trainReports') || 0;
   await page.click('#train-step');
-  await page.waitForFunction(
-    (r) => document.body.dataset.trainBusy === '0' && Number(document.body.dataset.trainReports ?? 0) > r,
-    reports,
-    { timeout: 300_000 },
-  );
+  try {
+    await page.waitForFunction(
+      (r) => document.body.dataset.trainBusy === '0' && Number(document.body.dataset.trainReports ?? 0) > r,
+      reports,
+      { timeout: 300_000 },
+    );
+  } catch (e) {
+    const d = await page.evaluate(() => JSON.stringify(document.body.dataset));
+    throw new Error(`training step did not finish (${reports} reports before): ${d}\n${e.message}`);
+  }
   assert(await page.isHidden('#error'), `training failed: ${await page.textContent('#error')}`);
 }
 

@@ -229,9 +229,10 @@ export class TrainPanel {
   }
 
   drawScatter(samples) {
+    // The data on top, darker than elsewhere: the samples should cover it.
     drawPoints($('train-canvas'), [
-      { points: this.data, color: COLORS.data, size: 2 },
       { points: samples, color: COLORS.xt, size: 2.5 },
+      { points: this.data, color: 'rgba(60,60,60,0.55)', size: 2 },
     ]);
   }
 

@@ -95,7 +95,12 @@ impl SamplerSpec {
         data: &GaussianMixture,
         seed: u64,
     ) -> Result<Box<dyn Sampler>> {
-        self.build_with(vp, source, || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim())), seed)
+        self.build_with(
+            vp,
+            source,
+            || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim())),
+            seed,
+        )
     }
 
     /// [`SamplerSpec::build`] for data of any law: `data_points` returns `(points [m, d], d)`
@@ -219,7 +224,10 @@ fn sde(
             Box::new(SubVpSde::new(limit.beta_min, limit.beta_max)?),
             1e-3,
         ),
-        SdeKind::Ve => (Box::new(VeSde::new(0.01, ve_sigma_max(data_points)?)?), 1e-5),
+        SdeKind::Ve => (
+            Box::new(VeSde::new(0.01, ve_sigma_max(data_points)?)?),
+            1e-5,
+        ),
     })
 }
 

@@ -44,12 +44,15 @@ fn named(name: &str) -> Result<TrainData, Error> {
     Ok(match name {
         "mixture3" => GaussianMixture::from_json(MIXTURE3, "mixture3.json")?.into(),
         "seeds" => GaussianMixture::from_json(SEEDS, "seeds_two_modes.json")?.into(),
-        toy => toy.parse::<Toy2d>().map_err(|_| {
-            Error::invalid(format!(
-                "unknown data set '{name}' (mixture3, seeds, {})",
-                Toy2d::ALL.map(|t| t.name()).join(", ")
-            ))
-        })?.into(),
+        toy => toy
+            .parse::<Toy2d>()
+            .map_err(|_| {
+                Error::invalid(format!(
+                    "unknown data set '{name}' (mixture3, seeds, {})",
+                    Toy2d::ALL.map(|t| t.name()).join(", ")
+                ))
+            })?
+            .into(),
     })
 }
 

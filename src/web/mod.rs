@@ -369,7 +369,8 @@ impl Playground {
             .into());
         }
         let points = || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim()));
-        let mut sampler = SamplerSpec::from_json(spec)?.build_with(process, source, points, seed)?;
+        let mut sampler =
+            SamplerSpec::from_json(spec)?.build_with(process, source, points, seed)?;
         let device = match source {
             ScoreSource::Learned => &self.device,
             ScoreSource::Oracle => &self.host,
@@ -497,8 +498,7 @@ impl Playground {
         // The exact field exists where the data is a mixture; elsewhere only the network's.
         let (log_p, exact, error) = match self.data.clone() {
             Some(data) => {
-                let (log_p, exact) =
-                    oracle_field(&MixtureScore::new(data), &grid, level.marginal)?;
+                let (log_p, exact) = oracle_field(&MixtureScore::new(data), &grid, level.marginal)?;
                 let error = row_distance(&learned, &exact, 2)?;
                 (to_f32(&log_p), to_f32(&exact), to_f32(&error))
             }

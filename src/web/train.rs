@@ -48,7 +48,11 @@ impl PageTrainConfig {
             )));
         }
         Ok(TrainConfig::new()
-            .with_model(MlpConfig::new().with_hidden(self.hidden).with_depth(self.depth))
+            .with_model(
+                MlpConfig::new()
+                    .with_hidden(self.hidden)
+                    .with_depth(self.depth),
+            )
             .with_schedule(schedule)
             .with_objective(objective)
             .with_steps(self.steps)

@@ -53,9 +53,15 @@ async fn data_sets_and_their_bad_input() {
         (pg.set_points(vec![]), "empty"),
         (pg.set_points(vec![0.5, 0.5]), "1 point"),
         (pg.set_points(vec![0.0, f32::NAN, 1.0, 1.0]), "non-finite"),
-        (pg.set_csv("x,y\n1,2\n3,oops\n", "bad.csv"), "bad.csv, line 3"),
+        (
+            pg.set_csv("x,y\n1,2\n3,oops\n", "bad.csv"),
+            "bad.csv, line 3",
+        ),
         (pg.set_csv("1,2\nNaN,3\n", "nan.csv"), "line 2"),
-        (pg.set_csv("1,2\n3,-inf\n", "inf.csv"), "not a finite number"),
+        (
+            pg.set_csv("1,2\n3,-inf\n", "inf.csv"),
+            "not a finite number",
+        ),
         (pg.set_csv("1,2,3\n4,5,6\n", "wide.csv"), "3 columns"),
         (pg.set_csv("", "empty.csv"), "no points"),
     ];
@@ -69,12 +75,22 @@ async fn data_sets_and_their_bad_input() {
     assert_eq!(data_kind(&pg), "points");
     // Not a mixture: no oracle, no component weights.
     assert!(pg
-        .start_sampler("{\"kind\": \"ddim\", \"steps\": 5, \"eta\": 0, \"spacing\": \"leading\"}", "oracle", 10, 0)
+        .start_sampler(
+            "{\"kind\": \"ddim\", \"steps\": 5, \"eta\": 0, \"spacing\": \"leading\"}",
+            "oracle",
+            10,
+            0
+        )
         .is_err());
     assert!(pg.component_weights(&[0.0, 0.0]).is_err());
     assert_eq!(
-        pg.start_sampler("{\"kind\": \"ddim\", \"steps\": 5, \"eta\": 0, \"spacing\": \"leading\"}", "learned", 10, 0)
-            .unwrap(),
+        pg.start_sampler(
+            "{\"kind\": \"ddim\", \"steps\": 5, \"eta\": 0, \"spacing\": \"leading\"}",
+            "learned",
+            10,
+            0
+        )
+        .unwrap(),
         5
     );
     // The score field has the network's half only.
@@ -108,7 +124,10 @@ async fn training_on_drawn_points_and_recovery_through_the_weights() {
     let x1 = pg.train_samples(500, 20, 3).await.unwrap().to_vec();
     assert!(x1.iter().all(|v| v.is_finite()));
     let energy1 = pg.energy_distance(&x1).unwrap();
-    assert!(energy1 < 0.5 * energy0, "energy distance {energy0} -> {energy1}");
+    assert!(
+        energy1 < 0.5 * energy0,
+        "energy distance {energy0} -> {energy1}"
+    );
 
     // The weights carry the run: a fresh start differs, the restored run is the same network at
     // the same step.

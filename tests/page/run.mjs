@@ -657,6 +657,30 @@ const tests = [
       await checkHealthy(page, problems);
     }),
   ],
+  [
+    'webgpu: a device lost while ▶ plays: training goes on on the CPU from its last step, not from 0',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#n=200&width=32&depth=1&lr=0.02&batch=64&iters=200&tk=2&speed=5&sampler=ddim&ddimSteps=4');
+      await page.click('#train-play');
+      await page.waitForFunction(() => Number(document.body.dataset.trainStep) >= 4, null, { timeout: 300_000 });
+      // Every step count the panel shows from here on, to see that it never starts again.
+      await page.evaluate(() => {
+        window.__steps = [];
+        new MutationObserver(() => window.__steps.push(Number(document.getElementById('train-step-count').textContent)))
+          .observe(document.getElementById('train-step-count'), { childList: true, characterData: true, subtree: true });
+      });
+      await page.evaluate(() => window.dplay.call('loseDevice'));
+      await page.waitForSelector('body[data-backend="flex"]', { timeout: 120_000 });
+      const at = Number(/step (\d+)/.exec(await page.textContent('#notice'))[1]);
+      assert(at >= 4, `recovered at step ${at}`);
+      await page.waitForFunction((a) => Number(document.body.dataset.trainStep) >= a + 20, at, { timeout: 120_000 });
+      await page.click('#train-pause');
+      const steps = await page.evaluate(() => window.__steps);
+      assert(steps.length > 0 && Math.min(...steps) >= at, `the step count went back below ${at}: ${steps}`);
+      assert(await page.isHidden('#error'), `error after recovery: ${await page.textContent('#error')}`);
+      await checkHealthy(page, problems);
+    }),
+  ],
 ];
 
 const only = process.argv[2];

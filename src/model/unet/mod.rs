@@ -11,6 +11,7 @@ pub mod params;
 pub mod resnet;
 pub mod sampling;
 pub mod save;
+pub mod scheduler;
 pub mod score;
 pub mod unet2d;
 

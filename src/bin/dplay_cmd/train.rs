@@ -1,0 +1,771 @@
+//! `dplay train`: one training loop for every model and data set, with a progress bar, a loss
+//! log, periodic sample figures and atomic checkpoints that `--resume` continues exactly.
+//!
+//! Every option can come from a JSON file (`--config FILE`, keys are the long option names);
+//! flags on the command line override it. The resolved options are saved as `OUT/run.json`, which
+//! is itself a valid `--config` and is what `--resume` reads.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use clap::{Args, Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use diffusion_playground::bundle;
+use diffusion_playground::data::images::ImageSet;
+use diffusion_playground::data::source::{self, Dataset};
+use diffusion_playground::error::{Error, Result};
+use diffusion_playground::io::{figures, write_atomic};
+use diffusion_playground::model::unet::scheduler::{scheduler_json, SCHEDULER_FILE};
+use diffusion_playground::model::unet::{UNet2D, UNet2DConfig, UNetScore};
+use diffusion_playground::model::{MlpConfig, NetworkScore};
+use diffusion_playground::process::{Process, VeConfig};
+use diffusion_playground::sampler::{
+    AncestralSampler, DdimSampler, PosteriorVariance, Sampler, TimestepSpacing,
+};
+use diffusion_playground::schedule::ScheduleConfig;
+use diffusion_playground::score::{Objective, Projection};
+use diffusion_playground::train::checkpoint::{self, Checkpoint};
+use diffusion_playground::train::images::{ImageTrainConfig, ImageTrainer};
+use diffusion_playground::train::{OptimConfig, TrainConfig, TrainData, Trainer, TrainerState};
+
+use super::{check_writable_dir, ScheduleArg};
+
+/// Options that may change between a run and its resumption (they do not change the numbers).
+const RESUMABLE: [&str; 4] = ["devices", "checkpoint-every", "sample-every", "resume"];
+
+#[derive(Args, Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct TrainArgs {
+    /// A JSON file of options, keyed by long option name ({"data": "moons", "steps": 2000});
+    /// flags given here override it. OUT/run.json of an earlier run is one.
+    #[arg(long)]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// Continue the run in --out from its latest checkpoint, with the options in OUT/run.json.
+    #[arg(long)]
+    #[serde(skip)]
+    resume: bool,
+    /// The data: a mixture .json, a .csv of points, a 2-D toy set (moons, swiss-roll, rings,
+    /// checkerboard, 8gaussians), `digits` (the shipped MNIST digits), MNIST-style IDX images
+    /// (.gz or not), CIFAR-10 binary batches (a .bin or a folder) or a folder of PNGs.
+    #[arg(long)]
+    data: Option<String>,
+    /// Output folder: the model, run.json, loss.csv, samples/ and checkpoints/.
+    #[arg(long)]
+    out: PathBuf,
+    /// The network: an MLP for points, a UNet (diffusers UNet2DModel) for images.
+    #[arg(long, value_enum)]
+    model: Option<ModelArg>,
+    /// UNet: a diffusers config.json to build the network from (default: a small UNet sized
+    /// for the images, see `ImagePreset`).
+    #[arg(long)]
+    unet_config: Option<PathBuf>,
+    /// The training objective; all but ddpm learn a score network (MLP only).
+    #[arg(long, value_enum)]
+    objective: Option<ObjectiveArg>,
+    /// The forward process; it must agree with the objective (ddpm: vp, ncsn: ve).
+    #[arg(long, value_enum)]
+    process: Option<ProcessArg>,
+    #[arg(long, value_enum)]
+    schedule: Option<ScheduleArg>,
+    /// Diffusion steps T.
+    #[arg(long)]
+    timesteps: Option<usize>,
+    #[arg(long)]
+    steps: Option<usize>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Peak learning rate (Adam).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Linear warm-up steps before the cosine decay.
+    #[arg(long)]
+    warmup: Option<usize>,
+    /// The learning rate decays to lr · lr_min_ratio at the last step.
+    #[arg(long)]
+    lr_min_ratio: Option<f64>,
+    /// Clip each parameter's gradient to this L2 norm.
+    #[arg(long)]
+    grad_clip: Option<f64>,
+    /// Keep an EMA of the weights with this decay (e.g. 0.999); the EMA is what is saved.
+    #[arg(long)]
+    ema: Option<f64>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// MLP width.
+    #[arg(long)]
+    hidden: Option<usize>,
+    /// MLP residual blocks.
+    #[arg(long)]
+    depth: Option<usize>,
+    /// dsm: the noise level σ.
+    #[arg(long, allow_negative_numbers = true)]
+    sigma: Option<f64>,
+    /// ssm, ssm-vr: the law of the projections v.
+    #[arg(long, value_enum)]
+    projection: Option<ProjectionArg>,
+    /// ssm, ssm-vr: projections per point.
+    #[arg(long)]
+    projections: Option<usize>,
+    /// ncsn: smallest and largest σ, and the number of levels L.
+    #[arg(long, allow_negative_numbers = true)]
+    sigma_min: Option<f64>,
+    #[arg(long, allow_negative_numbers = true)]
+    sigma_max: Option<f64>,
+    #[arg(long)]
+    levels: Option<usize>,
+    /// Split each batch into this many shards, each with its own random stream (one per device
+    /// with --devices).
+    #[arg(long)]
+    shards: Option<usize>,
+    /// Devices, comma-separated: flex, wgpu, wgpu:N (N-th discrete GPU), cuda:N. Several train
+    /// data-parallel with burn's multi-device optimiser step, one shard each.
+    #[arg(long, value_delimiter = ',')]
+    devices: Option<Vec<String>>,
+    /// Alias of --devices for one device.
+    #[arg(long, conflicts_with = "devices")]
+    #[serde(skip)]
+    device: Option<String>,
+    /// Write a checkpoint every this many steps (0: only at the end).
+    #[arg(long)]
+    checkpoint_every: Option<usize>,
+    /// Write a sample figure (samples/step-N.png) every this many steps (0: only at the end).
+    #[arg(long)]
+    sample_every: Option<usize>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum ModelArg {
+    Mlp,
+    Unet,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum ProcessArg {
+    /// Variance preserving: DDPM's discrete chain.
+    Vp,
+    /// Variance exploding: NCSN's noise levels.
+    Ve,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum ObjectiveArg {
+    /// DDPM's L_simple on an ε-network (Ho et al. 2020, eq. 14).
+    Ddpm,
+    /// Explicit score matching against the mixture's exact score (Hyvärinen 2005, eq. 2).
+    Esm,
+    /// Implicit score matching, tr(∇ₓs) + ½‖s‖², with the exact trace (Hyvärinen 2005, eq. 4).
+    Ism,
+    /// Sliced score matching (Song et al. 2019, eq. 7).
+    Ssm,
+    /// Sliced score matching with variance reduction (eq. 8).
+    SsmVr,
+    /// Denoising score matching at one σ, --sigma (Vincent 2011).
+    Dsm,
+    /// NCSN: DSM over --levels VE levels from --sigma-max to --sigma-min, λ(σ) = σ².
+    Ncsn,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum ProjectionArg {
+    Gaussian,
+    Rademacher,
+}
+
+/// The command line for re-parsing `train` with options from a file.
+#[derive(Parser)]
+#[command(name = "dplay train", args_override_self = true)]
+struct Reparse {
+    #[command(flatten)]
+    args: TrainArgs,
+}
+
+/// `--config` and `--resume`: the file's options first, then the command line's, which win.
+fn resolve_args(a: TrainArgs, argv: &[String]) -> Result<TrainArgs> {
+    let file = if a.resume {
+        Some(a.out.join("run.json"))
+    } else {
+        a.config.clone()
+    };
+    let Some(file) = file else {
+        return Ok(a);
+    };
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::read(&file, e))?;
+    let map: Map<String, Value> = serde_json::from_str(&text)
+        .map_err(|e| Error::format(&file, format!("not a JSON object of options: {e}")))?;
+    let mut args = vec!["dplay train".to_string()];
+    for (key, value) in &map {
+        let flag = format!("--{}", key.replace('_', "-"));
+        match value {
+            Value::Null | Value::Bool(false) => {}
+            Value::Bool(true) => args.push(flag),
+            Value::Number(n) => args.extend([flag, n.to_string()]),
+            Value::String(s) => args.extend([flag, s.clone()]),
+            Value::Array(items) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .collect();
+                args.extend([flag, items.join(",")]);
+            }
+            Value::Object(_) => {
+                return Err(Error::format(
+                    &file,
+                    format!("option '{key}' is an object; options are numbers, strings or lists"),
+                ))
+            }
+        }
+    }
+    args.extend(argv.iter().cloned());
+    let merged = Reparse::try_parse_from(&args)
+        .map_err(|e| Error::format(&file, e.to_string().trim().to_string()))?
+        .args;
+    if a.resume {
+        let saved: Map<String, Value> = map;
+        let now = serde_json::to_value(&merged).map_err(|e| Error::invalid(e.to_string()))?;
+        for (key, value) in now.as_object().into_iter().flatten() {
+            let before = saved.get(key).unwrap_or(&Value::Null);
+            if !RESUMABLE.contains(&key.as_str()) && before != value {
+                return Err(Error::invalid(format!(
+                    "--resume continues the run in {} exactly; --{key} was {before} there, not {value}",
+                    a.out.display()
+                )));
+            }
+        }
+    }
+    Ok(TrainArgs {
+        resume: a.resume,
+        ..merged
+    })
+}
+
+impl TrainArgs {
+    fn objective(&self) -> Objective {
+        let ssm = |variance_reduced| Objective::Ssm {
+            projection: match self.projection.unwrap_or(ProjectionArg::Rademacher) {
+                ProjectionArg::Gaussian => Projection::Gaussian,
+                ProjectionArg::Rademacher => Projection::Rademacher,
+            },
+            projections: self.projections.unwrap_or(1),
+            variance_reduced,
+        };
+        match self.objective.unwrap_or(match self.process {
+            Some(ProcessArg::Ve) => ObjectiveArg::Ncsn,
+            _ => ObjectiveArg::Ddpm,
+        }) {
+            ObjectiveArg::Ddpm => Objective::Ddpm,
+            ObjectiveArg::Esm => Objective::Esm,
+            ObjectiveArg::Ism => Objective::Ism,
+            ObjectiveArg::Ssm => ssm(false),
+            ObjectiveArg::SsmVr => ssm(true),
+            ObjectiveArg::Dsm => Objective::Dsm {
+                sigma: self.sigma.unwrap_or(0.1),
+            },
+            ObjectiveArg::Ncsn => Objective::Ncsn(VeConfig {
+                sigma_min: self.sigma_min.unwrap_or(0.01),
+                sigma_max: self.sigma_max.unwrap_or(10.0),
+                levels: self.levels.unwrap_or(10),
+            }),
+        }
+    }
+
+    fn check_process(&self, objective: Objective) -> Result<()> {
+        let needed = match objective {
+            Objective::Ddpm => Some(ProcessArg::Vp),
+            Objective::Ncsn(_) => Some(ProcessArg::Ve),
+            _ => None,
+        };
+        match (self.process, needed) {
+            (Some(p), Some(n)) if p != n => Err(Error::invalid(format!(
+                "the {} objective trains on the {n:?} process, not {p:?}",
+                objective.name()
+            ))),
+            (Some(p), None) => Err(Error::invalid(format!(
+                "the {} objective learns one noise-free score and has no {p:?} process",
+                objective.name()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn schedule(&self) -> ScheduleConfig {
+        ScheduleConfig {
+            kind: self.schedule.unwrap_or(ScheduleArg::Linear).into(),
+            steps: self.timesteps.unwrap_or(1000),
+            ..ScheduleConfig::default()
+        }
+    }
+
+    fn devices(&self) -> Result<Vec<Device>> {
+        let names = match (&self.devices, &self.device) {
+            (Some(d), _) => d.clone(),
+            (None, Some(d)) => vec![d.clone()],
+            (None, None) => vec!["flex".to_string()],
+        };
+        names.iter().map(|n| parse_device(n)).collect()
+    }
+
+    fn shards(&self) -> Result<usize> {
+        let n = self.devices()?.len();
+        match self.shards {
+            Some(s) if n > 1 && s != n => Err(Error::invalid(format!(
+                "{n} devices train one shard each; --shards {s} disagrees"
+            ))),
+            Some(s) => Ok(s),
+            None => Ok(n),
+        }
+    }
+
+    fn optim(&self, defaults: &OptimConfig) -> Result<OptimConfig> {
+        Ok(OptimConfig {
+            steps: self.steps.unwrap_or(defaults.steps),
+            batch_size: self.batch_size.unwrap_or(defaults.batch_size),
+            lr: self.lr.unwrap_or(defaults.lr),
+            warmup: self.warmup.unwrap_or(defaults.warmup),
+            lr_min_ratio: self.lr_min_ratio.unwrap_or(defaults.lr_min_ratio),
+            grad_clip: self.grad_clip.or(defaults.grad_clip),
+            ema_decay: self.ema.or(defaults.ema_decay),
+            shards: self.shards()?,
+            seed: self.seed.unwrap_or(defaults.seed),
+        })
+    }
+}
+
+/// `flex`, `wgpu`, `wgpu:N` (the N-th discrete GPU) or `cuda:N`.
+fn parse_device(name: &str) -> Result<Device> {
+    let (kind, index) = match name.split_once(':') {
+        Some((k, i)) => (
+            k,
+            Some(i.parse::<usize>().map_err(|_| {
+                Error::invalid(format!("device '{name}': '{i}' is not a device index"))
+            })?),
+        ),
+        None => (name, None),
+    };
+    match (kind, index) {
+        ("flex", None) => Ok(Device::flex()),
+        ("wgpu", None) => super::device(super::DeviceArg::Wgpu),
+        ("wgpu", Some(i)) => Ok(Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(i))),
+        #[cfg(feature = "cuda")]
+        ("cuda", i) => Ok(Device::cuda(i.unwrap_or(0))),
+        #[cfg(not(feature = "cuda"))]
+        ("cuda", _) => super::device(super::DeviceArg::Cuda),
+        _ => Err(Error::invalid(format!(
+            "unknown device '{name}' (expected flex, wgpu, wgpu:N or cuda:N)"
+        ))),
+    }
+}
+
+pub(crate) fn train(a: TrainArgs) -> Result<()> {
+    let argv: Vec<String> = std::env::args()
+        .skip_while(|s| s != "train")
+        .skip(1)
+        .collect();
+    let a = resolve_args(a, &argv)?;
+    let spec = a
+        .data
+        .clone()
+        .ok_or_else(|| Error::invalid("--data is required (or give --config / --resume)"))?;
+    let dataset = source::resolve(&spec)?;
+    check_writable_dir(&a.out)?;
+    let devices = a.devices()?;
+    let resume = if a.resume {
+        Some(checkpoint::load_latest(&a.out)?.ok_or_else(|| {
+            Error::invalid(format!(
+                "--resume: {} has no checkpoint yet; start the run again without --resume",
+                a.out.display()
+            ))
+        })?)
+    } else {
+        None
+    };
+    match dataset {
+        Dataset::Points(data, origin) => train_points(&a, data, origin, &devices, resume),
+        Dataset::Images(images, origin) => train_images(&a, images, origin, &devices, resume),
+    }
+}
+
+/// Save the resolved options, so the run can be repeated (`--config`) or resumed.
+fn save_run_json(a: &TrainArgs) -> Result<()> {
+    let mut a = a.clone();
+    if a.devices.is_none() {
+        a.devices = Some(vec![a.device.clone().unwrap_or_else(|| "flex".into())]);
+    }
+    a.device = None;
+    a.shards = Some(a.shards()?);
+    let json = serde_json::to_string_pretty(&a).map_err(|e| Error::invalid(e.to_string()))?;
+    write_atomic(&a.out.join("run.json"), json.as_bytes())
+}
+
+/// The loop shared by both kinds of model: progress bar, loss log, checkpoints, figures.
+trait Run {
+    fn step(&mut self) -> f32;
+    fn steps_done(&self) -> usize;
+    fn state(&self) -> Result<TrainerState>;
+    fn restore(&mut self, state: TrainerState) -> Result<()>;
+    /// Write the figure of the current model to `path`.
+    fn figure(&self, path: &Path) -> Result<()>;
+    /// Save the model itself into the output folder.
+    fn save(&self, out: &Path, final_loss: f64) -> Result<()>;
+}
+
+fn run_loop(
+    a: &TrainArgs,
+    run: &mut dyn Run,
+    total: usize,
+    resume: Option<Checkpoint>,
+) -> Result<()> {
+    let mut losses = Vec::with_capacity(total);
+    if let Some(ck) = resume {
+        losses = ck.losses.clone();
+        run.restore(ck.state)?;
+        eprintln!(
+            "resuming {} at step {}/{total}",
+            a.out.display(),
+            run.steps_done()
+        );
+    }
+    save_run_json(a)?;
+    let every = a.checkpoint_every.unwrap_or(500);
+    let sample_every = a.sample_every.unwrap_or(1000);
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} [{elapsed_precise}<{eta_precise}, {per_sec}] loss {msg}",
+        )
+        .expect("static template"),
+    );
+    bar.set_position(run.steps_done() as u64);
+    while run.steps_done() < total {
+        let loss = run.step();
+        if !loss.is_finite() {
+            bar.abandon();
+            return Err(Error::invalid(format!(
+                "the loss became {loss} at step {}; lower --lr or set --grad-clip",
+                run.steps_done()
+            )));
+        }
+        losses.push(loss);
+        bar.inc(1);
+        let k = run.steps_done();
+        if k % 10 == 0 {
+            bar.set_message(format!("{:.4}", window_mean(&losses)));
+        }
+        if every > 0 && k % every == 0 && k < total {
+            checkpoint::save(
+                &a.out,
+                &Checkpoint {
+                    state: run.state()?,
+                    losses: losses.clone(),
+                },
+            )?;
+            write_losses(&a.out, &losses)?;
+        }
+        if sample_every > 0 && k % sample_every == 0 && k < total {
+            bar.suspend(|| run.figure(&a.out.join("samples").join(format!("step-{k:06}.png"))))?;
+        }
+    }
+    bar.finish();
+    checkpoint::save(
+        &a.out,
+        &Checkpoint {
+            state: run.state()?,
+            losses: losses.clone(),
+        },
+    )?;
+    write_losses(&a.out, &losses)?;
+    let final_loss = window_mean(&losses);
+    run.save(&a.out, final_loss)?;
+    run.figure(&a.out.join("samples").join(format!("step-{total:06}.png")))?;
+    println!(
+        "trained {total} steps (final loss {final_loss:.4}); wrote {}",
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// Mean of the last 100 losses.
+fn window_mean(losses: &[f32]) -> f64 {
+    let tail = &losses[losses.len().saturating_sub(100)..];
+    tail.iter().map(|&l| l as f64).sum::<f64>() / tail.len().max(1) as f64
+}
+
+/// `loss.csv`: the loss of every step so far.
+fn write_losses(out: &Path, losses: &[f32]) -> Result<()> {
+    let mut text = String::from("step,loss\n");
+    for (i, l) in losses.iter().enumerate() {
+        text.push_str(&format!("{},{l:e}\n", i + 1));
+    }
+    write_atomic(&out.join("loss.csv"), text.as_bytes())
+}
+
+fn write_figure(path: &Path, png: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    }
+    write_atomic(path, png)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Points: an MLP with any objective.
+
+struct PointRun {
+    trainer: Trainer,
+    device: Device,
+}
+
+fn train_points(
+    a: &TrainArgs,
+    data: TrainData,
+    origin: String,
+    devices: &[Device],
+    resume: Option<Checkpoint>,
+) -> Result<()> {
+    if a.model == Some(ModelArg::Unet) || a.unet_config.is_some() {
+        return Err(Error::invalid(format!(
+            "{origin} holds points; a UNet trains on images (use --model mlp)"
+        )));
+    }
+    let objective = a.objective();
+    a.check_process(objective)?;
+    let defaults = TrainConfig::new().optim();
+    let optim = a.optim(&defaults)?;
+    let config = TrainConfig::new()
+        .with_model(
+            MlpConfig::new()
+                .with_dim(data.dim())
+                .with_hidden(a.hidden.unwrap_or(128))
+                .with_depth(a.depth.unwrap_or(3)),
+        )
+        .with_schedule(a.schedule())
+        .with_objective(objective)
+        .with_steps(optim.steps)
+        .with_batch_size(optim.batch_size)
+        .with_lr(optim.lr)
+        .with_warmup(optim.warmup)
+        .with_lr_min_ratio(optim.lr_min_ratio)
+        .with_grad_clip(optim.grad_clip)
+        .with_ema_decay(optim.ema_decay)
+        .with_shards(optim.shards)
+        .with_seed(optim.seed);
+    config.validate()?;
+    let trainer = Trainer::on_devices(config, data, devices)?.with_data_origin(origin);
+    let mut run = PointRun {
+        trainer,
+        device: devices[0].clone(),
+    };
+    run_loop(a, &mut run, optim.steps, resume)
+}
+
+impl Run for PointRun {
+    fn step(&mut self) -> f32 {
+        self.trainer.step().into_scalar()
+    }
+
+    fn steps_done(&self) -> usize {
+        self.trainer.steps_done()
+    }
+
+    fn state(&self) -> Result<TrainerState> {
+        self.trainer.state()
+    }
+
+    fn restore(&mut self, state: TrainerState) -> Result<()> {
+        self.trainer.restore(state)
+    }
+
+    /// 2000 data points (grey) and 2000 samples (blue) of the first two coordinates; DDPM
+    /// models are sampled ancestrally, score models are shown by their data alone.
+    fn figure(&self, path: &Path) -> Result<()> {
+        const N: usize = 2000;
+        let d = self.trainer.data().dim();
+        if d < 2 {
+            return Ok(());
+        }
+        let data = self.trainer.data().sample(N, &mut rand_stream(1));
+        let samples = match self.trainer.config().objective {
+            Objective::Ddpm => {
+                let net = self.trainer.export_model();
+                let score = NetworkScore::new(
+                    &net,
+                    self.trainer.config().objective.parameterization(),
+                    self.trainer.process().num_steps(),
+                );
+                let mut s = AncestralSampler::new(
+                    self.trainer.process().clone(),
+                    PosteriorVariance::BetaTilde,
+                    None,
+                    2,
+                );
+                s.reset_from_prior(N, d, &self.device);
+                to_vec(s.run(&score)?)?
+            }
+            _ => Vec::new(),
+        };
+        let first2 =
+            |v: &[f32]| -> Vec<f32> { v.chunks_exact(d).flat_map(|r| [r[0], r[1]]).collect() };
+        write_figure(
+            path,
+            &figures::scatter_png(&first2(&data), &first2(&samples), 512)?,
+        )
+    }
+
+    fn save(&self, out: &Path, final_loss: f64) -> Result<()> {
+        bundle::save(
+            out,
+            &self.trainer.export_model(),
+            &self.trainer.card(Some(final_loss)),
+        )
+    }
+}
+
+fn rand_stream(seed: u64) -> diffusion_playground::noise::Rng64 {
+    diffusion_playground::noise::rng(seed)
+}
+
+fn to_vec(x: Tensor<2>) -> Result<Vec<f32>> {
+    x.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::Device(format!("{e:?}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images: a diffusers UNet2DModel with DDPM's L_simple.
+
+/// The small UNet the CLI trains when no --unet-config is given: three levels of (32, 64, 64)
+/// channels, one resnet each, self-attention at the middle level; about 1.1M parameters at
+/// 28×28×1. The image side must be a multiple of 4.
+fn small_unet(images: &ImageSet) -> UNet2DConfig {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
+    UNet2DConfig {
+        sample_size: Some(Value::from(images.height)),
+        in_channels: images.channels,
+        out_channels: images.channels,
+        block_out_channels: vec![32, 64, 64],
+        layers_per_block: 1,
+        down_block_types: s(&["DownBlock2D", "AttnDownBlock2D", "DownBlock2D"]),
+        up_block_types: s(&["UpBlock2D", "AttnUpBlock2D", "UpBlock2D"]),
+        attention_head_dim: Some(32),
+        norm_num_groups: 16,
+        ..UNet2DConfig::default()
+    }
+}
+
+struct ImageRun {
+    trainer: ImageTrainer,
+    device: Device,
+}
+
+fn train_images(
+    a: &TrainArgs,
+    images: ImageSet,
+    origin: String,
+    devices: &[Device],
+    resume: Option<Checkpoint>,
+) -> Result<()> {
+    if a.model == Some(ModelArg::Mlp) {
+        return Err(Error::invalid(format!(
+            "{origin} holds images; train them with a UNet (--model unet)"
+        )));
+    }
+    if let Some(o) = a.objective.filter(|&o| o != ObjectiveArg::Ddpm) {
+        return Err(Error::invalid(format!(
+            "images train with the ddpm objective (L_simple on a UNet); --objective {o:?} is for points"
+        )));
+    }
+    a.check_process(Objective::Ddpm)?;
+    let unet = match &a.unet_config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::read(p, e))?;
+            UNet2DConfig::from_json(&text).map_err(|e| Error::format(p, e))?
+        }
+        None => small_unet(&images),
+    };
+    let defaults = OptimConfig::new()
+        .with_batch_size(64)
+        .with_lr(1e-3)
+        .with_warmup(200)
+        .with_grad_clip(Some(1.0));
+    let optim = a.optim(&defaults)?;
+    let config = ImageTrainConfig {
+        unet,
+        schedule: a.schedule(),
+        optim,
+    };
+    let trainer = ImageTrainer::new(config, images, devices)?;
+    let total = trainer.config().optim.steps;
+    let mut run = ImageRun {
+        trainer,
+        device: devices[0].clone(),
+    };
+    run_loop(a, &mut run, total, resume)
+}
+
+impl Run for ImageRun {
+    fn step(&mut self) -> f32 {
+        self.trainer.step().into_scalar()
+    }
+
+    fn steps_done(&self) -> usize {
+        self.trainer.steps_done()
+    }
+
+    fn state(&self) -> Result<TrainerState> {
+        self.trainer.state()
+    }
+
+    fn restore(&mut self, state: TrainerState) -> Result<()> {
+        self.trainer.restore(state)
+    }
+
+    /// A 4×4 grid of samples: DDIM, 50 steps, η = 0, x̂₀ clipped to [-1, 1].
+    fn figure(&self, path: &Path) -> Result<()> {
+        let net: UNet2D = self.trainer.export_model();
+        let data = self.trainer.data();
+        let image = [data.channels, data.height, data.width];
+        let process = self.trainer.process().clone();
+        let t = process.num_steps();
+        let score = UNetScore::new(&net, image, t);
+        let mut s = DdimSampler::new(
+            process,
+            50.min(t),
+            TimestepSpacing::Leading,
+            0.0,
+            Some(1.0),
+            3,
+        )?;
+        s.reset_from_prior(16, image.iter().product(), &self.device);
+        let x = to_vec(s.run(&score)?)?;
+        write_figure(
+            path,
+            &figures::grid_png(&x, [16, image[0], image[1], image[2]], 4)?,
+        )
+    }
+
+    /// A diffusers folder (config.json + diffusion_pytorch_model.safetensors), its
+    /// scheduler_config.json, and train.json.
+    fn save(&self, out: &Path, final_loss: f64) -> Result<()> {
+        self.trainer.export_model().save_diffusers(out)?;
+        write_atomic(
+            &out.join(SCHEDULER_FILE),
+            scheduler_json(&self.trainer.config().schedule).as_bytes(),
+        )?;
+        let card = serde_json::json!({
+            "train": self.trainer.config(),
+            "trained_steps": self.trainer.steps_done(),
+            "final_loss": final_loss,
+            "ema": self.trainer.config().optim.ema_decay.is_some(),
+        });
+        let json =
+            serde_json::to_string_pretty(&card).map_err(|e| Error::invalid(e.to_string()))?;
+        write_atomic(&out.join("train.json"), json.as_bytes())
+    }
+}

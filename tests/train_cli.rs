@@ -1,0 +1,436 @@
+//! `dplay train` as a user runs it: options from a config file, the resolved run.json,
+//! checkpoints that survive SIGKILL and resume to the same loss curve, image training into a
+//! diffusers folder that `dplay sample` reads, and clean errors on bad input.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{assert_clean_error, dplay};
+use diffusion_playground::data::images::idx::to_idx;
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn mixture() -> String {
+    s(&common::repo_path("data/mixture3.json"))
+}
+
+/// (step, loss) rows of OUT/loss.csv.
+fn losses(out: &Path) -> Vec<(usize, f64)> {
+    std::fs::read_to_string(out.join("loss.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (a, b) = l.split_once(',').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect()
+}
+
+fn small_run(data: &str, out: &Path, steps: &str) -> Vec<String> {
+    [
+        "train",
+        "--data",
+        data,
+        "--out",
+        &s(out),
+        "--steps",
+        steps,
+        "--batch-size",
+        "64",
+        "--hidden",
+        "32",
+        "--depth",
+        "1",
+        "--timesteps",
+        "100",
+        "--ema",
+        "0.99",
+        "--grad-clip",
+        "1.0",
+        "--seed",
+        "7",
+        "--sample-every",
+        "0",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect()
+}
+
+fn ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "dplay failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn run(args: &[String]) -> std::process::Output {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    dplay(&a)
+}
+
+#[test]
+fn killed_run_resumes_to_the_same_loss_curve() {
+    const STEPS: &str = "1000";
+    let d = common::scratch("train_cli", "resume");
+    let (a_dir, b_dir) = (d.join("straight"), d.join("killed"));
+
+    // The reference: one uninterrupted run.
+    let mut args = small_run(&mixture(), &a_dir, STEPS);
+    args.extend(["--checkpoint-every".into(), "50".into()]);
+    ok(&run(&args));
+
+    // The same run, killed with SIGKILL once a checkpoint past step 100 exists.
+    let mut args = small_run(&mixture(), &b_dir, STEPS);
+    args.extend(["--checkpoint-every".into(), "50".into()]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dplay"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let latest = b_dir.join("checkpoints/latest");
+    let start = Instant::now();
+    let killed_at = loop {
+        if let Ok(name) = std::fs::read_to_string(&latest) {
+            let step: usize = name.trim().trim_start_matches("step-").parse().unwrap();
+            if step >= 100 {
+                child.kill().unwrap(); // SIGKILL on Unix
+                child.wait().unwrap();
+                break step;
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before it could be killed");
+        }
+        assert!(start.elapsed() < Duration::from_secs(600), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(
+        !b_dir.join("model.safetensors").exists(),
+        "killed before the end"
+    );
+
+    // Resume: the options come from the run's own run.json.
+    let out = dplay(&["train", "--resume", "--out", &s(&b_dir)]);
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("resuming"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (la, lb) = (losses(&a_dir), losses(&b_dir));
+    assert_eq!(la.len(), 1000);
+    assert_eq!(lb.len(), 1000, "resumed from step {killed_at}");
+    // Same draws (per-step streams), same Adam moments, same EMA: the same numbers, up to the
+    // last bits of a reduction.
+    for ((i, x), (_, y)) in la.iter().zip(&lb) {
+        assert!(
+            (x - y).abs() <= 1e-5 * x.abs().max(1e-3),
+            "loss differs at step {i}: {x} vs {y} (killed at {killed_at})"
+        );
+    }
+    // And the same weights (the saved model is the EMA).
+    let wa = std::fs::read(a_dir.join("model.safetensors")).unwrap();
+    let wb = std::fs::read(b_dir.join("model.safetensors")).unwrap();
+    let fa = safetensors::SafeTensors::deserialize(&wa).unwrap();
+    let fb = safetensors::SafeTensors::deserialize(&wb).unwrap();
+    for (name, ta) in fa.tensors() {
+        let tb = fb.tensor(&name).unwrap();
+        let max = ta
+            .data()
+            .chunks_exact(4)
+            .zip(tb.data().chunks_exact(4))
+            .map(|(p, q)| {
+                (f32::from_le_bytes(p.try_into().unwrap())
+                    - f32::from_le_bytes(q.try_into().unwrap()))
+                .abs()
+            })
+            .fold(0.0f32, f32::max);
+        assert!(max < 1e-5, "{name} differs by {max}");
+    }
+    let card = std::fs::read_to_string(b_dir.join("config.json")).unwrap();
+    assert!(card.contains("\"ema\": true"), "{card}");
+}
+
+#[test]
+fn options_come_from_a_config_file_and_run_json_repeats_the_run() {
+    let d = common::scratch("train_cli", "config");
+    let cfg = d.join("run.json");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"{{"data": "moons", "steps": 30, "batch_size": 32, "hidden": 16, "depth": 1,
+                "timesteps": 50, "lr": 0.003, "seed": 11, "sample-every": 0}}"#
+        ),
+    )
+    .unwrap();
+    let first = d.join("first");
+    // A flag on the command line overrides the file.
+    ok(&dplay(&[
+        "train",
+        "--config",
+        &s(&cfg),
+        "--out",
+        &s(&first),
+        "--seed",
+        "12",
+    ]));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(first.join("run.json")).unwrap()).unwrap();
+    assert_eq!(saved["data"], "moons");
+    assert_eq!(saved["seed"], 12);
+    assert_eq!(saved["steps"], 30);
+    assert_eq!(saved["lr"], 0.003);
+    let card = std::fs::read_to_string(first.join("config.json")).unwrap();
+    assert!(card.contains("moons"), "the card names the toy set: {card}");
+    assert!(first.join("samples/step-000030.png").is_file());
+
+    // run.json is itself a config: the same run, the same loss curve.
+    let second = d.join("second");
+    ok(&dplay(&[
+        "train",
+        "--config",
+        &s(&first.join("run.json")),
+        "--out",
+        &s(&second),
+    ]));
+    assert_eq!(losses(&first), losses(&second));
+}
+
+#[test]
+fn points_from_csv_and_every_toy_set_train() {
+    let d = common::scratch("train_cli", "csv");
+    let csv = d.join("pts.csv");
+    let mut text = String::from("x,y\n");
+    for i in 0..50 {
+        let a = i as f64 * 0.3;
+        text.push_str(&format!("{},{}\n", a.cos(), a.sin()));
+    }
+    std::fs::write(&csv, text).unwrap();
+    for data in [
+        s(&csv),
+        "moons".into(),
+        "swiss-roll".into(),
+        "rings".into(),
+        "checkerboard".into(),
+        "8gaussians".into(),
+    ] {
+        let out = d.join(data.replace('/', "_"));
+        let mut args = small_run(&data, &out, "5");
+        args.extend(["--checkpoint-every".into(), "0".into()]);
+        ok(&run(&args));
+        assert!(out.join("model.safetensors").is_file(), "{data}");
+        assert_eq!(losses(&out).len(), 5);
+    }
+}
+
+/// Tiny 8×8 one-channel "images" as an IDX file: a bright square at a random place.
+fn tiny_idx(dir: &Path, n: usize) -> PathBuf {
+    let mut px = vec![0u8; n * 64];
+    for k in 0..n {
+        let (x, y) = (k % 5, (k / 5) % 5);
+        for dy in 0..3 {
+            for dx in 0..3 {
+                px[k * 64 + (y + dy) * 8 + x + dx] = 255;
+            }
+        }
+    }
+    let p = dir.join("tiny-images.idx");
+    std::fs::write(&p, to_idx(&[n, 8, 8], &px)).unwrap();
+    p
+}
+
+const TINY_UNET: &str = r#"{
+  "sample_size": 8, "in_channels": 1, "out_channels": 1,
+  "block_out_channels": [8, 16], "layers_per_block": 1,
+  "down_block_types": ["DownBlock2D", "AttnDownBlock2D"],
+  "up_block_types": ["AttnUpBlock2D", "UpBlock2D"],
+  "norm_num_groups": 4, "attention_head_dim": 8
+}"#;
+
+#[test]
+fn a_unet_trains_on_images_and_samples_from_its_folder() {
+    let d = common::scratch("train_cli", "unet");
+    let idx = tiny_idx(&d, 40);
+    let cfg = d.join("unet.json");
+    std::fs::write(&cfg, TINY_UNET).unwrap();
+    let out = d.join("model");
+    ok(&dplay(&[
+        "train",
+        "--data",
+        &s(&idx),
+        "--unet-config",
+        &s(&cfg),
+        "--out",
+        &s(&out),
+        "--steps",
+        "4",
+        "--batch-size",
+        "4",
+        "--timesteps",
+        "20",
+        "--schedule",
+        "cosine",
+        "--ema",
+        "0.9",
+        "--checkpoint-every",
+        "2",
+        "--sample-every",
+        "0",
+    ]));
+    for f in [
+        "config.json",
+        "diffusion_pytorch_model.safetensors",
+        "scheduler_config.json",
+        "train.json",
+        "loss.csv",
+        "samples/step-000004.png",
+        "checkpoints/latest",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let sched = std::fs::read_to_string(out.join("scheduler_config.json")).unwrap();
+    assert!(sched.contains("squaredcos_cap_v2") && sched.contains("\"num_train_timesteps\": 20"));
+    // The folder is a diffusers UNet2DModel folder: dplay sample reads it with its schedule.
+    let x0 = d.join("x0.npy");
+    ok(&dplay(&[
+        "sample",
+        "--model",
+        &s(&out),
+        "--sampler",
+        "ddim",
+        "--steps",
+        "5",
+        "--n",
+        "2",
+        "--out",
+        &s(&x0),
+    ]));
+    let (x, shape) = diffusion_playground::io::npy::read_f32(&x0).unwrap();
+    assert_eq!(shape, vec![2, 1, 8, 8]);
+    assert!(x.iter().all(|v| v.is_finite() && v.abs() <= 1.0 + 1e-6));
+}
+
+#[test]
+fn two_devices_train_with_one_shard_each() {
+    let d = common::scratch("train_cli", "devices");
+    let out = d.join("m");
+    let mut args = small_run("moons", &out, "6");
+    args.extend(["--devices".into(), "flex,flex".into()]);
+    ok(&run(&args));
+    let saved = std::fs::read_to_string(out.join("run.json")).unwrap();
+    assert!(saved.contains("\"shards\": 2"), "{saved}");
+    let mut args = small_run("moons", &d.join("bad"), "6");
+    args.extend([
+        "--devices".into(),
+        "flex,flex".into(),
+        "--shards".into(),
+        "3".into(),
+    ]);
+    assert_clean_error(&run(&args), "--shards 3 disagrees");
+}
+
+#[test]
+fn bad_training_input_is_a_clean_error() {
+    let d = common::scratch("train_cli", "bad");
+    let out = s(&d.join("m"));
+    assert_clean_error(
+        &dplay(&["train", "--data", "spirals", "--out", &out]),
+        "not a named data set",
+    );
+    assert_clean_error(&dplay(&["train", "--resume", "--out", &out]), "run.json");
+    // A run with a checkpoint, then a resumption that changes the numbers.
+    let dir = d.join("r");
+    let mut args = small_run("moons", &dir, "4");
+    args.extend(["--checkpoint-every".into(), "2".into()]);
+    ok(&run(&args));
+    assert_clean_error(
+        &dplay(&["train", "--resume", "--out", &s(&dir), "--lr", "0.5"]),
+        "--lr was",
+    );
+    // A corrupt checkpoint.
+    let latest = std::fs::read_to_string(dir.join("checkpoints/latest")).unwrap();
+    std::fs::write(
+        dir.join("checkpoints")
+            .join(latest.trim())
+            .join("model.safetensors"),
+        b"garbage",
+    )
+    .unwrap();
+    assert_clean_error(
+        &dplay(&["train", "--resume", "--out", &s(&dir)]),
+        "not a valid safetensors file",
+    );
+    // Objective and process disagree; a UNet on points; an MLP on images.
+    assert_clean_error(
+        &dplay(&[
+            "train",
+            "--data",
+            "moons",
+            "--objective",
+            "ncsn",
+            "--process",
+            "vp",
+            "--out",
+            &out,
+        ]),
+        "not Vp",
+    );
+    assert_clean_error(
+        &dplay(&["train", "--data", "moons", "--model", "unet", "--out", &out]),
+        "holds points",
+    );
+    let idx = tiny_idx(&d, 4);
+    assert_clean_error(
+        &dplay(&["train", "--data", &s(&idx), "--model", "mlp", "--out", &out]),
+        "holds images",
+    );
+    // ESM needs the exact score, which a toy set does not have.
+    assert_clean_error(
+        &dplay(&[
+            "train",
+            "--data",
+            "moons",
+            "--objective",
+            "esm",
+            "--out",
+            &out,
+        ]),
+        "exact score",
+    );
+    // An empty data set, and a config file that is not an object of options.
+    let empty = d.join("empty-images.idx");
+    std::fs::write(&empty, to_idx(&[0, 8, 8], &[])).unwrap();
+    assert_clean_error(
+        &dplay(&["train", "--data", &s(&empty), "--out", &out]),
+        "empty",
+    );
+    let cfg = d.join("bad.json");
+    std::fs::write(&cfg, "[1, 2]").unwrap();
+    assert_clean_error(
+        &dplay(&["train", "--config", &s(&cfg), "--out", &out]),
+        "not a JSON object of options",
+    );
+    assert_clean_error(
+        &dplay(&[
+            "train",
+            "--data",
+            "moons",
+            "--devices",
+            "tpu",
+            "--out",
+            &out,
+        ]),
+        "unknown device 'tpu'",
+    );
+}

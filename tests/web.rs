@@ -16,6 +16,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[path = "web/science.rs"]
 mod science;
 
+#[path = "web/page_api.rs"]
+mod page_api;
+
 const WEIGHTS: &[u8] = include_bytes!("../www/weights/ddpm_mixture/model.safetensors");
 const CONFIG: &str = include_str!("../www/weights/ddpm_mixture/config.json");
 const MIXTURE: &str = include_str!("../data/mixture3.json");

@@ -1,17 +1,22 @@
-// The page: state in the URL hash (state.js), three panels (panels/*.js) and a HUD, talking to the
+// The page: state in the URL hash (state.js), five panels (panels/*.js) and a HUD, talking to the
 // worker (rpc.js). No math happens here: Rust in the worker computes, these modules draw.
 import { SCHEMA, parseHash, parseValue, writeHash } from './state.js';
-import { call, onWorkerFailure } from './rpc.js';
+import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
 import { view } from './draw.js';
 import { ForwardPanel } from './panels/forward.js';
 import { ScorePanel } from './panels/score.js';
 import { ReversePanel } from './panels/reverse.js';
+import { DataPanel } from './panels/data.js';
+import { TrainPanel } from './panels/train.js';
 import { Hud } from './panels/hud.js';
 
 const $ = (id) => document.getElementById(id);
 
-function showError(msg) {
-  $('error').textContent = msg;
+// A failed request; requests the lost GPU device took with it are not failures (the worker
+// rebuilds them on the CPU and says so in the notice).
+function showError(e) {
+  if (e?.lost) return;
+  $('error').textContent = typeof e === 'string' ? e : e.message;
   $('error').hidden = false;
 }
 onWorkerFailure(showError);
@@ -30,10 +35,17 @@ for (const m of parsed.clamped) stateNotice(`Clamped: ${m}.`);
 writeHash(state);
 const save = () => writeHash(state);
 
+const TRAIN_KEYS = new Set(['width', 'depth', 'lr', 'batch', 'iters', 'tseed']);
+
 const hud = new Hud();
 let forward;
 let score;
 let reverse;
+let data;
+let train;
+let started = false;
+let dataInfo = null;
+let modelInfo = '';
 
 function setHelp(on) {
   state.help = on;
@@ -47,6 +59,40 @@ function showControl(el, key) {
   else el.value = String(state[key]);
 }
 
+// The view square holds the data with a margin: 3.5 around a mixture's means, else 1 around
+// the farthest point.
+function fitView(info) {
+  const reach = info.means ? Math.max(...info.means.flat().map(Math.abs)) + 3.5 : info.extent + 1;
+  view.half = Math.max(4, Math.ceil(reach));
+}
+
+function showModelInfo() {
+  $('model-info').textContent = `${modelInfo} · data: ${dataInfo?.label ?? '–'}`;
+}
+
+// Redraw everything that depends on the data: x₀, the forward views, the reverse panel's
+// reference, the score field and the training scatter.
+async function redrawData() {
+  const { x } = await call('drawData', { n: state.n, seed: state.seed });
+  await reverse.setData(x);
+  await forward.reset();
+  train.setData(x, dataInfo);
+  return x;
+}
+
+// The data panel switched the data set.
+async function dataChanged(info) {
+  dataInfo = info;
+  showModelInfo();
+  if (!started) return;
+  fitView(info);
+  reverse.setReference(info);
+  train.markStale();
+  await redrawData();
+  await score.refresh();
+  reverse.play(); // runs on; its errors show in the page
+}
+
 // What a changed setting does.
 async function apply(key) {
   if (key === 'backend') {
@@ -54,13 +100,13 @@ async function apply(key) {
     return;
   }
   if (key === 'n' || key === 'seed') {
-    const { x } = await call('drawData', { n: state.n, seed: state.seed });
-    await reverse.setData(x);
-    await forward.reset();
+    await redrawData();
     await reverse.play();
     return;
   }
-  if (key === 'arrows' || key === 'heat') score.draw();
+  if (key === 'data') await data.apply();
+  else if (TRAIN_KEYS.has(key)) train.markStale();
+  else if (key === 'arrows' || key === 'heat') score.draw();
   else if (key === 'grid') await score.refresh();
   else if (key === 'x0' || key === 'traj') reverse.draw();
   else if (key === 'sampler' || key === 'source' || SCHEMA[key] && reverse.optionKeys.has(key)) {
@@ -87,7 +133,7 @@ function bindControls() {
       state[key] = r.value;
       showControl(el, key);
       save();
-      apply(key).catch((e) => showError(e.message));
+      apply(key).catch(showError);
     });
   }
   $('help-toggle').addEventListener('click', () => { setHelp(!state.help); save(); });
@@ -98,6 +144,35 @@ function bindControls() {
     }
   });
 }
+
+// The score and reverse panels follow the network being trained.
+async function useTrained(first) {
+  if (first) {
+    await call('useTrainedModel');
+    modelInfo = 'ε-MLP being trained in this page';
+    showModelInfo();
+    document.body.dataset.model = 'trained';
+    reverse.setSourceNote('learned = the network being trained');
+    await reverse.restart();
+  }
+  await score.refresh();
+}
+
+// The worker lost the GPU device and rebuilt the session on the CPU.
+onWorkerEvent('fallback', ({ info }) => {
+  hud.backend(info);
+  document.body.dataset.backend = info.backend;
+  $('notice').textContent = info.notice;
+  $('notice').hidden = false;
+  document.body.dataset.recovered = '1';
+  train.recovered(info.step);
+  dataInfo = info.data;
+  redrawData()
+    .then(() => score.refresh())
+    .then(() => reverse.play())
+    .catch(showError);
+});
+onWorkerEvent('failed', ({ error }) => showError(error));
 
 async function main() {
   setHelp(state.help);
@@ -122,26 +197,35 @@ async function main() {
       state[key] = steps;
     }
   }
-  const { weights, means } = info.card.data;
-  view.half = Math.max(4, Math.ceil(Math.max(...means.flat().map(Math.abs)) + 3.5));
-  $('model-info').textContent =
-    `ε-MLP trained ${info.card.trained_steps} steps on a ${weights.length}-component mixture · T = ${steps}`;
+  modelInfo = `pretrained ε-MLP (${info.card.trained_steps} steps on the 3-component mixture) · T = ${steps}`;
+  dataInfo = info.data;
 
   const common = { state, call, steps, onError: showError, onChange: save };
   forward = new ForwardPanel(common);
   score = new ScorePanel(common);
   score.onChange = save;
-  reverse = new ReversePanel({ ...common, trueWeights: weights, hud });
+  reverse = new ReversePanel({ ...common, hud });
   reverse.optionKeys = new Set(['variance', 'ddimSteps', 'eta', 'spacing', 'lSteps', 'lStep', 'levels', 'perLevel',
     'aStep', 'sigmaMin', 'sdeSteps', 'sde', 'snr', 'corrector', 'ode', 'odeSteps']);
+  data = new DataPanel({ state, call, onChange: save, onData: dataChanged });
+  train = new TrainPanel({ state, call, onError: showError, onUse: useTrained });
   bindControls();
 
+  data.info = dataInfo;
+  data.init();
+  await data.apply(); // the data set in the hash (a bad one leaves the default, with a message)
+  fitView(dataInfo);
+  showModelInfo();
+  reverse.setReference(dataInfo);
   const { x } = await call('drawData', { n: state.n, seed: state.seed });
   await forward.init();
   await forward.reset();
   await reverse.setData(x);
   reverse.init();
   await score.init();
+  train.init();
+  train.setData(x, dataInfo);
+  started = true;
   document.body.dataset.ready = '1';
   reverse.play(); // show the reverse process straight away
 }
@@ -151,5 +235,7 @@ window.dplay = {
   call,
   get score() { return score; },
   get reverse() { return reverse; },
+  get train() { return train; },
+  get data() { return data; },
 };
-main().catch((e) => showError(e.message));
+main().catch(showError);

@@ -2,7 +2,7 @@
 // parseHash never throws: a hash it cannot read gives the defaults and a reason; numbers outside
 // their range are clamped, each with a message.
 
-// kind: 'int' | 'num' | 'enum' | 'bool'; min/max for numbers, values for enums.
+// kind: 'int' | 'num' | 'enum' | 'bool' | 'points'; min/max for numbers, values for enums.
 export const SCHEMA = {
   backend: { kind: 'enum', values: ['auto', 'webgpu', 'flex'], def: 'auto' },
   n: { kind: 'int', min: 100, max: 20000, def: 2000 },
@@ -37,7 +37,25 @@ export const SCHEMA = {
   odeSteps: { kind: 'int', min: 1, max: 2000, def: 100 },
   x0: { kind: 'bool', def: false },
   traj: { kind: 'bool', def: true },
+  // data panel: a named set, or drawn points (pts, see points.js), or a CSV file (not in the hash)
+  data: {
+    kind: 'enum',
+    values: ['mixture3', 'seeds', 'moons', 'swiss-roll', 'rings', 'checkerboard', '8gaussians', 'draw', 'csv'],
+    def: 'mixture3',
+  },
+  pts: { kind: 'points', def: '' },
+  // training panel
+  width: { kind: 'int', min: 4, max: 512, def: 128 },
+  depth: { kind: 'int', min: 1, max: 8, def: 3 },
+  lr: { kind: 'num', min: 1e-5, max: 0.1, def: 0.002 },
+  batch: { kind: 'int', min: 8, max: 4096, def: 256 },
+  iters: { kind: 'int', min: 10, max: 100000, def: 2000 },
+  tseed: { kind: 'int', min: 0, max: 2147483647, def: 0 },
+  tk: { kind: 'int', min: 1, max: 100, def: 5 },
 };
+
+// Drawn points: base64url, 4 characters a point (points.js), at most 2000 points.
+const POINTS_RE = /^(?:[A-Za-z0-9_-]{4}){0,2000}$/;
 
 export function defaults() {
   return Object.fromEntries(Object.entries(SCHEMA).map(([k, s]) => [k, s.def]));
@@ -50,6 +68,9 @@ export function parseValue(key, text) {
   if (!s) return { error: `unknown setting "${key}"` };
   if (s.kind === 'enum') {
     return s.values.includes(text) ? { value: text } : { error: `${key}=${text} is not one of ${s.values.join(', ')}` };
+  }
+  if (s.kind === 'points') {
+    return POINTS_RE.test(text) ? { value: text } : { error: `${key} is not a list of drawn points` };
   }
   if (s.kind === 'bool') {
     if (text === '1' || text === 'true') return { value: true };

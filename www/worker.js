@@ -1,9 +1,39 @@
 // The compute side of the page: owns the wasm Playground and answers the main thread's requests
 // one at a time. Nothing here does math; it forwards to Rust and ships arrays back.
+//
+// WebGPU device loss: the worker keeps what it needs to rebuild the session (the model files, the
+// data choice, the training config and the latest training weights, read back after every batch
+// of steps on WebGPU) and, when the GPUDevice reports `lost`, rebuilds it on the CPU backend and
+// tells the page with a `fallback` event.
 import init, { Playground } from './pkg/diffusion_playground.js';
 
 const MODEL_DIR = 'weights/ddpm_mixture';
 let pg = null;
+
+// Everything needed to rebuild the session on another backend.
+const session = {
+  model: null, // [weights Uint8Array, config text]
+  data: null, // ['setDataset', name] | ['setPoints', Float32Array] | ['setCsv', text, name]
+  train: null, // the startTraining config (JSON text)
+  checkpoint: null, // { weights: Uint8Array, step } of the training run, on WebGPU
+  trainedInUse: false,
+};
+
+// The GPUDevice that wgpu asks for, so that its loss is noticed (and, for the page tests, can be
+// caused: `loseDevice` destroys it, which is what a driver reset looks like to the page).
+let gpuDevice = null;
+let lostReason = null;
+if (self.GPUAdapter?.prototype?.requestDevice) {
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await requestDevice.apply(this, args);
+    gpuDevice = device;
+    device.lost.then((info) => {
+      if (device === gpuDevice) onDeviceLost(info.message || info.reason || 'unknown reason');
+    });
+    return device;
+  };
+}
 
 async function fetchOk(url) {
   const r = await fetch(url);
@@ -23,6 +53,34 @@ async function adapterInfo() {
   }
 }
 
+function dataInfo(p) {
+  return JSON.parse(p.dataInfo());
+}
+
+// Replay the session onto a fresh Playground `p` (after a lost device).
+async function rebuild(p) {
+  p.loadModel(...session.model);
+  if (session.data) p[session.data[0]](...session.data.slice(1));
+  if (session.train) {
+    p.startTraining(session.train);
+    if (session.checkpoint) p.restoreTraining(session.checkpoint.weights, session.checkpoint.step);
+    if (session.trainedInUse) p.useTrainedModel();
+  }
+}
+
+async function report(p, { evalSeed, n, steps, seed }) {
+  const evalLoss = await p.evalLoss(BigInt(evalSeed));
+  const x = await p.trainSamples(n, steps, BigInt(seed));
+  const info = dataInfo(p);
+  return {
+    step: p.trainedSteps(),
+    evalLoss,
+    x,
+    energy: p.energyDistance(x),
+    weights: info.kind === 'mixture' ? p.componentWeights(x) : null,
+  };
+}
+
 const handlers = {
   async init({ backend }) {
     await init();
@@ -31,78 +89,186 @@ const handlers = {
       fetchOk(`${MODEL_DIR}/model.safetensors`).then((r) => r.arrayBuffer()),
       fetchOk(`${MODEL_DIR}/config.json`).then((r) => r.text()),
     ]);
-    pg.loadModel(new Uint8Array(w), c);
+    session.model = [new Uint8Array(w), c];
+    pg.loadModel(...session.model);
     return {
       backend: pg.backend,
       notice: pg.notice ?? null,
       adapter: pg.backend === 'webgpu' ? await adapterInfo() : null,
       steps: pg.numSteps(),
       card: JSON.parse(pg.modelCard()),
+      data: dataInfo(pg),
     };
   },
-  drawData({ n, seed }) {
-    return { x: pg.drawData(n, BigInt(seed)) };
+  // The data sets. A failure leaves the previous data in place.
+  setDataset({ name }, p) {
+    p.setDataset(name);
+    session.data = ['setDataset', name];
+    return { data: dataInfo(p) };
   },
-  async forwardAt({ t }) {
-    return { x: await pg.forwardAt(t), t };
+  setPoints({ points }, p) {
+    p.setPoints(points);
+    session.data = ['setPoints', points.slice()];
+    return { data: dataInfo(p) };
   },
-  async chainSteps({ k, seed }) {
-    const x = await pg.chainSteps(k, BigInt(seed));
-    return { x, t: pg.chainStep() };
+  setCsv({ text, name }, p) {
+    p.setCsv(text, name);
+    session.data = ['setCsv', text, name];
+    return { data: dataInfo(p) };
   },
-  startSampling({ n, seed }) {
-    pg.startSampling(n, BigInt(seed));
+  drawData({ n, seed }, p) {
+    return { x: p.drawData(n, BigInt(seed)) };
+  },
+  async forwardAt({ t }, p) {
+    return { x: await p.forwardAt(t), t };
+  },
+  async chainSteps({ k, seed }, p) {
+    const x = await p.chainSteps(k, BigInt(seed));
+    return { x, t: p.chainStep() };
+  },
+  startSampling({ n, seed }, p) {
+    p.startSampling(n, BigInt(seed));
     return {};
   },
-  startSampler({ spec, source, n, seed }) {
-    return { total: pg.startSampler(JSON.stringify(spec), source, n, BigInt(seed)) };
+  startSampler({ spec, source, n, seed }, p) {
+    return { total: p.startSampler(JSON.stringify(spec), source, n, BigInt(seed)) };
   },
-  async sampleSteps({ k }) {
+  async sampleSteps({ k }, p) {
     const t0 = performance.now();
-    const f = await pg.sampleSteps(k);
+    const f = await p.sampleSteps(k);
     const out = { x: f.x, x0: f.x0Pred, t: f.t, remaining: f.remaining, ms: performance.now() - t0 };
     f.free();
     return out;
   },
-  componentWeights({ x }) {
-    return { weights: pg.componentWeights(x) };
+  componentWeights({ x }, p) {
+    return { weights: p.componentWeights(x) };
   },
-  forwardTables() {
-    const all = pg.forwardTables();
+  energyDistance({ x }, p) {
+    return { energy: p.energyDistance(x) };
+  },
+  forwardTables(_, p) {
+    const all = p.forwardTables();
     const T = all.length / 3;
     return { alphaBar: all.slice(0, T), snr: all.slice(T, 2 * T), sigma: all.slice(2 * T) };
   },
-  async forwardMany({ ts }) {
+  async forwardMany({ ts }, p) {
     const out = {};
-    for (const t of ts) out[`t${t}`] = await pg.forwardAt(t);
+    for (const t of ts) out[`t${t}`] = await p.forwardAt(t);
     return out;
   },
-  async scoreField({ t, size, halfWidth }) {
-    const f = await pg.scoreField(t, size, halfWidth);
+  async scoreField({ t, size, halfWidth }, p) {
+    const f = await p.scoreField(t, size, halfWidth);
     const out = {
       points: f.points, logP: f.logP, trueScore: f.trueScore, learnedScore: f.learnedScore, error: f.error,
     };
     f.free();
     return out;
   },
-  async bench({ n, steps }) {
-    return { stepsPerSec: await pg.bench(n, steps) };
+  // Training: a fresh run, `k` steps per request, and a report (fixed-batch loss, samples from the
+  // network being trained, their distance to the data).
+  async startTraining({ config, report: r }, p) {
+    const text = JSON.stringify(config);
+    p.startTraining(text);
+    session.train = text;
+    session.checkpoint = null;
+    session.trainedInUse = false;
+    return report(p, r);
+  },
+  async trainSteps({ k }, p) {
+    const t0 = performance.now();
+    const loss = await p.trainSteps(k);
+    const ms = performance.now() - t0;
+    // Keep the weights off the GPU: a lost device takes them with it.
+    if (p.backend === 'webgpu') session.checkpoint = { weights: await p.trainWeights(), step: p.trainedSteps() };
+    return { loss, step: p.trainedSteps(), ms };
+  },
+  async trainReport(args, p) {
+    return report(p, args);
+  },
+  async evalLoss({ seed }, p) {
+    return { loss: await p.evalLoss(BigInt(seed)), step: p.trainedSteps() };
+  },
+  useTrainedModel(_, p) {
+    p.useTrainedModel();
+    session.trainedInUse = true;
+    return { card: JSON.parse(p.modelCard()), steps: p.numSteps() };
+  },
+  // Test hook: lose the WebGPU device as a driver reset would.
+  loseDevice() {
+    if (!gpuDevice || pg.backend !== 'webgpu') throw new Error('there is no WebGPU device to lose');
+    gpuDevice.destroy();
+    return {};
+  },
+  async bench({ n, steps }, p) {
+    return { stepsPerSec: await p.bench(n, steps) };
   },
 };
 
 // One request at a time: the Playground's async methods borrow it across awaits, so a second
 // call must wait for the first to finish.
 let queue = Promise.resolve();
+// Requests received and not yet answered; after a lost device they are answered as lost.
+const open = new Set();
+const abandoned = new Set();
+// Requests up to this id were sent before the page heard of the CPU fallback: they may rely on
+// state the lost device took (a running sampler, drawn data), so their errors count as lost.
+let lastIdBeforeFallback = -1;
+let lastId = -1;
+
 self.onmessage = (e) => {
+  lastId = Math.max(lastId, e.data.id);
+  open.add(e.data.id);
   queue = queue.then(() => handle(e.data));
 };
 
+function transferables(result) {
+  return Object.values(result ?? {}).filter((v) => v instanceof Float32Array).map((v) => v.buffer);
+}
+
 async function handle({ id, cmd, args }) {
+  if (abandoned.delete(id)) return;
+  const p = pg;
   try {
-    const result = await handlers[cmd](args ?? {});
-    const transfer = Object.values(result).filter((v) => v instanceof Float32Array).map((v) => v.buffer);
-    self.postMessage({ id, ok: true, result }, transfer);
+    const result = await handlers[cmd](args ?? {}, p);
+    if (abandoned.delete(id)) return;
+    self.postMessage({ id, ok: true, result }, transferables(result));
   } catch (err) {
-    self.postMessage({ id, ok: false, error: String(err?.message ?? err) });
+    if (abandoned.delete(id)) return;
+    const lost = lostReason !== null && (p !== pg || id <= lastIdBeforeFallback);
+    self.postMessage({ id, ok: false, error: String(err?.message ?? err), lost });
+  } finally {
+    open.delete(id);
   }
+}
+
+// The device is gone: every open request is answered as lost (one may never finish), and the
+// session is rebuilt on the CPU before any later request runs.
+function onDeviceLost(reason) {
+  if (lostReason !== null || !pg || pg.backend !== 'webgpu') return;
+  lostReason = reason;
+  const lostIds = [...open];
+  for (const id of lostIds) abandoned.add(id);
+  queue = (async () => {
+    try {
+      const cpu = await Playground.create('flex');
+      await rebuild(cpu);
+      pg = cpu;
+      const step = session.checkpoint?.step ?? 0;
+      lastIdBeforeFallback = lastId;
+      self.postMessage({
+        event: 'fallback',
+        lostIds,
+        info: {
+          backend: pg.backend,
+          adapter: null,
+          notice: `The WebGPU device was lost (${reason}); continuing on the CPU`
+            + (session.train ? ` with the trained weights from step ${step}.` : '.'),
+          step,
+          data: dataInfo(pg),
+        },
+      });
+    } catch (err) {
+      self.postMessage({ event: 'failed', lostIds, error: `the GPU device was lost and the CPU could not take over: ${err?.message ?? err}` });
+    }
+  })();
 }

@@ -95,6 +95,24 @@ impl SamplerSpec {
         data: &GaussianMixture,
         seed: u64,
     ) -> Result<Box<dyn Sampler>> {
+        self.build_with(
+            vp,
+            source,
+            || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim())),
+            seed,
+        )
+    }
+
+    /// [`SamplerSpec::build`] for data of any law: `data_points` returns `(points [m, d], d)`
+    /// drawn from the data, called only by the samplers whose VE range is sized from the data
+    /// (NCSNv2's technique 1).
+    pub fn build_with(
+        &self,
+        vp: &VpProcess,
+        source: ScoreSource,
+        data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>,
+        seed: u64,
+    ) -> Result<Box<dyn Sampler>> {
         let oracle = source == ScoreSource::Oracle;
         Ok(match *self {
             Self::Ancestral { variance } => {
@@ -134,7 +152,7 @@ impl SamplerSpec {
                 }
                 let sigma_max = match sigma_max {
                     Some(s) => s,
-                    None => ve_sigma_max(data, seed)?,
+                    None => ve_sigma_max(data_points)?,
                 };
                 let process = VeConfig {
                     sigma_min,
@@ -150,7 +168,7 @@ impl SamplerSpec {
                 )?)
             }
             Self::EulerMaruyama { steps, process } => {
-                let (sde, eps) = sde(process, vp, oracle, data, seed)?;
+                let (sde, eps) = sde(process, vp, oracle, data_points)?;
                 Box::new(EulerMaruyama::new(sde, steps, eps, seed)?)
             }
             Self::Pc {
@@ -159,7 +177,7 @@ impl SamplerSpec {
                 corrector_steps,
                 process,
             } => {
-                let (sde, eps) = sde(process, vp, oracle, data, seed)?;
+                let (sde, eps) = sde(process, vp, oracle, data_points)?;
                 Box::new(PredictorCorrector::new(
                     sde,
                     steps,
@@ -174,17 +192,17 @@ impl SamplerSpec {
                 method,
                 process,
             } => {
-                let (sde, eps) = sde(process, vp, oracle, data, seed)?;
+                let (sde, eps) = sde(process, vp, oracle, data_points)?;
                 Box::new(ProbabilityFlowOde::new(sde, steps, eps, method, seed)?)
             }
         })
     }
 }
 
-/// NCSNv2's σ_max (Technique 1) on 2000 data points.
-fn ve_sigma_max(data: &GaussianMixture, seed: u64) -> Result<f64> {
-    let pts = data.sample(2000, &mut noise::rng(seed));
-    sigma_max_from_data(&pts, data.dim())
+/// NCSNv2's σ_max (Technique 1) on the data points `data_points` returns.
+fn ve_sigma_max(data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>) -> Result<f64> {
+    let (pts, d) = data_points()?;
+    sigma_max_from_data(&pts, d)
 }
 
 /// The SDE and its end time ε (score_sde's defaults: 1e-3 for VP and sub-VP, 1e-5 for VE).
@@ -192,8 +210,7 @@ fn sde(
     kind: SdeKind,
     vp: &VpProcess,
     oracle: bool,
-    data: &GaussianMixture,
-    seed: u64,
+    data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>,
 ) -> Result<(Box<dyn Sde>, f64)> {
     if !oracle && kind != SdeKind::Vp {
         return Err(Error::invalid(
@@ -207,7 +224,10 @@ fn sde(
             Box::new(SubVpSde::new(limit.beta_min, limit.beta_max)?),
             1e-3,
         ),
-        SdeKind::Ve => (Box::new(VeSde::new(0.01, ve_sigma_max(data, seed)?)?), 1e-5),
+        SdeKind::Ve => (
+            Box::new(VeSde::new(0.01, ve_sigma_max(data_points)?)?),
+            1e-5,
+        ),
     })
 }
 

@@ -10,12 +10,15 @@ use wasm_bindgen::prelude::*;
 use crate::bundle;
 use crate::data::{oracle_field, row_distance, GaussianMixture, Grid, MixtureScore};
 use crate::error::Error;
-use crate::metrics;
 use crate::model::{Mlp, NetworkScore, ScoreModel};
 use crate::noise;
 use crate::process::{NoiseLevel, Process, VpProcess};
 use crate::sampler::{AncestralSampler, PosteriorVariance, Sampler, SamplerSpec, ScoreSource};
-use crate::train::{ModelCard, TrainConfig, Trainer};
+use crate::train::{ModelCard, TrainData, Trainer};
+
+mod checkpoint;
+mod data;
+mod train;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -135,7 +138,12 @@ pub struct Playground {
     model: Option<Mlp>,
     card: Option<ModelCard>,
     process: Option<VpProcess>,
+    /// The data's mixture where it is one: the oracle score and the recovered weights need it.
     data: Option<GaussianMixture>,
+    /// What the page shows and trains on (a mixture, a toy set, the user's points).
+    dataset: Option<TrainData>,
+    /// Names a point set's source in the model card ("drawn points", a file name).
+    data_origin: String,
     /// The drawn data x₀ and one fixed ε per point, so the forward view is smooth in t.
     x0: Option<(Tensor<2>, Tensor<2>)>,
     chain: Option<(Tensor<2>, usize)>,
@@ -145,7 +153,8 @@ pub struct Playground {
     /// synchronously, which WebGPU forbids.
     host: Device,
     trainer: Option<Trainer>,
-    train_loss: Vec<f32>,
+    /// Whether the score and reverse panels use the network being trained.
+    trained_in_use: bool,
 }
 
 fn has_webgpu() -> bool {
@@ -185,12 +194,14 @@ impl Playground {
             card: None,
             process: None,
             data: None,
+            dataset: None,
+            data_origin: String::new(),
             x0: None,
             chain: None,
             sampler: None,
             host: Device::flex(),
             trainer: None,
-            train_loss: Vec::new(),
+            trained_in_use: false,
         }
     }
 
@@ -206,15 +217,19 @@ impl Playground {
         self.notice.clone()
     }
 
-    /// Load a model folder's two files; its training mixture becomes the data.
+    /// Load a model folder's two files; its training mixture becomes the data unless a data set
+    /// was chosen already.
     #[wasm_bindgen(js_name = loadModel)]
     pub fn load_model(&mut self, weights: &[u8], config_json: &str) -> Result<(), JsValue> {
         let (model, card) = bundle::from_bytes(weights, config_json, &self.device)?;
         let data = card.data.require_mixture("the page")?;
         self.process = Some(VpProcess::new(card.train.schedule)?);
         self.model = Some(model);
-        self.data = Some(data);
         self.card = Some(card);
+        self.trained_in_use = false;
+        if self.dataset.is_none() {
+            self.set_train_data(data.into(), "the model's mixture");
+        }
         self.x0 = None;
         self.chain = None;
         self.sampler = None;
@@ -232,8 +247,8 @@ impl Playground {
     /// Replace the data mixture (JSON as for `dplay train`). The loaded model stays.
     #[wasm_bindgen(js_name = setMixture)]
     pub fn set_mixture(&mut self, json: &str) -> Result<(), JsValue> {
-        self.data = Some(GaussianMixture::from_json(json, "mixture")?);
-        self.x0 = None;
+        let data = GaussianMixture::from_json(json, "mixture")?;
+        self.set_train_data(data.into(), "mixture");
         Ok(())
     }
 
@@ -246,10 +261,7 @@ impl Playground {
     /// Draw `n` data points (and fixed noise for the forward view). Returns x₀, `[n, d]`.
     #[wasm_bindgen(js_name = drawData)]
     pub fn draw_data(&mut self, n: usize, seed: u64) -> Result<Float32Array, JsValue> {
-        let data = self
-            .data
-            .as_ref()
-            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
+        let data = self.train_data()?;
         let d = data.dim();
         let mut rng = noise::rng(seed);
         let x0 = data.sample(n, &mut rng);
@@ -341,10 +353,7 @@ impl Playground {
             .process
             .as_ref()
             .ok_or_else(|| Error::invalid("load a model first"))?;
-        let data = self
-            .data
-            .as_ref()
-            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
+        let data = self.train_data()?;
         let source: ScoreSource = serde_json::from_value(source.into()).map_err(|_| {
             Error::invalid(format!(
                 "unknown score source '{source}' (learned or oracle)"
@@ -353,7 +362,15 @@ impl Playground {
         if n == 0 {
             return Err(Error::invalid("sample at least one point").into());
         }
-        let mut sampler = SamplerSpec::from_json(spec)?.build(process, source, data, seed)?;
+        if source == ScoreSource::Oracle && self.data.is_none() {
+            return Err(Error::invalid(
+                "the exact (oracle) score is known only for Gaussian mixtures; use the learned score",
+            )
+            .into());
+        }
+        let points = || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim()));
+        let mut sampler =
+            SamplerSpec::from_json(spec)?.build_with(process, source, points, seed)?;
         let device = match source {
             ScoreSource::Learned => &self.device,
             ScoreSource::Oracle => &self.host,
@@ -375,10 +392,9 @@ impl Playground {
         let network;
         let model: &dyn ScoreModel = match source {
             ScoreSource::Oracle => {
-                let data = self
-                    .data
-                    .clone()
-                    .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
+                let data = self.data.clone().ok_or_else(|| {
+                    Error::invalid("the exact score is known only for Gaussian mixtures")
+                })?;
                 oracle = MixtureScore::new(data);
                 &oracle
             }
@@ -425,17 +441,6 @@ impl Playground {
         }
     }
 
-    /// The fraction of `x` (`[n, d]`) nearest each data component ([`metrics::component_weights`]).
-    #[wasm_bindgen(js_name = componentWeights)]
-    pub fn component_weights(&self, x: &[f32]) -> Result<Float32Array, JsValue> {
-        let data = self
-            .data
-            .as_ref()
-            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
-        let w = metrics::component_weights(data, x)?;
-        Ok(Float32Array::from(&to_f32(&w)[..]))
-    }
-
     /// The loaded process's tables for t = 0..T-1 as three rows `[3, T]`: ᾱ_t, SNR_t = ᾱ_t/(1-ᾱ_t)
     /// and σ_t = √(1-ᾱ_t), the std of `q(x_t|x_0)`.
     #[wasm_bindgen(js_name = forwardTables)]
@@ -458,8 +463,9 @@ impl Playground {
     }
 
     /// The score field at scrubber position `k ∈ 1..=T` (table index k-1) on a `size × size` grid
-    /// over `[-half_width, half_width]²` ([`Grid`]): the exact `log p_t` and `∇log p_t` of the
-    /// perturbed mixture, the network's score through its parameterisation, and their distance.
+    /// over `[-half_width, half_width]²` ([`Grid`]): the network's score through its
+    /// parameterisation and, where the data is a mixture, the exact `log p_t` and `∇log p_t` of the
+    /// perturbed mixture and their distance (empty arrays otherwise).
     #[wasm_bindgen(js_name = scoreField)]
     pub async fn score_field(
         &self,
@@ -472,10 +478,6 @@ impl Playground {
             .as_ref()
             .zip(self.model.as_ref().zip(self.card.as_ref()))
             .ok_or_else(|| Error::invalid("load a model first"))?;
-        let data = self
-            .data
-            .clone()
-            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
         let steps = process.num_steps();
         if k == 0 || k > steps {
             return Err(Error::invalid(format!(
@@ -485,7 +487,6 @@ impl Playground {
         }
         let grid = Grid::new(size, half_width)?;
         let level = NoiseLevel::step(process, k - 1);
-        let (log_p, exact) = oracle_field(&MixtureScore::new(data), &grid, level.marginal)?;
         let points = grid.points();
         let x = Tensor::<2>::from_data(
             TensorData::new(points.clone(), [grid.len(), 2]),
@@ -494,81 +495,22 @@ impl Playground {
         let learned = NetworkScore::new(net, card.parameterization, card.train.schedule.steps)
             .score(x, &level)?;
         let learned = read(learned).await?;
-        let error = row_distance(&learned, &exact, 2)?;
+        // The exact field exists where the data is a mixture; elsewhere only the network's.
+        let (log_p, exact, error) = match self.data.clone() {
+            Some(data) => {
+                let (log_p, exact) = oracle_field(&MixtureScore::new(data), &grid, level.marginal)?;
+                let error = row_distance(&learned, &exact, 2)?;
+                (to_f32(&log_p), to_f32(&exact), to_f32(&error))
+            }
+            None => (Vec::new(), Vec::new(), Vec::new()),
+        };
         Ok(ScoreField {
             points,
-            log_p: to_f32(&log_p),
-            true_score: to_f32(&exact),
+            log_p,
+            true_score: exact,
             learned_score: learned,
-            error: to_f32(&error),
+            error,
         })
-    }
-
-    /// Begin training a fresh MLP on the current mixture (L_simple, Adam).
-    #[wasm_bindgen(js_name = startTraining)]
-    pub fn start_training(
-        &mut self,
-        steps: usize,
-        batch_size: usize,
-        lr: f64,
-        seed: u64,
-    ) -> Result<(), JsValue> {
-        let data = self
-            .data
-            .clone()
-            .ok_or_else(|| Error::invalid("load a model or set a mixture first"))?;
-        let schedule = self
-            .process
-            .as_ref()
-            .map(|p| p.schedule().config)
-            .unwrap_or_default();
-        let config = TrainConfig::new()
-            .with_schedule(schedule)
-            .with_steps(steps)
-            .with_batch_size(batch_size)
-            .with_lr(lr)
-            .with_seed(seed);
-        self.trainer = Some(Trainer::new(config, data, &self.device)?);
-        self.train_loss.clear();
-        Ok(())
-    }
-
-    /// Take `k` optimiser steps; returns their mean loss (one device read for all `k`).
-    #[wasm_bindgen(js_name = trainSteps)]
-    pub async fn train_steps(&mut self, k: usize) -> Result<f32, JsValue> {
-        let trainer = self
-            .trainer
-            .as_mut()
-            .ok_or_else(|| Error::invalid("call startTraining first"))?;
-        if k == 0 {
-            return Err(Error::invalid("k must be at least 1").into());
-        }
-        let mut sum = trainer.step();
-        for _ in 1..k {
-            sum = sum + trainer.step();
-        }
-        let total = sum
-            .into_data_async()
-            .await
-            .map_err(device_err)?
-            .try_into_vec::<f32>()
-            .map_err(device_err)?;
-        let mean = total[0] / k as f32;
-        self.train_loss.push(mean);
-        Ok(mean)
-    }
-
-    /// Sample with the network being trained from now on.
-    #[wasm_bindgen(js_name = useTrainedModel)]
-    pub fn use_trained_model(&mut self) -> Result<(), JsValue> {
-        let trainer = self
-            .trainer
-            .as_ref()
-            .ok_or_else(|| Error::invalid("call startTraining first"))?;
-        self.model = Some(trainer.model());
-        self.process = Some(trainer.process().clone());
-        self.sampler = None;
-        Ok(())
     }
 
     /// Reverse DDPM steps per second for `n` points with the loaded model (after 3 warm-up steps).

@@ -168,6 +168,53 @@ async function finished(page, sampler, timeout = 240_000) {
 }
 
 const TRUE_WEIGHTS = [0.5, 0.3, 0.2];
+// (0, 0), (1, 1), (-1, 0.5) in the hash's point encoding (www/points.js).
+const THREE_POINTS = 'gAgAhkhkecgy';
+
+// Read a number a panel publishes on <body data-...>.
+async function bodyNumber(page, key) {
+  return Number(await page.evaluate((k) => document.body.dataset[k], key));
+}
+
+// Press a training button and wait until the report it triggers has arrived.
+async function trainStep(page) {
+  const reports = await bodyNumber(page, 'trainReports') || 0;
+  await page.click('#train-step');
+  try {
+    await page.waitForFunction(
+      (r) => document.body.dataset.trainBusy === '0' && Number(document.body.dataset.trainReports ?? 0) > r,
+      reports,
+      { timeout: 300_000 },
+    );
+  } catch (e) {
+    const d = await page.evaluate(() => JSON.stringify(document.body.dataset));
+    throw new Error(`training step did not finish (${reports} reports before): ${d}\n${e.message}`);
+  }
+  assert(await page.isHidden('#error'), `training failed: ${await page.textContent('#error')}`);
+}
+
+// Draw a stroke with the mouse: `pts` in data coordinates of the drawing canvas ([-4, 4]²).
+async function drawStroke(page, pts) {
+  await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
+  const box = await page.$eval('#draw-canvas', (c) => {
+    const r = c.getBoundingClientRect();
+    return { x: r.left, y: r.top, w: r.width, h: r.height };
+  });
+  const px = ([x, y]) => [box.x + ((x + 4) / 8) * box.w, box.y + ((4 - y) / 8) * box.h];
+  await page.mouse.move(...px(pts[0]));
+  await page.mouse.down();
+  for (const p of pts.slice(1)) await page.mouse.move(...px(p), { steps: 2 });
+  await page.mouse.up();
+}
+
+async function uploadCsv(page, name, text) {
+  await page.setInputFiles('#csv-file', { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+}
+
+async function dataMessage(page) {
+  await page.waitForFunction(() => document.body.dataset.dataMessage !== undefined);
+  return { kind: await page.evaluate(() => document.body.dataset.dataMessage), text: await page.textContent('#data-message') };
+}
 
 const tests = [
   [
@@ -342,7 +389,8 @@ const tests = [
         heat: 'error', grid: '21', sampler: 'ode', source: 'oracle', variance: 'beta', ddimSteps: '20', eta: '0.5',
         spacing: 'trailing', lSteps: '200', lStep: '0.02', levels: '5', perLevel: '10', aStep: '0.001',
         sigmaMin: '0.2', sdeSteps: '100', sde: 'sub_vp', snr: '0.2', corrector: '2', ode: 'euler', odeSteps: '40',
-        x0: '1', traj: '0',
+        x0: '1', traj: '0', data: 'seeds', pts: THREE_POINTS, width: '32', depth: '2', lr: '0.01', batch: '128',
+        iters: '500', tseed: '4', tk: '7',
       };
       const hash = `#${new URLSearchParams(want)}`;
       await ready(page, hash);
@@ -360,7 +408,10 @@ const tests = [
         }
         return out;
       });
-      for (const [k, v] of Object.entries(want)) assert(shown[k] === v, `control for ${k} shows ${shown[k]}, want ${v}`);
+      for (const [k, v] of Object.entries(want)) if (k !== 'pts') assert(shown[k] === v, `control for ${k} shows ${shown[k]}, want ${v}`);
+      // The drawn points have no control of their own: the drawing shows them.
+      assert((await page.textContent('#draw-count')) === '3 points', `drawn points: ${await page.textContent('#draw-count')}`);
+      assert((await page.getAttribute('body', 'data-data-kind')) === 'mixture', 'data=seeds is a mixture');
       assert(await page.isVisible('#forward-panel .help'), 'help=1 should show the help layer');
       // A change through a control lands in the hash, and that hash restores it.
       await choose(page, '#opt-snr', '0.3');
@@ -380,7 +431,7 @@ const tests = [
   [
     'corrupt hash: defaults and a visible notice',
     () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
-      for (const bad of ['#n=abc&seed=3', '#sampler=telepathy', '#%E0%A4%A', '#nonsense']) {
+      for (const bad of ['#n=abc&seed=3', '#sampler=telepathy', '#%E0%A4%A', '#nonsense', '#data=draw&pts=abc', '#data=spirals']) {
         await ready(page, bad);
         assert(await page.isVisible('#state-notice'), `${bad}: no notice`);
         const text = await page.textContent('#state-notice');
@@ -443,6 +494,192 @@ const tests = [
         }, { width: w, height: h });
       }
     },
+  ],
+
+  [
+    'train (flex): ▶ lowers the fixed-batch loss; samples, energy distance and weights; the panels use it',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&n=500&width=64&depth=2&lr=0.005&batch=256&iters=400&tk=20&sampler=ddim&ddimSteps=20');
+      await trainStep(page); // step 0 report, then one message
+      const eval0 = await bodyNumber(page, 'trainEval0');
+      assert(eval0 > 0, `no initial fixed-batch loss: ${eval0}`);
+      await page.click('#train-play');
+      await page.waitForFunction(() => Number(document.body.dataset.trainStep) >= 300, null, { timeout: 300_000 });
+      const reports = await bodyNumber(page, 'trainReports');
+      await page.click('#train-pause');
+      await page.waitForFunction((r) => Number(document.body.dataset.trainReports) > r, reports, { timeout: 120_000 });
+      const after = await bodyNumber(page, 'trainEval');
+      // The same batch before and after: a fall of a fifth is the network's doing, not noise.
+      assert(after < 0.8 * eval0, `fixed-batch loss ${eval0} -> ${after} after ${await bodyNumber(page, 'trainStep')} steps`);
+      assert((await inkFraction(page, '#chart-loss canvas')) > 0.005, 'the loss curve is blank');
+      assert((await inkFraction(page, 'train-canvas')) > 0.005, 'the samples-vs-data scatter is blank');
+      const energy = Number(await page.textContent('#train-energy'));
+      assert(Number.isFinite(energy) && energy >= 0, `energy distance ${energy}`);
+      assert(await page.isVisible('#train-weights'), 'a mixture shows its recovered weights');
+      const w = JSON.parse(await page.getAttribute('body', 'data-train-weights'));
+      assert(w.length === 3 && Math.abs(w.reduce((a, b) => a + b, 0) - 1) < 1e-4, `weights ${w}`);
+      await page.screenshot({ path: path.join(SHOTS, 'train-flex.png'), fullPage: true });
+      // The score and reverse panels switch to the network being trained.
+      await page.click('#train-use');
+      await page.waitForSelector('body[data-model="trained"]', { timeout: 60_000 });
+      await finished(page, 'ddim');
+      assert(/being trained/.test(await page.textContent('#source-note')), 'the reverse panel does not say which network it uses');
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'draw your own (flex): draw with the mouse, train, sample; the drawing survives in the link',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&data=draw&n=400&width=32&depth=2&lr=0.01&batch=128&iters=200&tk=25&sampler=ddim&ddimSteps=20');
+      let m = await dataMessage(page);
+      assert(m.kind === 'error' && /empty/.test(m.text), `an empty drawing should say so: ${JSON.stringify(m)}`);
+      assert(await page.isVisible('#draw-canvas'), 'the drawing canvas is not shown for data=draw');
+      // A ring of radius 2, drawn as one stroke.
+      const ring = Array.from({ length: 61 }, (_, i) => [2 * Math.cos((i / 60) * 2 * Math.PI), 2 * Math.sin((i / 60) * 2 * Math.PI)]);
+      await drawStroke(page, ring);
+      await page.waitForSelector('body[data-data-kind="points"]', { timeout: 60_000 });
+      assert(await page.isHidden('#data-message'), `message after a good drawing: ${await page.textContent('#data-message')}`);
+      const n = Number(await page.getAttribute('body', 'data-data-points'));
+      assert(n >= 40, `only ${n} points drawn`);
+      const pts = (await hashParams(page)).pts;
+      assert(pts && pts.length === 4 * n, `the hash holds ${pts?.length / 4} points, the drawing ${n}`);
+      // The oracle is gone (not a mixture): the reverse panel runs the learned score.
+      assert(await page.$eval('#source option[value="oracle"]', (o) => o.disabled), 'oracle should be disabled for drawn points');
+      for (let i = 0; i < 3; i++) await trainStep(page);
+      assert((await bodyNumber(page, 'trainStep')) === 75, `steps ${await bodyNumber(page, 'trainStep')}`);
+      assert((await bodyNumber(page, 'trainEval')) < (await bodyNumber(page, 'trainEval0')), 'training did not lower the fixed-batch loss');
+      assert((await inkFraction(page, 'train-canvas')) > 0.003, 'no samples drawn');
+      await page.click('#train-use');
+      await page.waitForSelector('body[data-model="trained"]', { timeout: 60_000 });
+      await page.waitForFunction(() => document.body.dataset.reverseDone === '1', null, { timeout: 240_000 });
+      assert(await page.isHidden('#weights'), 'drawn points have no mixture weights');
+      assert(Number(await page.textContent('#reverse-energy')) >= 0, 'no energy distance after sampling');
+      assert((await page.getAttribute('body', 'data-score-exact')) === '0', 'the score panel claims an exact score');
+      await page.screenshot({ path: path.join(SHOTS, 'draw-own.png'), fullPage: true });
+      // The link reproduces the drawing.
+      const url = page.url();
+      await page.goto('about:blank');
+      await page.goto(url);
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+      await page.waitForSelector('body[data-data-kind="points"]', { timeout: 60_000 });
+      assert(Number(await page.getAttribute('body', 'data-data-points')) === n, 'the reloaded drawing differs');
+      assert((await hashParams(page)).pts === pts, 'the points changed on reload');
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'draw your own: an empty or one-point drawing gets a message; the keyboard can draw',
+    () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
+      await ready(page, '#data=draw&n=300');
+      let m = await dataMessage(page);
+      assert(m.kind === 'error' && /empty/.test(m.text) && /keep/.test(m.text), `empty drawing: ${JSON.stringify(m)}`);
+      assert((await page.getAttribute('body', 'data-data-kind')) === 'mixture', 'the previous data should stay');
+      await drawStroke(page, [[1, 1]]);
+      await page.waitForFunction(() => /1 point/.test(document.getElementById('data-message').textContent), null, { timeout: 30_000 });
+      assert((await page.getAttribute('body', 'data-data-kind')) === 'mixture', 'a one-point drawing must not replace the data');
+      // The page keeps working: a panel still responds.
+      await choose(page, '#score-grid', '21');
+      await page.waitForFunction(() => window.dplay.score.field?.size === 21, null, { timeout: 60_000 });
+      // Arrow keys move the cross, Enter places a point: two points make a data set.
+      await page.focus('#draw-canvas');
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('body[data-data-kind="points"]', { timeout: 60_000 });
+      assert(await page.isHidden('#data-message'), 'the message should clear');
+      assert((await page.textContent('#draw-count')) === '2 points', await page.textContent('#draw-count'));
+      await page.click('#draw-undo');
+      await page.waitForFunction(() => /1 point/.test(document.getElementById('data-message').textContent), null, { timeout: 30_000 });
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'CSV upload: a good file trains; malformed, NaN, infinite, short and 3-column files get a message',
+    () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
+      await ready(page, '#n=300&width=32&depth=2&tk=10');
+      await choose(page, '#data-select', 'csv');
+      let m = await dataMessage(page);
+      assert(m.kind === 'info' && /Choose a CSV/.test(m.text), `csv without a file: ${JSON.stringify(m)}`);
+      assert(await page.isVisible('#csv-file'), 'the file input is not shown');
+      const bad = [
+        ['letters.csv', 'x,y\n1,2\n3,abc\n', /line 3.*'abc' is not a number/],
+        ['nan.csv', '1,2\nNaN,3\n4,5\n', /line 2.*not a finite number/],
+        ['inf.csv', '1,2\n3,inf\n', /line 2.*not a finite number/],
+        ['one.csv', 'x,y\n1,2\n', /at least 2 points/],
+        ['wide.csv', '1,2,3\n4,5,6\n', /3 columns/],
+        ['ragged.csv', '1,2\n3\n', /line 2.*1 columns, expected 2/],
+        ['empty.csv', '', /no points/],
+      ];
+      for (const [name, text, want] of bad) {
+        await uploadCsv(page, name, text);
+        await page.waitForFunction((n) => document.getElementById('data-message').textContent.includes(n), name, { timeout: 30_000 });
+        m = await dataMessage(page);
+        assert(m.kind === 'error' && want.test(m.text), `${name}: ${JSON.stringify(m)}`);
+        assert((await page.getAttribute('body', 'data-data-kind')) === 'mixture', `${name} replaced the data`);
+      }
+      const rows = ['x,y', ...Array.from({ length: 200 }, (_, i) => `${(Math.cos(i) * 2).toFixed(3)},${(Math.sin(i) * 2).toFixed(3)}`)];
+      await uploadCsv(page, 'circle.csv', rows.join('\n'));
+      await page.waitForSelector('body[data-data-kind="points"][data-data-message="ok"]', { timeout: 60_000 });
+      m = await dataMessage(page);
+      assert(m.kind === 'ok' && /200 points/.test(m.text), `good csv: ${JSON.stringify(m)}`);
+      assert((await page.getAttribute('body', 'data-data-points')) === '200', 'not 200 points');
+      assert((await hashParams(page)).data === 'csv', 'data=csv is not in the hash');
+      await trainStep(page);
+      assert((await bodyNumber(page, 'trainStep')) === 10, 'training on the CSV did not run');
+      await page.screenshot({ path: path.join(SHOTS, 'csv.png'), fullPage: true });
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'webgpu: a lost device moves the training run to the CPU with its weights and step',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#n=200&width=32&depth=1&lr=0.02&batch=64&iters=20&tk=2&speed=5&sampler=ddim&ddimSteps=4');
+      assert((await page.getAttribute('body', 'data-backend')) === 'webgpu', 'expected WebGPU');
+      await trainStep(page);
+      await trainStep(page);
+      const eval0 = await bodyNumber(page, 'trainEval0');
+      const before = await page.evaluate(() => window.dplay.call('evalLoss', { seed: 12345 }));
+      assert(before.step === 4, `steps before the loss: ${before.step}`);
+      assert(Math.abs(before.loss - eval0) > 0.01 * eval0, `training did not move the loss (${eval0} -> ${before.loss})`);
+      await page.evaluate(() => window.dplay.call('loseDevice'));
+      await page.waitForSelector('body[data-backend="flex"]', { timeout: 120_000 });
+      assert(await page.isVisible('#notice'), 'no notice after the device was lost');
+      const notice = await page.textContent('#notice');
+      assert(/lost/.test(notice) && /CPU/.test(notice) && /step 4/.test(notice), `notice: ${notice}`);
+      // Same weights, same batch, another backend: equal to float precision, far from a fresh start.
+      const after = await page.evaluate(() => window.dplay.call('evalLoss', { seed: 12345 }));
+      assert(after.step === 4, `steps after recovery: ${after.step}`);
+      assert(Math.abs(after.loss - before.loss) < 1e-3 * before.loss, `fixed-batch loss ${before.loss} on WebGPU, ${after.loss} after recovery`);
+      // Training goes on from step 4 on the CPU.
+      await trainStep(page);
+      assert((await bodyNumber(page, 'trainStep')) === 6, `step after recovery ${await bodyNumber(page, 'trainStep')}`);
+      assert((await page.textContent('#backend')).includes('CPU'), 'the HUD still shows WebGPU');
+      await page.screenshot({ path: path.join(SHOTS, 'device-lost.png'), fullPage: true });
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'webgpu: a device lost while ▶ plays: training goes on on the CPU from its last step, not from 0',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#n=200&width=32&depth=1&lr=0.02&batch=64&iters=200&tk=2&speed=5&sampler=ddim&ddimSteps=4');
+      await page.click('#train-play');
+      await page.waitForFunction(() => Number(document.body.dataset.trainStep) >= 4, null, { timeout: 300_000 });
+      // Every step count the panel shows from here on, to see that it never starts again.
+      await page.evaluate(() => {
+        window.__steps = [];
+        new MutationObserver(() => window.__steps.push(Number(document.getElementById('train-step-count').textContent)))
+          .observe(document.getElementById('train-step-count'), { childList: true, characterData: true, subtree: true });
+      });
+      await page.evaluate(() => window.dplay.call('loseDevice'));
+      await page.waitForSelector('body[data-backend="flex"]', { timeout: 120_000 });
+      const at = Number(/step (\d+)/.exec(await page.textContent('#notice'))[1]);
+      assert(at >= 4, `recovered at step ${at}`);
+      await page.waitForFunction((a) => Number(document.body.dataset.trainStep) >= a + 20, at, { timeout: 120_000 });
+      await page.click('#train-pause');
+      const steps = await page.evaluate(() => window.__steps);
+      assert(steps.length > 0 && Math.min(...steps) >= at, `the step count went back below ${at}: ${steps}`);
+      assert(await page.isHidden('#error'), `error after recovery: ${await page.textContent('#error')}`);
+      await checkHealthy(page, problems);
+    }),
   ],
 ];
 

@@ -49,7 +49,7 @@ export class ForwardPanel {
     scrub.disabled = false;
     $('chain-play').disabled = false;
     scrub.addEventListener('input', (e) => this.scrubTo(Number(e.target.value)));
-    $('chain-play').addEventListener('click', () => this.playChain().catch((e) => this.onError(e.message)));
+    $('chain-play').addEventListener('click', () => this.playChain().catch((e) => this.onError(e)));
     addEventListener('resize', () => this.resizeCharts());
   }
 
@@ -162,7 +162,7 @@ export class ForwardPanel {
         await this.redraw(want);
       }
     } catch (e) {
-      this.onError(e.message);
+      this.onError(e);
     } finally {
       this.busy = false;
     }

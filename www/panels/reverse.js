@@ -41,10 +41,12 @@ export function learnedUnsupported(s) {
 }
 
 export class ReversePanel {
-  constructor({ state, call, trueWeights, onError, onChange, hud }) {
+  constructor({ state, call, onError, onChange, hud }) {
     this.state = state;
     this.call = call;
-    this.trueWeights = trueWeights;
+    this.trueWeights = null; // the data's mixture weights, where it is a mixture
+    this.hasOracle = true;
+    this.extraNote = '';
     this.onError = onError;
     this.onChange = onChange;
     this.hud = hud;
@@ -63,6 +65,18 @@ export class ReversePanel {
     this.syncOptions();
   }
 
+  // The data set changed: its mixture weights (if any) and whether an exact score exists.
+  setReference(info) {
+    this.trueWeights = info.weights;
+    this.hasOracle = info.kind === 'mixture';
+    this.syncOptions();
+  }
+
+  setSourceNote(text) {
+    this.extraNote = text;
+    this.syncOptions();
+  }
+
   // Show the chosen sampler's options and equation; steer the score source.
   syncOptions() {
     const s = this.state;
@@ -71,14 +85,22 @@ export class ReversePanel {
     }
     $('reverse-eq').textContent = EQUATIONS[s.sampler];
     const why = learnedUnsupported(s);
+    const noOracle = this.hasOracle ? null : 'the exact score is known only for the Gaussian mixtures';
     const learned = $('source').querySelector('option[value="learned"]');
+    const oracle = $('source').querySelector('option[value="oracle"]');
     learned.disabled = why !== null;
-    if (why && s.source === 'learned') {
-      s.source = 'oracle';
-      $('source').value = 'oracle';
+    oracle.disabled = noOracle !== null;
+    const want = why && !noOracle ? 'oracle' : noOracle && !why ? 'learned' : s.source;
+    if (want !== s.source) {
+      s.source = want;
+      $('source').value = want;
       this.onChange();
     }
-    $('source-note').textContent = why ? `· exact score only: ${why}` : s.source === 'oracle' ? '· exact score (runs on the CPU)' : '';
+    const note = why && noOracle ? `· this sampler needs the exact score (${why}), and ${noOracle}`
+      : why ? `· exact score only: ${why}`
+        : noOracle ? `· learned score only: ${noOracle}`
+          : s.source === 'oracle' ? '· exact score (runs on the CPU)' : '';
+    $('source-note').textContent = [note, this.extraNote && s.source === 'learned' ? `· ${this.extraNote}` : ''].join(' ').trim();
   }
 
   // New data: stop, forget the run and show the data.
@@ -95,6 +117,7 @@ export class ReversePanel {
     this.running = false;
     delete document.body.dataset.reverseDone;
     $('weights').hidden = true;
+    $('reverse-energy').textContent = '–';
     while (this.loop) await this.loop;
     this.frame = null;
     this.done = false;
@@ -154,7 +177,7 @@ export class ReversePanel {
       if (this.done) await this.showWeights(stale);
     } catch (e) {
       if (!stale()) {
-        this.onError(e.message);
+        this.onError(e);
         this.frame = null;
       }
     } finally {
@@ -179,7 +202,16 @@ export class ReversePanel {
     document.body.dataset.reverseStep = String(taken);
   }
 
+  // The finished sample against the data: the energy distance and, for a mixture, the weights.
   async showWeights(stale) {
+    const { energy } = await this.call('energyDistance', { x: this.frame.x });
+    if (stale()) return;
+    $('reverse-energy').textContent = energy.toPrecision(3);
+    document.body.dataset.reverseEnergy = String(energy);
+    if (!this.trueWeights) {
+      document.body.dataset.reverseDone = '1';
+      return;
+    }
     const { weights } = await this.call('componentWeights', { x: this.frame.x });
     if (stale()) return;
     const body = $('weights').querySelector('tbody');

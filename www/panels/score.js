@@ -45,7 +45,7 @@ export class ScorePanel {
         this.draw();
       } while (this.again);
     } catch (e) {
-      this.onError(e.message);
+      this.onError(e);
     } finally {
       this.busy = false;
     }
@@ -58,9 +58,12 @@ export class ScorePanel {
     const canvas = $('score-canvas');
     clear(canvas, false);
     const n = f.size * f.size;
+    const exact = f.logP.length === n; // only a mixture has an exact score
     const u = new Float32Array(n);
     let label;
-    if (heat === 'density') {
+    if (!exact) {
+      label = 'no exact score for this data set: the network\'s field only';
+    } else if (heat === 'density') {
       let max = -Infinity;
       for (let i = 0; i < n; i++) max = Math.max(max, f.logP[i]);
       for (let i = 0; i < n; i++) u[i] = 1 + (f.logP[i] - max) / LOG_RANGE;
@@ -71,15 +74,16 @@ export class ScorePanel {
       for (let i = 0; i < n; i++) u[i] = max > 0 ? Math.log1p(f.error[i]) / Math.log1p(max) : 0;
       label = `heatmap: ‖s_θ − ∇log p_t‖ from 0 to ${max.toPrecision(3)} (log scale)`;
     }
-    drawHeatmap(canvas, u, f.size);
+    if (exact) drawHeatmap(canvas, u, f.size);
     const cell = canvas.width / (f.size - 1);
-    if (arrows === 'true' || arrows === 'both') drawArrows(canvas, f.points, f.trueScore, COLORS.true, cell);
-    if (arrows === 'learned' || arrows === 'both') drawArrows(canvas, f.points, f.learnedScore, COLORS.learned, cell);
+    if (exact && (arrows === 'true' || arrows === 'both')) drawArrows(canvas, f.points, f.trueScore, COLORS.true, cell);
+    if (!exact || arrows === 'learned' || arrows === 'both') drawArrows(canvas, f.points, f.learnedScore, COLORS.learned, cell);
     $('score-t-value').textContent = String(f.t);
     $('score-t').value = String(f.t);
     $('score-caption').textContent =
       `t = ${f.t} · ${label} · arrows: ${arrows === 'both' ? 'learned (blue) and true (red)' : arrows === 'true' ? 'true (red)' : 'learned (blue)'}, length ∝ log(1+‖s‖)`;
     document.body.dataset.scoreT = String(f.t);
     document.body.dataset.scoreHeat = heat;
+    document.body.dataset.scoreExact = exact ? '1' : '0';
   }
 }

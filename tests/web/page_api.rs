@@ -1,0 +1,154 @@
+//! The page's data and training API (`Playground`) on flex: data sets and their bad input,
+//! training that lowers a fixed-batch loss, samples that approach the data, and a run carried
+//! across backends through its weights.
+
+use diffusion_playground::web::{Backend, Playground};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+use super::{CONFIG, WEIGHTS};
+
+fn message(e: JsValue) -> String {
+    e.dyn_into::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|v| format!("{v:?}"))
+}
+
+fn data_kind(pg: &Playground) -> String {
+    let info: serde_json::Value = serde_json::from_str(&pg.data_info().unwrap()).unwrap();
+    info["kind"].as_str().unwrap().to_string()
+}
+
+/// 120 points on the circle of radius 2.
+fn ring() -> Vec<f32> {
+    (0..120)
+        .flat_map(|i| {
+            let a = i as f32 * std::f32::consts::TAU / 120.0;
+            [2.0 * a.cos(), 2.0 * a.sin()]
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn data_sets_and_their_bad_input() {
+    let mut pg = Playground::create(Backend::Flex).await;
+    pg.load_model(WEIGHTS, CONFIG).unwrap();
+    assert_eq!(data_kind(&pg), "mixture");
+    for name in [
+        "seeds",
+        "moons",
+        "swiss-roll",
+        "rings",
+        "checkerboard",
+        "8gaussians",
+    ] {
+        pg.set_dataset(name).unwrap();
+        assert_eq!(pg.draw_data(100, 1).unwrap().length(), 200, "{name}");
+    }
+    assert_eq!(data_kind(&pg), "toy");
+
+    // Each bad input is an error naming the problem, and the data in use stays.
+    let cases: Vec<(Result<(), JsValue>, &str)> = vec![
+        (pg.set_dataset("spirals"), "unknown data set 'spirals'"),
+        (pg.set_points(vec![]), "empty"),
+        (pg.set_points(vec![0.5, 0.5]), "1 point"),
+        (pg.set_points(vec![0.0, f32::NAN, 1.0, 1.0]), "non-finite"),
+        (
+            pg.set_csv("x,y\n1,2\n3,oops\n", "bad.csv"),
+            "bad.csv, line 3",
+        ),
+        (pg.set_csv("1,2\nNaN,3\n", "nan.csv"), "line 2"),
+        (
+            pg.set_csv("1,2\n3,-inf\n", "inf.csv"),
+            "not a finite number",
+        ),
+        (pg.set_csv("1,2,3\n4,5,6\n", "wide.csv"), "3 columns"),
+        (pg.set_csv("", "empty.csv"), "no points"),
+    ];
+    for (r, want) in cases {
+        let m = message(r.expect_err(want));
+        assert!(m.contains(want), "message '{m}' should contain '{want}'");
+    }
+    assert_eq!(data_kind(&pg), "toy");
+
+    pg.set_csv("x,y\n0,1\n1,0\n-1,0\n", "three.csv").unwrap();
+    assert_eq!(data_kind(&pg), "points");
+    // Not a mixture: no oracle, no component weights.
+    assert!(pg
+        .start_sampler(
+            "{\"kind\": \"ddim\", \"steps\": 5, \"eta\": 0, \"spacing\": \"leading\"}",
+            "oracle",
+            10,
+            0
+        )
+        .is_err());
+    assert!(pg.component_weights(&[0.0, 0.0]).is_err());
+    assert_eq!(
+        pg.start_sampler(
+            "{\"kind\": \"ddim\", \"steps\": 5, \"eta\": 0, \"spacing\": \"leading\"}",
+            "learned",
+            10,
+            0
+        )
+        .unwrap(),
+        5
+    );
+    // The score field has the network's half only.
+    let f = pg.score_field(10, 11, 4.0).await.unwrap();
+    assert_eq!(f.learned_score().length(), 2 * 121);
+    assert_eq!(f.log_p().length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn training_on_drawn_points_and_recovery_through_the_weights() {
+    let mut pg = Playground::create(Backend::Flex).await;
+    pg.load_model(WEIGHTS, CONFIG).unwrap();
+    pg.set_points(ring()).unwrap();
+    let config = r#"{"hidden": 64, "depth": 2, "lr": 0.01, "batch": 256, "steps": 300, "seed": 1, "objective": "ddpm"}"#;
+    assert!(pg.start_training(&config.replace("ddpm", "ncsn")).is_err());
+    assert!(pg.start_training("{\"hidden\": 64}").is_err());
+    pg.start_training(config).unwrap();
+
+    let eval0 = pg.eval_loss(7).await.unwrap();
+    let x0 = pg.train_samples(500, 20, 3).await.unwrap().to_vec();
+    let energy0 = pg.energy_distance(&x0).unwrap();
+    for _ in 0..20 {
+        let loss = pg.train_steps(10).await.unwrap();
+        assert!(loss.is_finite());
+    }
+    assert_eq!(pg.trained_steps(), 200);
+    let eval1 = pg.eval_loss(7).await.unwrap();
+    // The same batch before and after: a fall of a fifth is the network's, not the batch's.
+    assert!(eval1 < 0.8 * eval0, "fixed-batch loss {eval0} -> {eval1}");
+    // Samples move from the untrained network's blob towards the ring.
+    let x1 = pg.train_samples(500, 20, 3).await.unwrap().to_vec();
+    assert!(x1.iter().all(|v| v.is_finite()));
+    let energy1 = pg.energy_distance(&x1).unwrap();
+    assert!(
+        energy1 < 0.5 * energy0,
+        "energy distance {energy0} -> {energy1}"
+    );
+
+    // The weights carry the run: a fresh start differs, the restored run is the same network at
+    // the same step.
+    let weights = pg.train_weights().await.unwrap().to_vec();
+    pg.start_training(config).unwrap();
+    assert_eq!(pg.trained_steps(), 0);
+    assert_eq!(pg.eval_loss(7).await.unwrap(), eval0);
+    pg.restore_training(&weights, 200).unwrap();
+    assert_eq!(pg.trained_steps(), 200);
+    let restored = pg.eval_loss(7).await.unwrap();
+    assert!(
+        (restored - eval1).abs() <= 1e-6 * eval1,
+        "restored loss {restored}, before {eval1}"
+    );
+    pg.train_steps(5).await.unwrap();
+    assert_eq!(pg.trained_steps(), 205);
+    assert!(pg.restore_training(&weights[..100], 200).is_err());
+
+    // The panels can sample the network being trained.
+    pg.use_trained_model().unwrap();
+    pg.start_sampling(100, 1).unwrap();
+    let f = pg.sample_steps(1000).await.unwrap();
+    assert_eq!(f.remaining(), 0);
+}

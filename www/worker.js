@@ -8,6 +8,24 @@
 import init, { Playground } from './pkg/diffusion_playground.js';
 
 const MODEL_DIR = 'weights/ddpm_mixture';
+// The pretrained ε-MLP of each named data set (`./build.sh weights`), fetched when it is chosen.
+const PRETRAINED = {
+  mixture3: 'weights/ddpm_mixture',
+  seeds: 'weights/ddpm_seeds',
+  moons: 'weights/ddpm_moons',
+  'swiss-roll': 'weights/ddpm_swiss-roll',
+  rings: 'weights/ddpm_rings',
+  checkerboard: 'weights/ddpm_checkerboard',
+  '8gaussians': 'weights/ddpm_8gaussians',
+};
+
+async function fetchModel(dir) {
+  const [w, c] = await Promise.all([
+    fetchOk(`${dir}/model.safetensors`).then((r) => r.arrayBuffer()),
+    fetchOk(`${dir}/config.json`).then((r) => r.text()),
+  ]);
+  return [new Uint8Array(w), c];
+}
 let pg = null;
 
 // Everything needed to rebuild the session on another backend.
@@ -85,11 +103,7 @@ const handlers = {
   async init({ backend }) {
     await init();
     pg = await Playground.create(backend);
-    const [w, c] = await Promise.all([
-      fetchOk(`${MODEL_DIR}/model.safetensors`).then((r) => r.arrayBuffer()),
-      fetchOk(`${MODEL_DIR}/config.json`).then((r) => r.text()),
-    ]);
-    session.model = [new Uint8Array(w), c];
+    session.model = await fetchModel(MODEL_DIR);
     pg.loadModel(...session.model);
     return {
       backend: pg.backend,
@@ -101,10 +115,17 @@ const handlers = {
     };
   },
   // The data sets. A failure leaves the previous data in place.
-  setDataset({ name }, p) {
+  // A named data set brings its pretrained model: the "learned" score of the panels.
+  async setDataset({ name }, p) {
     p.setDataset(name);
     session.data = ['setDataset', name];
-    return { data: dataInfo(p) };
+    const dir = PRETRAINED[name];
+    if (dir) {
+      const model = await fetchModel(dir);
+      p.loadModel(...model);
+      session.model = model;
+    }
+    return { data: dataInfo(p), card: JSON.parse(p.modelCard()) };
   },
   setPoints({ points }, p) {
     p.setPoints(points);

@@ -14,7 +14,7 @@ use crate::model::{Mlp, NetworkScore, ScoreModel};
 use crate::noise;
 use crate::process::{NoiseLevel, Process, VpProcess};
 use crate::sampler::{AncestralSampler, PosteriorVariance, Sampler, SamplerSpec, ScoreSource};
-use crate::train::{ModelCard, TrainData, Trainer};
+use crate::train::{DataSpec, ModelCard, TrainData, Trainer};
 
 mod checkpoint;
 mod data;
@@ -222,13 +222,25 @@ impl Playground {
     #[wasm_bindgen(js_name = loadModel)]
     pub fn load_model(&mut self, weights: &[u8], config_json: &str) -> Result<(), JsValue> {
         let (model, card) = bundle::from_bytes(weights, config_json, &self.device)?;
-        let data = card.data.require_mixture("the page")?;
+        // The model's own data, where the page has none yet: a mixture or a toy set.
+        let own: Option<TrainData> = match (&self.dataset, &card.data) {
+            (Some(_), _) => None,
+            (None, DataSpec::Mixture(m)) => Some(GaussianMixture::new(m.clone())?.into()),
+            (None, DataSpec::Toy { toy }) => Some((*toy).into()),
+            (None, other) => {
+                return Err(Error::invalid(format!(
+                    "the model was trained on {}; choose its data first",
+                    other.describe()
+                ))
+                .into())
+            }
+        };
         self.process = Some(VpProcess::new(card.train.schedule)?);
         self.model = Some(model);
         self.card = Some(card);
         self.trained_in_use = false;
-        if self.dataset.is_none() {
-            self.set_train_data(data.into(), "the model's mixture");
+        if let Some(data) = own {
+            self.set_train_data(data, "the model's data");
         }
         self.x0 = None;
         self.chain = None;

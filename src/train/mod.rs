@@ -32,7 +32,9 @@ pub use ema::Ema;
 pub use engine::{step_stream, Engine, OptimConfig, TrainerState};
 pub use params::ParamEntry;
 
-/// Everything that determines a training run, seed included. Saved beside the weights.
+/// Everything that determines a training run, seed included. Saved beside the weights. The
+/// optimisation fields are [`OptimConfig`]'s, kept flat so that the cards already written (and
+/// shipped with the page) still read; [`TrainConfig::optim`] gathers them.
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainConfig {
     #[config(default = "MlpConfig::new()")]

@@ -22,11 +22,31 @@ pub struct ParamEntry {
     pub values: Vec<f32>,
 }
 
+/// Every float parameter with its path, id and shape, still on the device (flattened): read
+/// the values synchronously with [`collect`], or asynchronously on WebGPU.
+pub fn pending<M: Module>(module: &M) -> Vec<(String, u64, Vec<usize>, Tensor<1>)> {
+    let mut v = Pending::default();
+    module.visit(&mut v);
+    v.out
+}
+
 /// Read every float parameter (synchronously: native code, or flex in the browser).
 pub fn collect<M: Module>(module: &M) -> Result<Vec<ParamEntry>> {
-    let mut v = Collector::default();
-    module.visit(&mut v);
-    v.error.map_or(Ok(v.out), Err)
+    pending(module)
+        .into_iter()
+        .map(|(path, id, shape, values)| {
+            let values = values
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| Error::Device(format!("{e:?}")))?;
+            Ok(ParamEntry {
+                path,
+                id,
+                shape,
+                values,
+            })
+        })
+        .collect()
 }
 
 /// `module` with each parameter replaced by the entry of the same path, id included. Every
@@ -52,13 +72,12 @@ pub fn apply<M: Module>(module: M, entries: &[ParamEntry]) -> Result<M> {
 }
 
 #[derive(Default)]
-struct Collector {
+struct Pending {
     path: Vec<String>,
-    out: Vec<ParamEntry>,
-    error: Option<Error>,
+    out: Vec<(String, u64, Vec<usize>, Tensor<1>)>,
 }
 
-impl ModuleVisitor for Collector {
+impl ModuleVisitor for Pending {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
         self.path.push(name.to_string());
     }
@@ -70,20 +89,12 @@ impl ModuleVisitor for Collector {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let tensor = param.val();
         let shape = tensor.dims().to_vec();
-        match tensor
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| Error::Device(format!("{e:?}")))
-        {
-            Ok(values) => self.out.push(ParamEntry {
-                path: self.path.join("."),
-                id: param.id.val(),
-                shape,
-                values,
-            }),
-            Err(e) => self.error = Some(e),
-        }
+        self.out.push((
+            self.path.join("."),
+            param.id.val(),
+            shape,
+            tensor.reshape([-1]),
+        ));
     }
 }
 

@@ -21,11 +21,6 @@ impl<M: Module + Clone> Ema<M> {
         }
     }
 
-    /// Resume an average from saved weights.
-    pub fn from_model(decay: f64, model: M) -> Self {
-        Self { decay, model }
-    }
-
     pub fn decay(&self) -> f64 {
         self.decay
     }

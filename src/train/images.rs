@@ -112,19 +112,6 @@ impl ImageTrainer {
         loss
     }
 
-    /// L_simple on a batch fixed by `seed`, without gradients.
-    pub fn eval_loss(&self, seed: u64) -> Tensor<1> {
-        let device = self.engine.device().clone().without_autodiff();
-        l_simple_images(
-            &self.live().valid(),
-            &self.process,
-            &self.data,
-            self.config.optim.batch_size,
-            &mut noise::rng(seed),
-            &device,
-        )
-    }
-
     fn live(&self) -> &UNet2D {
         self.model.as_ref().expect("model present between steps")
     }

@@ -21,6 +21,7 @@ use diffusion_playground::io::{figures, write_atomic};
 use diffusion_playground::model::unet::scheduler::{scheduler_json, SCHEDULER_FILE};
 use diffusion_playground::model::unet::{UNet2D, UNet2DConfig, UNetScore};
 use diffusion_playground::model::{MlpConfig, NetworkScore};
+use diffusion_playground::noise;
 use diffusion_playground::process::{Process, VeConfig};
 use diffusion_playground::sampler::{
     AncestralSampler, DdimSampler, PosteriorVariance, Sampler, TimestepSpacing,
@@ -303,17 +304,25 @@ impl TrainArgs {
         }
     }
 
-    fn devices(&self) -> Result<Vec<Device>> {
-        let names = match (&self.devices, &self.device) {
+    /// `--devices`, else `--device`, else flex.
+    fn device_names(&self) -> Vec<String> {
+        match (&self.devices, &self.device) {
             (Some(d), _) => d.clone(),
             (None, Some(d)) => vec![d.clone()],
             (None, None) => vec!["flex".to_string()],
-        };
-        names.iter().map(|n| parse_device(n)).collect()
+        }
+    }
+
+    /// The devices themselves (a wgpu device is started here, once per run).
+    fn devices(&self) -> Result<Vec<Device>> {
+        self.device_names()
+            .iter()
+            .map(|n| parse_device(n))
+            .collect()
     }
 
     fn shards(&self) -> Result<usize> {
-        let n = self.devices()?.len();
+        let n = self.device_names().len();
         match self.shards {
             Some(s) if n > 1 && s != n => Err(Error::invalid(format!(
                 "{n} devices train one shard each; --shards {s} disagrees"
@@ -395,9 +404,7 @@ pub(crate) fn train(a: TrainArgs) -> Result<()> {
 /// Save the resolved options, so the run can be repeated (`--config`) or resumed.
 fn save_run_json(a: &TrainArgs) -> Result<()> {
     let mut a = a.clone();
-    if a.devices.is_none() {
-        a.devices = Some(vec![a.device.clone().unwrap_or_else(|| "flex".into())]);
-    }
+    a.devices = Some(a.device_names());
     a.device = None;
     a.shards = Some(a.shards()?);
     let json = serde_json::to_string_pretty(&a).map_err(|e| Error::invalid(e.to_string()))?;
@@ -589,7 +596,7 @@ impl Run for PointRun {
         if d < 2 {
             return Ok(());
         }
-        let data = self.trainer.data().sample(N, &mut rand_stream(1));
+        let data = self.trainer.data().sample(N, &mut noise::rng(1));
         let samples = match self.trainer.config().objective {
             Objective::Ddpm => {
                 let net = self.trainer.export_model();
@@ -624,10 +631,6 @@ impl Run for PointRun {
             &self.trainer.card(Some(final_loss)),
         )
     }
-}
-
-fn rand_stream(seed: u64) -> diffusion_playground::noise::Rng64 {
-    diffusion_playground::noise::rng(seed)
 }
 
 fn to_vec(x: Tensor<2>) -> Result<Vec<f32>> {

@@ -10,7 +10,8 @@ PORT="${PORT:-8080}"
 WASM_TARGET=wasm32-unknown-unknown
 WEB_TARGET_DIR="$ROOT/target/web"          # wasm builds (release package and browser tests)
 TOOLS="$ROOT/.tools"                        # wasm-bindgen-cli and friends, installed per project
-WASM_RUSTFLAGS='--cfg getrandom_backend="wasm_js" --cfg web_sys_unstable_apis'
+# simd128: every current browser runs wasm SIMD; flex's CPU kernels (the fallback) use it.
+WASM_RUSTFLAGS='--cfg getrandom_backend="wasm_js" --cfg web_sys_unstable_apis -C target-feature=+simd128'
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -4,13 +4,15 @@
 //! Both directions of the picture share this code: the forward-noising view and the training
 //! loss call [`Process::marginal`].
 
+pub mod discrete;
 pub mod sde;
 pub mod subvp;
 pub mod ve;
 pub mod vp;
 
+pub use discrete::{DiscreteProcess, ProcessConfig};
 pub use sde::{Discretized, Reverse, Sde};
-pub use subvp::SubVpSde;
+pub use subvp::{SubVpProcess, SubVpSde};
 pub use ve::{sigma_max_from_data, VeConfig, VeProcess, VeSde};
 pub use vp::{VpProcess, VpSde};
 

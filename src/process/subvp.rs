@@ -1,9 +1,48 @@
 //! The sub-VP SDE (Song et al. 2021, eq. 16): `dx = -½β(t) x dt + √(β(t)(1 - e^{-2∫₀ᵗβ})) dW`.
-//! Its variance stays below VP's at every `t`.
+//! Its variance stays below VP's at every `t`. [`SubVpProcess`] is its discrete-time form on a
+//! β schedule: the marginal of eq. 32 at DDPM's steps, `q(x_t|x_0) = N(√ᾱ_t x_0, (1-ᾱ_t)² I)`.
 
 use super::sde::{validate_beta_range, vp_log_mean_coef};
-use super::{Marginal, Sde};
+use super::{Marginal, Process, Sde};
 use crate::error::Result;
+use crate::schedule::{Schedule, ScheduleConfig};
+
+/// sub-VP in discrete time: DDPM's `ᾱ_t`, with std `1 - ᾱ_t` where VP has `√(1 - ᾱ_t)`
+/// (eq. 32 with `e^{-∫₀ᵗβ} = ᾱ_t`).
+#[derive(Debug, Clone)]
+pub struct SubVpProcess {
+    schedule: Schedule,
+}
+
+impl SubVpProcess {
+    pub fn new(config: ScheduleConfig) -> Result<Self> {
+        Ok(Self {
+            schedule: config.build()?,
+        })
+    }
+
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+}
+
+impl Process for SubVpProcess {
+    fn num_steps(&self) -> usize {
+        self.schedule.len()
+    }
+
+    fn marginal(&self, t: usize) -> Marginal {
+        let ab = self.schedule.alphas_cumprod[t];
+        Marginal {
+            mean_coef: ab.sqrt(),
+            std: 1.0 - ab,
+        }
+    }
+
+    fn prior_std(&self) -> f64 {
+        1.0
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SubVpSde {

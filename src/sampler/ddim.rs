@@ -2,6 +2,12 @@
 //! `x_{τ'} = √ᾱ_{τ'} x̂_0 + √(1-ᾱ_{τ'}-σ²) ε̂ + σ z`,
 //! `σ = η √((1-ᾱ_{τ'})/(1-ᾱ_τ)) √(1-ᾱ_τ/ᾱ_{τ'})` (eq. 16); η = 0 is deterministic, η = 1 is
 //! DDPM's posterior variance. τ follows diffusers' `timestep_spacing`.
+//!
+//! The same family exists for any Gaussian marginal `x_t = a_t x_0 + s_t ε` (DDIM §4.1 needs only
+//! the marginals): `x_{τ'} = a_{τ'} x̂_0 + √(s_{τ'}² - σ²) ε̂ + σ z`, `x̂_0 = (x_τ - s_τ ε̂)/a_τ`,
+//! `σ² = η² s_{τ'}² (s_τ² - r² s_{τ'}²)/s_τ²`, `r = a_τ/a_{τ'}` (the posterior variance of the
+//! chain τ' → τ); VP gives eq. 16 back, so one sampler walks VP, sub-VP and VE
+//! ([`DdimSampler::on_process`]).
 
 use burn::prelude::*;
 use rand::rngs::StdRng;
@@ -11,7 +17,7 @@ use super::{take_state, Sampler, StepOutput};
 use crate::error::{Error, Result};
 use crate::model::ScoreModel;
 use crate::noise;
-use crate::process::{NoiseLevel, Process, Time, VpProcess};
+use crate::process::{DiscreteProcess, Marginal, NoiseLevel, Process, Time, VpProcess};
 
 /// How the inference steps are spread over `0..T-1` (diffusers `DDIMScheduler.set_timesteps`;
 /// Lin et al. 2024, Table 2).
@@ -69,7 +75,7 @@ pub fn ddim_timesteps(
 }
 
 pub struct DdimSampler {
-    process: VpProcess,
+    process: DiscreteProcess,
     timesteps: Vec<usize>,
     eta: f64,
     /// Clip x̂_0 to [-c, c] (diffusers' `clip_sample`).
@@ -82,6 +88,18 @@ pub struct DdimSampler {
 impl DdimSampler {
     pub fn new(
         process: VpProcess,
+        n_steps: usize,
+        spacing: TimestepSpacing,
+        eta: f64,
+        clip: Option<f64>,
+        seed: u64,
+    ) -> Result<Self> {
+        Self::on_process(process.into(), n_steps, spacing, eta, clip, seed)
+    }
+
+    /// DDIM on any discrete process's marginals (see the module docs).
+    pub fn on_process(
+        process: DiscreteProcess,
         n_steps: usize,
         spacing: TimestepSpacing,
         eta: f64,
@@ -128,24 +146,29 @@ impl Sampler for DdimSampler {
         let [n, d] = x.dims();
         let t = self.timesteps[self.i];
         let level = NoiseLevel::step(&self.process, t);
-        let ab = self.process.schedule().alphas_cumprod[t];
-        // ᾱ of the next visited step; ᾱ = 1 past the end (diffusers' set_alpha_to_one).
-        let ab_prev = self
-            .timesteps
-            .get(self.i + 1)
-            .map_or(1.0, |&p| self.process.schedule().alphas_cumprod[p]);
-        let s_t = level.marginal.std;
+        let (a, s_t) = (level.marginal.mean_coef, level.marginal.std);
+        // The next visited step's marginal; the clean data past the end (diffusers'
+        // set_alpha_to_one).
+        let next = self.timesteps.get(self.i + 1).map_or(
+            Marginal {
+                mean_coef: 1.0,
+                std: 0.0,
+            },
+            |&p| self.process.marginal(p),
+        );
+        let (a_next, s_next) = (next.mean_coef, next.std);
         let score = model.score(x.clone(), &level)?;
         let eps = score * (-s_t);
-        // x̂_0 = (x_t - √(1-ᾱ_t) ε̂)/√ᾱ_t (eq. 12, "predicted x_0").
-        let mut x0_pred = (x.clone() - eps.clone() * s_t) / ab.sqrt();
+        // x̂_0 = (x_t - s_t ε̂)/a_t (eq. 12, "predicted x_0").
+        let mut x0_pred = (x.clone() - eps.clone() * s_t) / a;
         if let Some(c) = self.clip {
             x0_pred = x0_pred.clamp(-c, c);
         }
-        let var = (1.0 - ab_prev) / (1.0 - ab) * (1.0 - ab / ab_prev);
+        let r = a / a_next;
+        let var = s_next * s_next * (s_t * s_t - r * r * s_next * s_next) / (s_t * s_t);
         let sigma = self.eta * var.max(0.0).sqrt();
-        let dir = (1.0 - ab_prev - sigma * sigma).max(0.0).sqrt();
-        let x_mean = x0_pred.clone() * ab_prev.sqrt() + eps * dir;
+        let dir = (s_next * s_next - sigma * sigma).max(0.0).sqrt();
+        let x_mean = x0_pred.clone() * a_next + eps * dir;
         let x_next = if sigma > 0.0 {
             x_mean.clone() + noise::normal(&mut self.rng, [n, d], &x_mean.device()) * sigma
         } else {

@@ -11,30 +11,40 @@ use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::noise;
 use crate::process::{
-    sigma_max_from_data, NoiseLevel, Sde, SubVpSde, VeConfig, VeSde, VpProcess, VpSde,
+    sigma_max_from_data, DiscreteProcess, NoiseLevel, Process, ProcessConfig, Sde, SubVpSde,
+    VeConfig, VeSde, VpProcess, VpSde,
 };
 
 /// Where the score comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ScoreSource {
-    /// The trained ε-network (a VP model), through its parameterisation.
+    /// The network trained in this session, through its parameterisation.
     #[default]
     Learned,
     /// The exact score of the data mixture's perturbed marginal.
     Oracle,
+    /// A model trained ahead of time (the page's shipped weights).
+    Pretrained,
+}
+
+impl ScoreSource {
+    /// A network conditioned on one process's levels (not the oracle, which knows every marginal).
+    pub fn is_network(self) -> bool {
+        self != Self::Oracle
+    }
 }
 
 /// The forward SDE of the continuous samplers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SdeKind {
-    /// The continuous limit of the model's linear DDPM schedule (Song et al. 2021, eq. 11).
+    /// VP (Song et al. 2021, eq. 11): the continuous limit of a linear DDPM schedule.
     #[default]
     Vp,
     /// Same β(t), variance below VP's (eq. 16).
     SubVp,
-    /// σ(t) from 0.01 to σ_max by NCSNv2's rule on the data (eq. 30).
+    /// σ(t) geometric (eq. 30): the VE process's range, or from 0.01 to NCSNv2's σ_max.
     Ve,
 }
 
@@ -53,8 +63,9 @@ pub enum SamplerSpec {
     /// Fixed-step Langevin dynamics on the least noisy score: the data score for the oracle, the
     /// network's t = 0 for the learned model.
     Langevin { steps: usize, step_size: f64 },
-    /// NCSN's annealed Langevin over `levels` VE levels from σ_max (None: NCSNv2's rule on 2000
-    /// data points) down to σ_min; oracle only (the ε-network knows VP levels, not VE ones).
+    /// NCSN's annealed Langevin over the VE process's levels, or for the oracle on another
+    /// process over `levels` VE levels from σ_max (None: NCSNv2's rule on 2000 data points) down
+    /// to σ_min.
     AnnealedLangevin {
         levels: usize,
         n_per_level: usize,
@@ -86,8 +97,8 @@ impl SamplerSpec {
             .map_err(|e| Error::invalid(format!("not a sampler description: {e}")))
     }
 
-    /// Build the sampler. `vp` is the model's discrete process (the oracle runs on the same
-    /// schedule so both sources walk the same marginals); `data` is the mixture, for the VE range.
+    /// Build the sampler on DDPM's VP chain `vp` (see [`SamplerSpec::build_on`]); `data` is the
+    /// mixture, for the oracle's VE range.
     pub fn build(
         &self,
         vp: &VpProcess,
@@ -113,28 +124,87 @@ impl SamplerSpec {
         data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>,
         seed: u64,
     ) -> Result<Box<dyn Sampler>> {
-        let oracle = source == ScoreSource::Oracle;
+        self.build_on(&vp.clone().into(), source, data_points, seed)
+    }
+
+    /// Why this sampler cannot run on `process` with `source`, if it cannot. A network knows the
+    /// score only at its process's levels: DDPM ancestral sampling needs the discrete VP chain,
+    /// annealed Langevin VE levels, an SDE sampler the SDE whose discretisation the process is.
+    /// The oracle knows every marginal, so only ancestral sampling's need of a VP chain binds it.
+    pub fn support(&self, process: &ProcessConfig, source: ScoreSource) -> Result<()> {
+        let name = process.name();
+        let model = || format!("this is a {name} model");
+        match *self {
+            Self::Ancestral { .. } if !matches!(process, ProcessConfig::Vp { .. }) => {
+                Err(Error::invalid(format!(
+                    "DDPM ancestral sampling walks the discrete VP chain (its β_t), and the {name} process has none: choose the VP process, or DDIM, which runs on any process"
+                )))
+            }
+            Self::AnnealedLangevin { .. }
+                if source.is_network() && !matches!(process, ProcessConfig::Ve(_)) =>
+            {
+                Err(Error::invalid(format!(
+                    "annealed Langevin needs the score at NCSN's VE levels, and {}: choose the VE process, or the oracle score",
+                    model()
+                )))
+            }
+            Self::EulerMaruyama { process: kind, .. }
+            | Self::Pc { process: kind, .. }
+            | Self::Ode { process: kind, .. }
+                if source.is_network() =>
+            {
+                if kind != SdeKind::of(process) {
+                    return Err(Error::invalid(format!(
+                        "the {} SDE needs a model of its own process, and {}: choose the {name} SDE, or the oracle score",
+                        kind.name(),
+                        model()
+                    )));
+                }
+                process.sde().map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Build the sampler on `process` for `source` (checked by [`SamplerSpec::support`]): a
+    /// network trained on `process`, or the oracle, which walks the same marginals where the
+    /// sampler has them and its own otherwise (VE levels sized from `data_points` by NCSNv2's
+    /// technique 1, the default VP and sub-VP SDEs). DDIM takes at most T steps.
+    pub fn build_on(
+        &self,
+        process: &DiscreteProcess,
+        source: ScoreSource,
+        data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>,
+        seed: u64,
+    ) -> Result<Box<dyn Sampler>> {
+        let config = process.config();
+        self.support(&config, source)?;
+        let network = source.is_network();
         Ok(match *self {
             Self::Ancestral { variance } => {
+                let vp = process.as_vp().expect("support() checked the VP chain");
                 Box::new(AncestralSampler::new(vp.clone(), variance, None, seed))
             }
             Self::Ddim {
                 steps,
                 eta,
                 spacing,
-            } => Box::new(DdimSampler::new(
-                vp.clone(),
-                steps,
-                spacing,
-                eta,
-                None,
-                seed,
-            )?),
+            } => {
+                let steps = steps.min(process.num_steps());
+                Box::new(DdimSampler::on_process(
+                    process.clone(),
+                    steps,
+                    spacing,
+                    eta,
+                    None,
+                    seed,
+                )?)
+            }
             Self::Langevin { steps, step_size } => {
-                let level = if oracle {
-                    NoiseLevel::data()
+                let level = if network {
+                    NoiseLevel::step(process, 0)
                 } else {
-                    NoiseLevel::step(vp, 0)
+                    NoiseLevel::data()
                 };
                 Box::new(LangevinSampler::new(level, step_size, steps, seed)?)
             }
@@ -145,39 +215,34 @@ impl SamplerSpec {
                 sigma_min,
                 sigma_max,
             } => {
-                if !oracle {
-                    return Err(Error::invalid(
-                        "annealed Langevin needs the score at NCSN's VE levels; the trained ε-network is a VP model (use the oracle score)",
-                    ));
-                }
-                let sigma_max = match sigma_max {
-                    Some(s) => s,
-                    None => ve_sigma_max(data_points)?,
+                let ladder = match process.as_ve() {
+                    Some(ve) => ve.clone(),
+                    None => {
+                        let sigma_max = match sigma_max {
+                            Some(s) => s,
+                            None => ve_sigma_max(data_points)?,
+                        };
+                        VeConfig {
+                            sigma_min,
+                            sigma_max,
+                            levels,
+                        }
+                        .build()?
+                    }
                 };
-                let process = VeConfig {
-                    sigma_min,
-                    sigma_max,
-                    levels,
-                }
-                .build()?;
-                Box::new(AnnealedLangevin::new(
-                    process,
-                    n_per_level,
-                    step_size,
-                    seed,
-                )?)
+                Box::new(AnnealedLangevin::new(ladder, n_per_level, step_size, seed)?)
             }
-            Self::EulerMaruyama { steps, process } => {
-                let (sde, eps) = sde(process, vp, oracle, data_points)?;
+            Self::EulerMaruyama { steps, process: kind } => {
+                let (sde, eps) = sde(kind, &config, data_points)?;
                 Box::new(EulerMaruyama::new(sde, steps, eps, seed)?)
             }
             Self::Pc {
                 steps,
                 snr,
                 corrector_steps,
-                process,
+                process: kind,
             } => {
-                let (sde, eps) = sde(process, vp, oracle, data_points)?;
+                let (sde, eps) = sde(kind, &config, data_points)?;
                 Box::new(PredictorCorrector::new(
                     sde,
                     steps,
@@ -190,9 +255,9 @@ impl SamplerSpec {
             Self::Ode {
                 steps,
                 method,
-                process,
+                process: kind,
             } => {
-                let (sde, eps) = sde(process, vp, oracle, data_points)?;
+                let (sde, eps) = sde(kind, &config, data_points)?;
                 Box::new(ProbabilityFlowOde::new(sde, steps, eps, method, seed)?)
             }
         })
@@ -205,30 +270,50 @@ fn ve_sigma_max(data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>) -> Resu
     sigma_max_from_data(&pts, d)
 }
 
-/// The SDE and its end time ε (score_sde's defaults: 1e-3 for VP and sub-VP, 1e-5 for VE).
+/// The SDE of `kind` and its end time ε (score_sde's defaults: 1e-3 for VP and sub-VP, 1e-5 for
+/// VE): the continuous limit of `process` where it is of that kind and has one, else the
+/// defaults (β from 0.1 to 20; σ from 0.01 to NCSNv2's σ_max on the data).
 fn sde(
     kind: SdeKind,
-    vp: &VpProcess,
-    oracle: bool,
+    process: &ProcessConfig,
     data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>,
 ) -> Result<(Box<dyn Sde>, f64)> {
-    if !oracle && kind != SdeKind::Vp {
-        return Err(Error::invalid(
-            "the trained ε-network is a VP model; use the VP SDE with it, or the oracle score",
-        ));
+    let eps = match kind {
+        SdeKind::Ve => 1e-5,
+        _ => 1e-3,
+    };
+    if kind == SdeKind::of(process) {
+        if let Ok(sde) = process.sde() {
+            return Ok((sde, eps));
+        }
     }
-    let limit = VpSde::from_schedule(&vp.schedule().config)?;
     Ok(match kind {
-        SdeKind::Vp => (Box::new(limit), 1e-3),
-        SdeKind::SubVp => (
-            Box::new(SubVpSde::new(limit.beta_min, limit.beta_max)?),
-            1e-3,
-        ),
+        SdeKind::Vp => (Box::new(VpSde::default()), eps),
+        SdeKind::SubVp => (Box::new(SubVpSde::default()), eps),
         SdeKind::Ve => (
             Box::new(VeSde::new(0.01, ve_sigma_max(data_points)?)?),
-            1e-5,
+            eps,
         ),
     })
+}
+
+impl SdeKind {
+    /// The SDE a discrete process discretises.
+    pub fn of(process: &ProcessConfig) -> Self {
+        match process {
+            ProcessConfig::Vp { .. } => Self::Vp,
+            ProcessConfig::SubVp { .. } => Self::SubVp,
+            ProcessConfig::Ve(_) => Self::Ve,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Vp => "VP",
+            Self::SubVp => "sub-VP",
+            Self::Ve => "VE",
+        }
+    }
 }
 
 impl Default for SamplerSpec {

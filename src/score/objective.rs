@@ -5,22 +5,25 @@
 //! Conditioning of the network `s_θ(x, c)` ([`crate::score::ScoreNet`]):
 //! - ESM, ISM, SSM, SSM-VR, DSM learn one unconditional score: `c = 0` for every point;
 //! - NCSN: `c = t`, the VE level index, σ growing with `t` (see [`crate::score::ncsn`]);
-//! - DDPM: `c = t`, the timestep, and the output is ε (score `-ε/√(1-ᾱ_t)`, DDPM eq. 11).
+//! - DDPM: `c = t`, the timestep, and the output is ε (score `-ε/√(1-ᾱ_t)`, DDPM eq. 11);
+//! - on a process ([`Objective::OnProcess`], [`super::levels`]): `c = t`, the process's step.
 
 use burn::prelude::*;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::dsm::{check_sigma, dsm_loss};
-use super::esm::esm_loss;
+use super::esm::{esm_loss, mixture_score};
+use super::levels::{LevelCriterion, LevelObjective};
 use super::ism::ism_loss;
 use super::ncsn::{level_condition, ncsn_loss};
 use super::net::{constant_condition, ScoreNet};
 use super::ssm::{ssm_loss, Projection};
+use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::model::{Mlp, Parameterization};
 use crate::noise;
-use crate::process::{Process, VeConfig, VeProcess, VpProcess};
+use crate::process::{NoiseLevel, Process, ProcessConfig, VeConfig, VeProcess, VpProcess};
 use crate::schedule::ScheduleConfig;
 
 /// Which objective trains the network.
@@ -46,6 +49,12 @@ pub enum Objective {
     /// DDPM's L_simple on an ε-network (Ho et al. 2020, eq. 14), on the training schedule.
     #[default]
     Ddpm,
+    /// `objective` at every level of `process`, the network conditioned on the level
+    /// ([`super::levels`]): what the page trains.
+    OnProcess {
+        objective: LevelObjective,
+        process: ProcessConfig,
+    },
 }
 
 impl Objective {
@@ -56,6 +65,7 @@ impl Objective {
             )),
             Self::Dsm { sigma } => check_sigma(*sigma),
             Self::Ncsn(c) => c.validate(),
+            Self::OnProcess { process, .. } => process.validate(),
             _ => Ok(()),
         }
     }
@@ -73,6 +83,7 @@ impl Objective {
             Self::Dsm { .. } => "dsm",
             Self::Ncsn(_) => "ncsn",
             Self::Ddpm => "ddpm",
+            Self::OnProcess { objective, .. } => objective.name(),
         }
     }
 
@@ -80,13 +91,28 @@ impl Objective {
     pub fn parameterization(&self) -> Parameterization {
         match self {
             Self::Ddpm => Parameterization::Epsilon,
+            Self::OnProcess { objective, .. } => objective.parameterization(),
             _ => Parameterization::Score,
         }
     }
 
     /// Whether the loss needs the data's analytic score (ESM).
     pub fn needs_target_score(&self) -> bool {
-        matches!(self, Self::Esm)
+        match self {
+            Self::OnProcess { objective, .. } => objective.needs_exact_score(),
+            other => matches!(other, Self::Esm),
+        }
+    }
+
+    /// The process whose levels the trained network is conditioned on (`schedule` is DDPM's):
+    /// none for the objectives that learn one noise-free score.
+    pub fn process(&self, schedule: ScheduleConfig) -> Option<ProcessConfig> {
+        match self {
+            Self::Ddpm => Some(ProcessConfig::Vp { schedule }),
+            Self::Ncsn(ve) => Some(ProcessConfig::Ve(*ve)),
+            Self::OnProcess { process, .. } => Some(*process),
+            _ => None,
+        }
     }
 
     /// Build the process tables the objective draws from (`schedule` is DDPM's).
@@ -95,6 +121,10 @@ impl Objective {
         let process = match self {
             Self::Ddpm => Tables::Vp(VpProcess::new(schedule)?),
             Self::Ncsn(c) => Tables::Ve(c.build()?),
+            Self::OnProcess { objective, process } => Tables::Levels(LevelCriterion {
+                objective: *objective,
+                process: process.build()?,
+            }),
             _ => Tables::None,
         };
         Ok(Criterion {
@@ -109,6 +139,7 @@ enum Tables {
     None,
     Vp(VpProcess),
     Ve(VeProcess),
+    Levels(LevelCriterion),
 }
 
 /// An [`Objective`] ready to evaluate.
@@ -121,6 +152,39 @@ pub struct Criterion {
 impl Criterion {
     pub fn objective(&self) -> Objective {
         self.objective
+    }
+
+    /// The loss of `model` on clean points `x0` (row-major `[n, d]`, on the host) for any
+    /// objective; `mixture` is the data's law where it is a Gaussian mixture (ESM needs it).
+    pub fn batch_loss<R: Rng + ?Sized>(
+        &self,
+        model: &Mlp,
+        x0: &[f32],
+        d: usize,
+        mixture: Option<&GaussianMixture>,
+        rng: &mut R,
+        device: &Device,
+    ) -> Result<Tensor<1>> {
+        if let Tables::Levels(levels) = &self.process {
+            return levels.loss(model, x0, d, mixture, rng, device);
+        }
+        let target = match (self.objective.needs_target_score(), mixture) {
+            (false, _) => None,
+            (true, Some(mix)) => Some(mixture_score(mix, x0, device)?),
+            (true, None) => {
+                return Err(Error::invalid(
+                    "explicit score matching needs the data's exact score, known only for Gaussian mixtures",
+                ))
+            }
+        };
+        if d == 0 || x0.len() % d != 0 {
+            return Err(Error::invalid(format!(
+                "{} values are not a batch of {d}-dimensional points",
+                x0.len()
+            )));
+        }
+        let x = Tensor::<2>::from_data(TensorData::new(x0.to_vec(), [x0.len() / d, d]), device);
+        self.loss(model, x, target, rng)
     }
 
     /// The scalar loss of `model` on the clean batch `x` `[n, d]`. Randomness (projections, noise
@@ -180,6 +244,9 @@ impl Criterion {
                 let eps = noise::normal(rng, [n, d], &device);
                 Ok(super::l_simple(model, process, x, &t, eps))
             }
+            (Objective::OnProcess { .. }, _) => Err(Error::invalid(
+                "an objective on a process draws its levels from host points: use Criterion::batch_loss",
+            )),
             (o, _) => unreachable!("criterion for {o:?} built without its process"),
         }
     }
@@ -194,6 +261,13 @@ impl Criterion {
         match &self.process {
             Tables::Ve(_) => model.score(x, level_condition(&vec![0; n], &device)),
             Tables::Vp(process) => model.forward(x, c0) / (-process.marginal(0).std),
+            Tables::Levels(l) => {
+                let level = NoiseLevel::step(&l.process, 0);
+                l.objective
+                    .parameterization()
+                    .to_score(model.forward(x.clone(), c0), x, level.marginal)
+                    .expect("every process has noise at step 0")
+            }
             Tables::None => model.score(x, c0),
         }
     }

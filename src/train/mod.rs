@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::{Mlp, MlpConfig, Parameterization};
 use crate::noise;
-use crate::process::VpProcess;
+use crate::process::{ProcessConfig, VpProcess};
 use crate::schedule::ScheduleConfig;
-use crate::score::{mixture_score, Criterion, Objective};
+use crate::score::{Criterion, Objective};
 
 pub use data::{DataSpec, TrainData};
 pub use ema::Ema;
@@ -220,6 +220,12 @@ impl Trainer {
         &self.process
     }
 
+    /// The process whose levels the network is conditioned on, where it has one (DDPM, NCSN and
+    /// every objective on a process): its samplers' process.
+    pub fn model_process(&self) -> Option<ProcessConfig> {
+        self.config.objective.process(self.config.schedule)
+    }
+
     /// The objective with its tables.
     pub fn criterion(&self) -> &Criterion {
         &self.criterion
@@ -301,12 +307,7 @@ fn batch_loss(
     device: &Device,
 ) -> Tensor<1> {
     let x0 = data.sample(n, rng);
-    let target = criterion.objective().needs_target_score().then(|| {
-        let mix = data.mixture().expect("checked at construction");
-        mixture_score(mix, &x0, device).expect("points of the data's dimension")
-    });
-    let x0 = Tensor::<2>::from_data(TensorData::new(x0, [n, data.dim()]), device);
     criterion
-        .loss(model, x0, target, rng)
+        .batch_loss(model, &x0, data.dim(), data.mixture(), rng, device)
         .expect("a validated objective on a non-empty batch of the data's dimension")
 }

@@ -82,6 +82,29 @@ impl Playground {
             .as_ref()
             .ok_or_else(|| Error::invalid("choose a data set first"))
     }
+
+    /// The data set's kind ("mixture", "toy" or "points") and a short description.
+    fn describe_data(&self) -> Option<(&'static str, String)> {
+        Some(match self.dataset.as_ref()? {
+            TrainData::Mixture(m) => (
+                "mixture",
+                format!("a {}-component Gaussian mixture", m.num_components()),
+            ),
+            TrainData::Toy(t) => ("toy", format!("the {} toy set", t.name())),
+            TrainData::Points(p) => (
+                "points",
+                match self.data_origin.as_str() {
+                    DRAWN => format!("{} drawn points", p.len()),
+                    file => format!("{} points from {file}", p.len()),
+                },
+            ),
+        })
+    }
+
+    /// The short description of the data in use, for messages.
+    pub(super) fn data_info_label(&self) -> Option<String> {
+        self.describe_data().map(|(_, label)| label)
+    }
 }
 
 #[wasm_bindgen]
@@ -122,21 +145,10 @@ impl Playground {
     #[wasm_bindgen(js_name = dataInfo)]
     pub fn data_info(&self) -> Result<String, JsValue> {
         let data = self.train_data()?;
-        let (kind, label, points) = match data {
-            TrainData::Mixture(m) => (
-                "mixture",
-                format!("a {}-component Gaussian mixture", m.num_components()),
-                None,
-            ),
-            TrainData::Toy(t) => ("toy", format!("the {} toy set", t.name()), None),
-            TrainData::Points(p) => (
-                "points",
-                match self.data_origin.as_str() {
-                    DRAWN => format!("{} drawn points", p.len()),
-                    file => format!("{} points from {file}", p.len()),
-                },
-                Some(p.len()),
-            ),
+        let (kind, label) = self.describe_data().expect("a data set is chosen");
+        let points = match data {
+            TrainData::Points(p) => Some(p.len()),
+            _ => None,
         };
         let sample = match data {
             TrainData::Points(p) => p.values().to_vec(),

@@ -12,12 +12,15 @@ use crate::data::{oracle_field, row_distance, GaussianMixture, Grid, MixtureScor
 use crate::error::Error;
 use crate::model::{Mlp, NetworkScore, ScoreModel};
 use crate::noise;
-use crate::process::{NoiseLevel, Process, VpProcess};
-use crate::sampler::{AncestralSampler, PosteriorVariance, Sampler, SamplerSpec, ScoreSource};
+use crate::process::{DiscreteProcess, NoiseLevel, Process, ProcessConfig};
+use crate::sampler::{Sampler, SamplerSpec, ScoreSource};
 use crate::train::{DataSpec, ModelCard, TrainData, Trainer};
 
+mod bench;
 mod checkpoint;
 mod data;
+mod process;
+mod sources;
 mod train;
 
 #[wasm_bindgen(start)]
@@ -95,6 +98,7 @@ pub struct ScoreField {
     true_score: Vec<f32>,
     learned_score: Vec<f32>,
     error: Vec<f32>,
+    note: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -114,7 +118,12 @@ impl ScoreField {
     pub fn true_score(&self) -> Float32Array {
         Float32Array::from(&self.true_score[..])
     }
-    /// The network's score through its parameterisation, `[size², 2]`.
+    /// Why the chosen source has no field here (then `learnedScore` is empty).
+    #[wasm_bindgen(getter)]
+    pub fn note(&self) -> Option<String> {
+        self.note.clone()
+    }
+    /// The chosen source's score (a network through its parameterisation), `[size², 2]`.
     #[wasm_bindgen(getter, js_name = learnedScore)]
     pub fn learned_score(&self) -> Float32Array {
         Float32Array::from(&self.learned_score[..])
@@ -135,9 +144,10 @@ pub struct Playground {
     device: Device,
     backend: &'static str,
     notice: Option<String>,
-    model: Option<Mlp>,
-    card: Option<ModelCard>,
-    process: Option<VpProcess>,
+    /// The shipped model of a named data set (the "pretrained" score source).
+    pretrained: Option<(Mlp, ModelCard)>,
+    /// The forward process the panels show, train on and sample.
+    process: DiscreteProcess,
     /// The data's mixture where it is one: the oracle score and the recovered weights need it.
     data: Option<GaussianMixture>,
     /// What the page shows and trains on (a mixture, a toy set, the user's points).
@@ -152,9 +162,8 @@ pub struct Playground {
     /// The CPU device the oracle score runs on: its math is host f64, reading x back
     /// synchronously, which WebGPU forbids.
     host: Device,
+    /// The network being trained (the "learned" score source).
     trainer: Option<Trainer>,
-    /// Whether the score and reverse panels use the network being trained.
-    trained_in_use: bool,
 }
 
 fn has_webgpu() -> bool {
@@ -190,9 +199,10 @@ impl Playground {
             device,
             backend,
             notice,
-            model: None,
-            card: None,
-            process: None,
+            pretrained: None,
+            process: ProcessConfig::default()
+                .build()
+                .expect("DDPM's schedule is valid"),
             data: None,
             dataset: None,
             data_origin: String::new(),
@@ -201,7 +211,6 @@ impl Playground {
             sampler: None,
             host: Device::flex(),
             trainer: None,
-            trained_in_use: false,
         }
     }
 
@@ -217,8 +226,8 @@ impl Playground {
         self.notice.clone()
     }
 
-    /// Load a model folder's two files; its training mixture becomes the data unless a data set
-    /// was chosen already.
+    /// Load a model folder's two files as the pretrained model of its data set; its training data
+    /// becomes the data unless a data set was chosen already.
     #[wasm_bindgen(js_name = loadModel)]
     pub fn load_model(&mut self, weights: &[u8], config_json: &str) -> Result<(), JsValue> {
         let (model, card) = bundle::from_bytes(weights, config_json, &self.device)?;
@@ -235,25 +244,20 @@ impl Playground {
                 .into())
             }
         };
-        self.process = Some(VpProcess::new(card.train.schedule)?);
-        self.model = Some(model);
-        self.card = Some(card);
-        self.trained_in_use = false;
+        self.pretrained = Some((model, card));
         if let Some(data) = own {
             self.set_train_data(data, "the model's data");
         }
-        self.x0 = None;
-        self.chain = None;
         self.sampler = None;
         Ok(())
     }
 
-    /// The loaded model's config.json, as text.
+    /// The pretrained model's config.json, as text.
     #[wasm_bindgen(js_name = modelCard)]
     pub fn model_card(&self) -> Option<String> {
-        self.card
+        self.pretrained
             .as_ref()
-            .and_then(|c| serde_json::to_string(c).ok())
+            .and_then(|(_, c)| serde_json::to_string(c).ok())
     }
 
     /// Replace the data mixture (JSON as for `dplay train`). The loaded model stays.
@@ -262,12 +266,6 @@ impl Playground {
         let data = GaussianMixture::from_json(json, "mixture")?;
         self.set_train_data(data.into(), "mixture");
         Ok(())
-    }
-
-    /// T, the number of diffusion steps of the loaded model.
-    #[wasm_bindgen(js_name = numSteps)]
-    pub fn num_steps(&self) -> usize {
-        self.process.as_ref().map(|p| p.num_steps()).unwrap_or(0)
     }
 
     /// Draw `n` data points (and fixed noise for the forward view). Returns x₀, `[n, d]`.
@@ -285,74 +283,34 @@ impl Playground {
         Ok(out)
     }
 
-    /// The forward marginal at scrubber position `k ∈ 0..=T`: `x_k = √ᾱ x₀ + √(1-ᾱ) ε` with ᾱ at
-    /// table index k-1 (k = 0 is the data itself), using the noise fixed by `drawData`.
-    #[wasm_bindgen(js_name = forwardAt)]
-    pub async fn forward_at(&self, k: usize) -> Result<Float32Array, JsValue> {
-        let process = self
-            .process
-            .as_ref()
-            .ok_or_else(|| Error::invalid("load a model first"))?;
-        let (x0, eps) = self
-            .x0
-            .clone()
-            .ok_or_else(|| Error::invalid("call drawData first"))?;
-        if k > process.num_steps() {
-            return Err(
-                Error::invalid(format!("t = {k} is past T = {}", process.num_steps())).into(),
-            );
-        }
-        let x = if k == 0 {
-            x0
-        } else {
-            let n = x0.dims()[0];
-            process.q_sample(x0, &vec![k - 1; n], eps)
-        };
-        Ok(Float32Array::from(&read(x).await?[..]))
-    }
-
-    /// Run the one-step chain `x_t = √α_t x_{t-1} + √β_t ε` (fresh ε each step) `k` more steps from
-    /// the drawn data; returns the current `x` and its step via `chainStep`.
-    #[wasm_bindgen(js_name = chainSteps)]
-    pub async fn chain_steps(&mut self, k: usize, seed: u64) -> Result<Float32Array, JsValue> {
-        let process = self
-            .process
-            .as_ref()
-            .ok_or_else(|| Error::invalid("load a model first"))?;
-        let (mut x, mut t) = self
-            .chain
-            .take()
-            .ok_or_else(|| Error::invalid("call drawData first"))?;
-        let [n, d] = x.dims();
-        let mut rng = noise::rng(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        for _ in 0..k.min(process.num_steps() - t) {
-            x = process.q_step(x, t, noise::normal(&mut rng, [n, d], &self.device));
-            t += 1;
-        }
-        self.chain = Some((x.clone(), t));
-        Ok(Float32Array::from(&read(x).await?[..]))
-    }
-
-    /// How many chain steps have been taken since `drawData`.
-    #[wasm_bindgen(js_name = chainStep)]
-    pub fn chain_step(&self) -> usize {
-        self.chain.as_ref().map(|c| c.1).unwrap_or(0)
-    }
-
-    /// Begin reverse DDPM sampling of `n` points from `x_T ~ N(0, I)` with the loaded model.
+    /// Begin reverse DDPM sampling of `n` points from `x_T ~ N(0, I)` with the pretrained model.
     #[wasm_bindgen(js_name = startSampling)]
     pub fn start_sampling(&mut self, n: usize, seed: u64) -> Result<(), JsValue> {
         self.start_sampler(
             "{\"kind\": \"ancestral\", \"variance\": \"beta_tilde\"}",
-            "learned",
+            "pretrained",
             n,
             seed,
         )
         .map(|_| ())
     }
 
+    /// Why `source` ("learned", "pretrained" or "oracle") cannot drive the sampler `spec` (a
+    /// [`SamplerSpec`] as JSON) on the page's process; `None` when it can.
+    #[wasm_bindgen(js_name = samplerSupport)]
+    pub fn sampler_support(&self, spec: &str, source: &str) -> Result<Option<String>, JsValue> {
+        let spec = SamplerSpec::from_json(spec)?;
+        let source = sources::parse(source)?;
+        Ok(self
+            .source_support(source)
+            .and_then(|()| spec.support(&self.process.config(), source))
+            .err()
+            .map(|e| e.to_string()))
+    }
+
     /// Begin sampling `n` points with any sampler: `spec` is a [`SamplerSpec`] as JSON, `source`
-    /// "learned" or "oracle". Returns the number of steps to take. The oracle runs on the CPU.
+    /// "learned", "pretrained" or "oracle". Returns the number of steps to take. The oracle runs
+    /// on the CPU.
     #[wasm_bindgen(js_name = startSampler)]
     pub fn start_sampler(
         &mut self,
@@ -361,31 +319,18 @@ impl Playground {
         n: usize,
         seed: u64,
     ) -> Result<usize, JsValue> {
-        let process = self
-            .process
-            .as_ref()
-            .ok_or_else(|| Error::invalid("load a model first"))?;
+        let source = sources::parse(source)?;
+        let spec = SamplerSpec::from_json(spec)?;
         let data = self.train_data()?;
-        let source: ScoreSource = serde_json::from_value(source.into()).map_err(|_| {
-            Error::invalid(format!(
-                "unknown score source '{source}' (learned or oracle)"
-            ))
-        })?;
         if n == 0 {
             return Err(Error::invalid("sample at least one point").into());
         }
-        if source == ScoreSource::Oracle && self.data.is_none() {
-            return Err(Error::invalid(
-                "the exact (oracle) score is known only for Gaussian mixtures; use the learned score",
-            )
-            .into());
-        }
+        self.source_support(source)?;
         let points = || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim()));
-        let mut sampler =
-            SamplerSpec::from_json(spec)?.build_with(process, source, points, seed)?;
+        let mut sampler = spec.build_on(&self.process, source, points, seed)?;
         let device = match source {
-            ScoreSource::Learned => &self.device,
             ScoreSource::Oracle => &self.host,
+            _ => &self.device,
         };
         sampler.reset_from_prior(n, data.dim(), device);
         let total = sampler.remaining();
@@ -396,30 +341,26 @@ impl Playground {
     /// Take up to `k` steps of the running sampler and return the sample.
     #[wasm_bindgen(js_name = sampleSteps)]
     pub async fn sample_steps(&mut self, k: usize) -> Result<Frame, JsValue> {
-        let (sampler, source) = self
+        let source = self
             .sampler
-            .as_mut()
-            .ok_or_else(|| Error::invalid("call startSampler first"))?;
+            .as_ref()
+            .ok_or_else(|| Error::invalid("call startSampler first"))?
+            .1;
         let oracle;
         let network;
+        let net;
         let model: &dyn ScoreModel = match source {
             ScoreSource::Oracle => {
-                let data = self.data.clone().ok_or_else(|| {
-                    Error::invalid("the exact score is known only for Gaussian mixtures")
-                })?;
-                oracle = MixtureScore::new(data);
+                oracle = self.oracle()?;
                 &oracle
             }
-            ScoreSource::Learned => {
-                let (net, card) = self
-                    .model
-                    .as_ref()
-                    .zip(self.card.as_ref())
-                    .ok_or_else(|| Error::invalid("load a model first"))?;
-                network = NetworkScore::new(net, card.parameterization, card.train.schedule.steps);
+            _ => {
+                net = self.network(source)?;
+                network = NetworkScore::new(&net.0, net.1, net.2);
                 &network
             }
         };
+        let (sampler, _) = self.sampler.as_mut().expect("checked above");
         let mut last = None;
         for _ in 0..k {
             if sampler.done() {
@@ -453,44 +394,22 @@ impl Playground {
         }
     }
 
-    /// The loaded process's tables for t = 0..T-1 as three rows `[3, T]`: ᾱ_t, SNR_t = ᾱ_t/(1-ᾱ_t)
-    /// and σ_t = √(1-ᾱ_t), the std of `q(x_t|x_0)`.
-    #[wasm_bindgen(js_name = forwardTables)]
-    pub fn forward_tables(&self) -> Result<Float32Array, JsValue> {
-        let process = self
-            .process
-            .as_ref()
-            .ok_or_else(|| Error::invalid("load a model first"))?;
-        let m: Vec<_> = (0..process.num_steps())
-            .map(|t| process.marginal(t))
-            .collect();
-        let rows: Vec<f32> = m
-            .iter()
-            .map(|m| m.mean_coef * m.mean_coef)
-            .chain(m.iter().map(|m| m.snr()))
-            .chain(m.iter().map(|m| m.std))
-            .map(|v| v as f32)
-            .collect();
-        Ok(Float32Array::from(&rows[..]))
-    }
-
-    /// The score field at scrubber position `k ∈ 1..=T` (table index k-1) on a `size × size` grid
-    /// over `[-half_width, half_width]²` ([`Grid`]): the network's score through its
-    /// parameterisation and, where the data is a mixture, the exact `log p_t` and `∇log p_t` of the
-    /// perturbed mixture and their distance (empty arrays otherwise).
+    /// The score field at scrubber position `k ∈ 1..=T` (table index k-1) of the page's process
+    /// on a `size × size` grid over `[-half_width, half_width]²` ([`Grid`]): `source`'s score
+    /// (a network through its parameterisation, or the exact one) and, where the data is a
+    /// mixture, the exact `log p_t` and `∇log p_t` of the perturbed mixture and their distance
+    /// (empty arrays otherwise). A source that cannot give a field here leaves its array empty
+    /// and says why in `note`.
     #[wasm_bindgen(js_name = scoreField)]
     pub async fn score_field(
         &self,
         k: usize,
         size: usize,
         half_width: f64,
+        source: &str,
     ) -> Result<ScoreField, JsValue> {
-        let (process, (net, card)) = self
-            .process
-            .as_ref()
-            .zip(self.model.as_ref().zip(self.card.as_ref()))
-            .ok_or_else(|| Error::invalid("load a model first"))?;
-        let steps = process.num_steps();
+        let source = sources::parse(source)?;
+        let steps = self.process.num_steps();
         if k == 0 || k > steps {
             return Err(Error::invalid(format!(
                 "the score field needs t in 1..={steps} (a network has no score at t = 0), got {k}"
@@ -498,54 +417,47 @@ impl Playground {
             .into());
         }
         let grid = Grid::new(size, half_width)?;
-        let level = NoiseLevel::step(process, k - 1);
+        let level = NoiseLevel::step(&self.process, k - 1);
         let points = grid.points();
-        let x = Tensor::<2>::from_data(
-            TensorData::new(points.clone(), [grid.len(), 2]),
-            &self.device,
-        );
-        let learned = NetworkScore::new(net, card.parameterization, card.train.schedule.steps)
-            .score(x, &level)?;
-        let learned = read(learned).await?;
-        // The exact field exists where the data is a mixture; elsewhere only the network's.
-        let (log_p, exact, error) = match self.data.clone() {
-            Some(data) => {
-                let (log_p, exact) = oracle_field(&MixtureScore::new(data), &grid, level.marginal)?;
-                let error = row_distance(&learned, &exact, 2)?;
-                (to_f32(&log_p), to_f32(&exact), to_f32(&error))
+        // The exact field exists where the data is a mixture.
+        let exact = match self.data.clone() {
+            Some(data) => Some(oracle_field(&MixtureScore::new(data), &grid, level.marginal)?),
+            None => None,
+        };
+        let (learned, note) = match self.source_support(source) {
+            Err(e) => (Vec::new(), Some(e.to_string())),
+            Ok(()) if source == ScoreSource::Oracle => (
+                exact.as_ref().map(|(_, s)| to_f32(s)).unwrap_or_default(),
+                None,
+            ),
+            Ok(()) => {
+                let (net, param, train_steps) = self.network(source)?;
+                let x = Tensor::<2>::from_data(
+                    TensorData::new(points.clone(), [grid.len(), 2]),
+                    &self.device,
+                );
+                let s = NetworkScore::new(&net, param, train_steps).score(x, &level)?;
+                (read(s).await?, None)
+            }
+        };
+        let (log_p, true_score, error) = match exact {
+            Some((log_p, exact)) => {
+                let error = if learned.is_empty() {
+                    Vec::new()
+                } else {
+                    to_f32(&row_distance(&learned, &exact, 2)?)
+                };
+                (to_f32(&log_p), to_f32(&exact), error)
             }
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
         Ok(ScoreField {
             points,
             log_p,
-            true_score: exact,
+            true_score,
             learned_score: learned,
             error,
+            note,
         })
-    }
-
-    /// Reverse DDPM steps per second for `n` points with the loaded model (after 3 warm-up steps).
-    pub async fn bench(&mut self, n: usize, steps: usize) -> Result<f64, JsValue> {
-        let model = self
-            .model
-            .clone()
-            .ok_or_else(|| Error::invalid("load a model first"))?;
-        let process = self
-            .process
-            .clone()
-            .ok_or_else(|| Error::invalid("load a model first"))?;
-        let mut s = AncestralSampler::new(process, PosteriorVariance::BetaTilde, None, 1);
-        s.reset_from_prior(n, 2, &self.device);
-        for _ in 0..3 {
-            s.step(&model)?;
-        }
-        read(s.current().cloned().expect("reset")).await?;
-        let start = js_sys::Date::now();
-        for _ in 0..steps {
-            s.step(&model)?;
-        }
-        read(s.current().cloned().expect("reset")).await?;
-        Ok(steps as f64 / ((js_sys::Date::now() - start) / 1e3))
     }
 }

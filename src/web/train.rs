@@ -1,7 +1,7 @@
-//! Training in the page: a fresh MLP on the current data set, a few optimiser steps per call, a
-//! fixed-batch evaluation loss, samples from the network being trained, and the weights as
-//! safetensors bytes, read without blocking so the page can rebuild the run on the CPU if the
-//! GPU device is lost.
+//! Training in the page: a fresh MLP on the current data set with any objective at every level of
+//! the chosen process ([`crate::score::levels`]), a few optimiser steps per call, a fixed-batch
+//! evaluation loss, samples from the network being trained, and the weights as safetensors bytes,
+//! read without blocking so the page can rebuild the run on the CPU if the GPU device is lost.
 
 use std::path::Path;
 
@@ -12,8 +12,10 @@ use wasm_bindgen::prelude::*;
 use super::{checkpoint, device_err, read, Playground};
 use crate::error::Error;
 use crate::model::{MlpConfig, NetworkScore};
+use crate::process::{Process, ProcessConfig};
 use crate::sampler::{DdimSampler, Sampler, TimestepSpacing};
-use crate::score::Objective;
+use crate::schedule::ScheduleConfig;
+use crate::score::{LevelObjective, Objective};
 use crate::train::{params, TrainConfig, Trainer};
 
 /// The training settings the page exposes (its URL hash), as JSON.
@@ -28,19 +30,18 @@ struct PageTrainConfig {
     /// Optimiser steps the learning-rate schedule spans (warm-up, then cosine decay).
     steps: usize,
     seed: u64,
+    /// The loss at each level: "ddpm", "ncsn", "dsm", "ssm", "ism" or "esm".
     objective: String,
+    /// The process whose levels it trains on; the page's process when absent.
+    #[serde(default)]
+    process: Option<ProcessConfig>,
 }
 
 impl PageTrainConfig {
-    fn build(self, schedule: crate::schedule::ScheduleConfig) -> Result<TrainConfig, Error> {
-        let objective = match self.objective.as_str() {
-            "ddpm" => Objective::Ddpm,
-            other => {
-                return Err(Error::invalid(format!(
-                    "the page trains the ε-network with DDPM's L_simple (objective 'ddpm'), not '{other}'"
-                )))
-            }
-        };
+    fn build(self, shown: ProcessConfig) -> Result<TrainConfig, Error> {
+        let objective: LevelObjective = self.objective.parse()?;
+        let process = self.process.unwrap_or(shown);
+        process.validate()?;
         if !(1..=1024).contains(&self.hidden) || !(1..=16).contains(&self.depth) {
             return Err(Error::invalid(format!(
                 "width {} and depth {} must lie in 1..=1024 and 1..=16",
@@ -53,8 +54,11 @@ impl PageTrainConfig {
                     .with_hidden(self.hidden)
                     .with_depth(self.depth),
             )
-            .with_schedule(schedule)
-            .with_objective(objective)
+            .with_schedule(match process {
+                ProcessConfig::Vp { schedule } | ProcessConfig::SubVp { schedule } => schedule,
+                ProcessConfig::Ve(_) => ScheduleConfig::default(),
+            })
+            .with_objective(Objective::OnProcess { objective, process })
             .with_steps(self.steps)
             .with_batch_size(self.batch)
             .with_lr(self.lr)
@@ -65,6 +69,13 @@ impl PageTrainConfig {
 }
 
 impl Playground {
+    /// The page's training settings as a run's config (see [`Playground::start_training`]).
+    pub(super) fn train_config(&self, config: &str) -> Result<TrainConfig, Error> {
+        let page: PageTrainConfig = serde_json::from_str(config)
+            .map_err(|e| Error::invalid(format!("not a training config: {e}")))?;
+        page.build(self.process.config())
+    }
+
     fn trainer(&self) -> Result<&Trainer, Error> {
         self.trainer
             .as_ref()
@@ -74,24 +85,33 @@ impl Playground {
 
 #[wasm_bindgen]
 impl Playground {
-    /// Begin training a fresh ε-MLP on the current data set. `config` is JSON:
-    /// `{"hidden", "depth", "lr", "batch", "steps", "seed", "objective": "ddpm"}`.
+    /// Begin training a fresh MLP on the current data set. `config` is JSON:
+    /// `{"hidden", "depth", "lr", "batch", "steps", "seed", "objective", "process"}`, `objective`
+    /// one of "ddpm", "ncsn", "dsm", "ssm", "ism", "esm" (mixtures only), `process` a
+    /// [`ProcessConfig`] (default: the page's).
     #[wasm_bindgen(js_name = startTraining)]
     pub fn start_training(&mut self, config: &str) -> Result<(), JsValue> {
-        let page: PageTrainConfig = serde_json::from_str(config)
-            .map_err(|e| Error::invalid(format!("not a training config: {e}")))?;
-        let schedule = self
-            .process
-            .as_ref()
-            .map(|p| p.schedule().config)
-            .unwrap_or_default();
-        let config = page.build(schedule)?;
+        let config = self.train_config(config)?;
         let data = self.train_data()?.clone();
         let trainer =
             Trainer::new(config, data, &self.device)?.with_data_origin(self.data_origin.clone());
         self.trainer = Some(trainer);
-        self.trained_in_use = false;
+        self.sampler = None;
         Ok(())
+    }
+
+    /// Why `objective` cannot train on the current data, if it cannot (ESM needs the exact
+    /// score of a mixture); `None` when it can.
+    #[wasm_bindgen(js_name = objectiveSupport)]
+    pub fn objective_support(&self, objective: &str) -> Result<Option<String>, JsValue> {
+        let objective: LevelObjective = objective.parse()?;
+        let mixture = self.train_data()?.mixture().is_some();
+        Ok((objective.needs_exact_score() && !mixture).then(|| {
+            format!(
+                "ESM regresses on the exact score ∇log p_t, known only for the Gaussian mixtures, not for {}: choose another objective",
+                self.data_info_label().unwrap_or_else(|| "this data".into())
+            )
+        }))
     }
 
     /// Optimiser steps taken by the current run.
@@ -120,9 +140,6 @@ impl Playground {
             .map_err(device_err)?
             .try_into_vec::<f32>()
             .map_err(device_err)?;
-        if self.trained_in_use {
-            self.model = Some(trainer.model());
-        }
         Ok(total[0] / k as f32)
     }
 
@@ -140,8 +157,8 @@ impl Playground {
         Ok(v[0])
     }
 
-    /// `n` samples from the network being trained: DDIM (η = 0, `steps` steps, leading spacing) from
-    /// `x_T ~ N(0, I)` on its schedule, `[n, 2]`.
+    /// `n` samples from the network being trained: DDIM (η = 0, at most `steps` steps, leading
+    /// spacing) from the prior on the process it trains on, `[n, d]`.
     #[wasm_bindgen(js_name = trainSamples)]
     pub async fn train_samples(
         &self,
@@ -153,41 +170,23 @@ impl Playground {
         if n == 0 {
             return Err(Error::invalid("sample at least one point").into());
         }
+        let process = trainer
+            .model_process()
+            .ok_or_else(|| Error::invalid("this run learns no process's levels"))?
+            .build()?;
         let net = trainer.model();
         let config = trainer.config();
         let model = NetworkScore::new(
             &net,
             config.objective.parameterization(),
-            config.schedule.steps,
+            process.num_steps(),
         );
-        let mut sampler = DdimSampler::new(
-            trainer.process().clone(),
-            steps,
-            TimestepSpacing::Leading,
-            0.0,
-            None,
-            seed,
-        )?;
+        let steps = steps.min(process.num_steps());
+        let mut sampler =
+            DdimSampler::on_process(process, steps, TimestepSpacing::Leading, 0.0, None, seed)?;
         sampler.reset_from_prior(n, config.model.dim, &self.device);
         let x = sampler.run(&model)?;
         Ok(Float32Array::from(&read(x).await?[..]))
-    }
-
-    /// The score and reverse panels sample from the network being trained from now on.
-    #[wasm_bindgen(js_name = useTrainedModel)]
-    pub fn use_trained_model(&mut self) -> Result<(), JsValue> {
-        let trainer = self.trainer()?;
-        let (card, model, process) = (
-            trainer.card(None),
-            trainer.model(),
-            trainer.process().clone(),
-        );
-        self.model = Some(model);
-        self.process = Some(process);
-        self.card = Some(card);
-        self.sampler = None;
-        self.trained_in_use = true;
-        Ok(())
     }
 
     /// The current training weights as safetensors bytes (burn module paths, parameter ids in the
@@ -223,9 +222,6 @@ impl Playground {
         state.model = entries;
         state.step = step;
         trainer.restore(state)?;
-        if self.trained_in_use {
-            self.model = Some(trainer.model());
-        }
         Ok(())
     }
 }

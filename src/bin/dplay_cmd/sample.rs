@@ -320,6 +320,14 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
                 }
             } else {
                 let (net, card) = bundle::load(dir, &device)?;
+                if let Objective::OnProcess { process, .. } = card.train.objective {
+                    return Err(Error::invalid(format!(
+                        "{} was trained with the {} objective at every level of the {} process, as the page trains; dplay sample drives DDPM, NCSN and noise-free score models",
+                        dir.display(),
+                        card.train.objective.name(),
+                        process.describe()
+                    )));
+                }
                 Source::Model {
                     net: Box::new(net),
                     schedule: card.train.schedule,

@@ -1,8 +1,18 @@
-// The bench page: one backend per load (WebGPU initialises once per page).
+// The bench page: one backend per load (WebGPU initialises once per page). Times DDPM ancestral
+// sampling with the pretrained MLP and training steps of a fresh MLP with the page's default
+// settings, per objective, in the page's worker, and names the machine and adapter.
 const p = new URLSearchParams(location.hash.slice(1));
 const backend = ['webgpu', 'flex', 'auto'].includes(p.get('backend')) ? p.get('backend') : 'auto';
-const n = Math.max(1, Number(p.get('n') ?? 10000) | 0);
-const steps = Math.max(1, Number(p.get('steps') ?? 50) | 0);
+const int = (key, def) => Math.max(1, Number(p.get(key) ?? def) | 0);
+const n = int('n', 10000);
+const steps = int('steps', 50);
+const batch = int('batch', 256);
+const trainSteps = int('trainSteps', 20);
+const OBJECTIVES = ['ddpm', 'ncsn', 'dsm', 'ssm', 'ism', 'esm'];
+const objectives = (p.get('train') ?? 'ddpm').split(',').filter((o) => OBJECTIVES.includes(o));
+// The page's training defaults (www/state.js) on its default process, VP with T = 1000.
+const trainConfig = (objective) => ({ hidden: 128, depth: 3, lr: 0.002, batch, steps: 2000, seed: 0, objective });
+
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 let id = 0;
 const call = (cmd, args) =>
@@ -17,20 +27,43 @@ const call = (cmd, args) =>
     worker.postMessage({ id: my, cmd, args });
   });
 
-const out = document.getElementById('result');
+const $ = (i) => document.getElementById(i);
+
+function row(cells) {
+  const tr = document.createElement('tr');
+  for (const c of cells) {
+    const td = document.createElement('td');
+    td.textContent = c;
+    tr.append(td);
+  }
+  $('rows').append(tr);
+}
+
 try {
   const info = await call('init', { backend });
-  document.getElementById('backend').textContent = info.backend;
-  document.getElementById('adapter').textContent = info.adapter ?? '';
+  const machine = { cores: navigator.hardwareConcurrency ?? null, userAgent: navigator.userAgent };
+  $('backend').textContent = info.backend;
+  $('adapter').textContent = info.adapter ?? '';
+  $('machine').textContent = `${machine.cores ?? '?'} logical cores · ${machine.userAgent}`;
   if (info.notice) {
-    document.getElementById('notice').textContent = info.notice;
-    document.getElementById('notice').hidden = false;
+    $('notice').textContent = info.notice;
+    $('notice').hidden = false;
   }
   const { stepsPerSec } = await call('bench', { n, steps });
-  const result = { backend: info.backend, adapter: info.adapter, n, steps, stepsPerSec, userAgent: navigator.userAgent };
-  out.textContent = JSON.stringify(result, null, 2);
+  row(['sampling: DDPM ancestral', `${n} points`, stepsPerSec.toPrecision(3)]);
+  const training = [];
+  for (const objective of objectives) {
+    const r = await call('benchTrain', { config: trainConfig(objective), steps: trainSteps });
+    training.push({ objective, batch, steps: trainSteps, stepsPerSec: r.stepsPerSec });
+    row([`training: ${objective}`, `batch ${batch}`, r.stepsPerSec.toPrecision(3)]);
+  }
+  const result = {
+    backend: info.backend, adapter: info.adapter, machine, n, steps, stepsPerSec, training,
+    userAgent: navigator.userAgent,
+  };
+  $('result').textContent = JSON.stringify(result, null, 2);
   window.benchResult = result;
 } catch (e) {
-  out.textContent = `error: ${e.message}`;
+  $('result').textContent = `error: ${e.message}`;
   window.benchResult = { error: e.message };
 }

@@ -1,6 +1,7 @@
 // The page: state in the URL hash (state.js), five panels (panels/*.js) and a HUD, talking to the
 // worker (rpc.js). No math happens here: Rust in the worker computes, these modules draw.
 import { SCHEMA, parseHash, parseValue, writeHash } from './state.js';
+import { PROCESS_KEYS, processConfig } from './process.js';
 import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
 import { view } from './draw.js';
 import { ForwardPanel } from './panels/forward.js';
@@ -46,6 +47,7 @@ let train;
 let started = false;
 let dataInfo = null;
 let modelInfo = '';
+let processLabel = '';
 
 function setHelp(on) {
   state.help = on;
@@ -67,7 +69,70 @@ function fitView(info) {
 }
 
 function showModelInfo() {
-  $('model-info').textContent = `${modelInfo} · data: ${dataInfo?.label ?? '–'}`;
+  $('model-info').textContent = `process: ${processLabel} · ${modelInfo} · data: ${dataInfo?.label ?? '–'}`;
+}
+
+// The process's own controls (β schedule and T, or VE's levels) and its message.
+function showProcessControls() {
+  for (const el of document.querySelectorAll('[data-process]')) {
+    el.hidden = !el.dataset.process.split(' ').includes(state.process);
+  }
+}
+
+function processMessage(text) {
+  $('process-message').textContent = text ?? '';
+  $('process-message').hidden = !text;
+  document.body.dataset.processMessage = text ? '1' : '';
+}
+
+// Scrubber positions past the new T are clamped, with a notice.
+function clampTimes(steps) {
+  for (const key of ['t', 'st']) {
+    if (state[key] > steps) {
+      stateNotice(`Clamped: ${key}=${state[key]} is past T = ${steps}; using ${steps}.`);
+      state[key] = steps;
+    }
+  }
+  save();
+}
+
+// The process changed: the worker switches to it, then every panel follows. A setting it refuses
+// (σ_min ≥ σ_max) keeps the previous process, with a message. One change at a time; the latest
+// wins.
+let processBusy = false;
+let processAgain = false;
+async function processChanged() {
+  showProcessControls();
+  if (processBusy) {
+    processAgain = true;
+    return;
+  }
+  processBusy = true;
+  try {
+    do {
+      processAgain = false;
+      let r;
+      try {
+        r = await call('setProcess', { config: processConfig(state) });
+      } catch (e) {
+        if (e.lost) return;
+        processMessage(`${e.message} — the panels keep ${processLabel}.`);
+        continue;
+      }
+      processMessage(null);
+      processLabel = r.label;
+      showModelInfo();
+      clampTimes(r.steps);
+      await forward.setProcess(r.steps);
+      score.setSteps(r.steps);
+      train.markStale();
+      await redrawData();
+      await score.refresh();
+      reverse.restart().catch(showError); // runs on
+    } while (processAgain);
+  } finally {
+    processBusy = false;
+  }
 }
 
 // Redraw everything that depends on the data: x₀, the forward views, the reverse panel's
@@ -88,9 +153,10 @@ async function dataChanged(info) {
   fitView(info);
   reverse.setReference(info);
   train.markStale();
+  await train.checkObjective();
   await redrawData();
   await score.refresh();
-  reverse.play(); // runs on; its errors show in the page
+  reverse.restart(); // runs on; its errors show in the page
 }
 
 // What a changed setting does.
@@ -105,14 +171,19 @@ async function apply(key) {
     return;
   }
   if (key === 'data') await data.apply();
-  else if (TRAIN_KEYS.has(key)) train.markStale();
+  else if (PROCESS_KEYS.has(key)) await processChanged();
+  else if (key === 'objective') {
+    train.markStale();
+    await train.checkObjective();
+  } else if (TRAIN_KEYS.has(key)) train.markStale();
   else if (key === 'arrows' || key === 'heat') score.draw();
   else if (key === 'grid') await score.refresh();
   else if (key === 'x0' || key === 'traj') reverse.draw();
-  else if (key === 'sampler' || key === 'source' || SCHEMA[key] && reverse.optionKeys.has(key)) {
-    reverse.syncOptions();
-    await reverse.restart();
-  }
+  else if (key === 'source') {
+    const run = reverse.restart();
+    await score.refresh();
+    await run;
+  } else if (key === 'sampler' || SCHEMA[key] && reverse.optionKeys.has(key)) await reverse.restart();
 }
 
 function bindControls() {
@@ -145,16 +216,25 @@ function bindControls() {
   });
 }
 
-// The score and reverse panels follow the network being trained.
-async function useTrained(first) {
-  if (first) {
-    await call('useTrainedModel');
-    modelInfo = 'ε-MLP being trained in this page';
-    showModelInfo();
-    document.body.dataset.model = 'trained';
-    reverse.setSourceNote('learned = the network being trained');
-    await reverse.restart();
+// "use in panels": the score and reverse panels follow the network being trained.
+async function useTrained() {
+  state.source = 'learned';
+  $('source').value = 'learned';
+  save();
+  document.body.dataset.model = 'trained';
+  const run = reverse.restart();
+  await score.refresh();
+  await run;
+}
+
+// A fresh network exists (the learned source may have become available), or the one in use
+// changed its weights.
+async function trainedChanged(fresh) {
+  if (state.source !== 'learned') {
+    if (fresh) await reverse.syncOptions();
+    return;
   }
+  if (fresh) reverse.restart().catch(showError); // runs on
   await score.refresh();
 }
 
@@ -176,9 +256,10 @@ onWorkerEvent('failed', ({ error }) => showError(error));
 
 async function main() {
   setHelp(state.help);
+  showProcessControls();
   let info;
   try {
-    info = await call('init', { backend: state.backend });
+    info = await call('init', { backend: state.backend, process: processConfig(state) });
   } catch (e) {
     $('backend').textContent = 'failed';
     showError(`Could not start: ${e.message}`);
@@ -191,13 +272,10 @@ async function main() {
     $('notice').hidden = false;
   }
   const steps = info.steps;
-  for (const key of ['t', 'st']) {
-    if (state[key] > steps) {
-      stateNotice(`Clamped: ${key}=${state[key]} is past T = ${steps}; using ${steps}.`);
-      state[key] = steps;
-    }
-  }
-  modelInfo = `pretrained ε-MLP (${info.card.trained_steps} steps on the 3-component mixture) · T = ${steps}`;
+  processLabel = info.process;
+  if (info.processError) processMessage(`${info.processError} — the panels show ${processLabel}.`);
+  clampTimes(steps);
+  modelInfo = `pretrained ε-MLP (${info.card.trained_steps} steps)`;
   dataInfo = info.data;
 
   const common = { state, call, steps, onError: showError, onChange: save };
@@ -208,7 +286,7 @@ async function main() {
   reverse.optionKeys = new Set(['variance', 'ddimSteps', 'eta', 'spacing', 'lSteps', 'lStep', 'levels', 'perLevel',
     'aStep', 'sigmaMin', 'sdeSteps', 'sde', 'snr', 'corrector', 'ode', 'odeSteps']);
   data = new DataPanel({ state, call, onChange: save, onData: dataChanged });
-  train = new TrainPanel({ state, call, onError: showError, onUse: useTrained });
+  train = new TrainPanel({ state, call, onError: showError, onUse: useTrained, onTrained: trainedChanged });
   bindControls();
 
   data.info = dataInfo;
@@ -221,10 +299,11 @@ async function main() {
   await forward.init();
   await forward.reset();
   await reverse.setData(x);
-  reverse.init();
+  await reverse.init();
   await score.init();
   train.init();
   train.setData(x, dataInfo);
+  await train.checkObjective();
   started = true;
   document.body.dataset.ready = '1';
   reverse.play(); // show the reverse process straight away

@@ -11,6 +11,13 @@ export const SCHEMA = {
   help: { kind: 'bool', def: false },
   // forward panel
   t: { kind: 'int', min: 0, max: 1000, def: 0 },
+  // the process (www/process.js): VP or sub-VP on a β schedule with T steps, or VE with L levels
+  process: { kind: 'enum', values: ['vp', 'sub_vp', 've'], def: 'vp' },
+  schedule: { kind: 'enum', values: ['linear', 'cosine'], def: 'linear' },
+  T: { kind: 'int', min: 2, max: 1000, def: 1000 },
+  L: { kind: 'int', min: 2, max: 100, def: 10 },
+  veMin: { kind: 'num', min: 0.001, max: 10, def: 0.1 },
+  veMax: { kind: 'num', min: 0.1, max: 100, def: 20 },
   // score panel
   st: { kind: 'int', min: 1, max: 1000, def: 50 },
   arrows: { kind: 'enum', values: ['learned', 'true', 'both'], def: 'learned' },
@@ -18,7 +25,7 @@ export const SCHEMA = {
   grid: { kind: 'int', min: 11, max: 61, def: 31 },
   // reverse panel
   sampler: { kind: 'enum', values: ['ancestral', 'ddim', 'langevin', 'annealed', 'em', 'pc', 'ode'], def: 'ancestral' },
-  source: { kind: 'enum', values: ['learned', 'oracle'], def: 'learned' },
+  source: { kind: 'enum', values: ['pretrained', 'learned', 'oracle'], def: 'pretrained' },
   variance: { kind: 'enum', values: ['beta_tilde', 'beta'], def: 'beta_tilde' },
   ddimSteps: { kind: 'int', min: 1, max: 1000, def: 50 },
   eta: { kind: 'num', min: 0, max: 1, def: 0 },
@@ -45,6 +52,7 @@ export const SCHEMA = {
   },
   pts: { kind: 'points', def: '' },
   // training panel
+  objective: { kind: 'enum', values: ['ddpm', 'ncsn', 'dsm', 'ssm', 'ism', 'esm'], def: 'ddpm' },
   width: { kind: 'int', min: 4, max: 512, def: 128 },
   depth: { kind: 'int', min: 1, max: 8, def: 3 },
   lr: { kind: 'num', min: 1e-5, max: 0.1, def: 0.002 },

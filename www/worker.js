@@ -31,10 +31,10 @@ let pg = null;
 // Everything needed to rebuild the session on another backend.
 const session = {
   model: null, // [weights Uint8Array, config text]
+  process: null, // the setProcess config (JSON text)
   data: null, // ['setDataset', name] | ['setPoints', Float32Array] | ['setCsv', text, name]
   train: null, // the startTraining config (JSON text)
   checkpoint: null, // { weights: Uint8Array, step } of the training run, on WebGPU
-  trainedInUse: false,
 };
 
 // The GPUDevice that wgpu asks for, so that its loss is noticed (and, for the page tests, can be
@@ -78,12 +78,20 @@ function dataInfo(p) {
 // Replay the session onto a fresh Playground `p` (after a lost device).
 async function rebuild(p) {
   p.loadModel(...session.model);
+  if (session.process) p.setProcess(session.process);
   if (session.data) p[session.data[0]](...session.data.slice(1));
   if (session.train) {
     p.startTraining(session.train);
     if (session.checkpoint) p.restoreTraining(session.checkpoint.weights, session.checkpoint.step);
-    if (session.trainedInUse) p.useTrainedModel();
   }
+}
+
+// The page's process; the session keeps it only once it took.
+function applyProcess(p, config) {
+  const text = JSON.stringify(config);
+  const steps = p.setProcess(text);
+  session.process = text;
+  return { steps, label: p.processLabel() };
 }
 
 async function report(p, { evalSeed, n, steps, seed }) {
@@ -100,19 +108,32 @@ async function report(p, { evalSeed, n, steps, seed }) {
 }
 
 const handlers = {
-  async init({ backend }) {
+  async init({ backend, process }) {
     await init();
     pg = await Playground.create(backend);
     session.model = await fetchModel(MODEL_DIR);
     pg.loadModel(...session.model);
+    let processError = null;
+    if (process) {
+      try {
+        applyProcess(pg, process);
+      } catch (e) {
+        processError = String(e?.message ?? e);
+      }
+    }
     return {
       backend: pg.backend,
       notice: pg.notice ?? null,
       adapter: pg.backend === 'webgpu' ? await adapterInfo() : null,
       steps: pg.numSteps(),
+      process: pg.processLabel(),
+      processError,
       card: JSON.parse(pg.modelCard()),
       data: dataInfo(pg),
     };
+  },
+  setProcess({ config }, p) {
+    return applyProcess(p, config);
   },
   // The data sets. A failure leaves the previous data in place.
   // A named data set brings its pretrained model: the "learned" score of the panels.
@@ -154,6 +175,13 @@ const handlers = {
   startSampler({ spec, source, n, seed }, p) {
     return { total: p.startSampler(JSON.stringify(spec), source, n, BigInt(seed)) };
   },
+  // Why each score source cannot run `spec` here (null where it can).
+  sourceSupport({ spec }, p) {
+    const text = JSON.stringify(spec);
+    const out = {};
+    for (const source of ['pretrained', 'learned', 'oracle']) out[source] = p.samplerSupport(text, source) ?? null;
+    return out;
+  },
   async sampleSteps({ k }, p) {
     const t0 = performance.now();
     const f = await p.sampleSteps(k);
@@ -177,10 +205,11 @@ const handlers = {
     for (const t of ts) out[`t${t}`] = await p.forwardAt(t);
     return out;
   },
-  async scoreField({ t, size, halfWidth }, p) {
-    const f = await p.scoreField(t, size, halfWidth);
+  async scoreField({ t, size, halfWidth, source }, p) {
+    const f = await p.scoreField(t, size, halfWidth, source);
     const out = {
       points: f.points, logP: f.logP, trueScore: f.trueScore, learnedScore: f.learnedScore, error: f.error,
+      note: f.note ?? null,
     };
     f.free();
     return out;
@@ -192,8 +221,10 @@ const handlers = {
     p.startTraining(text);
     session.train = text;
     session.checkpoint = null;
-    session.trainedInUse = false;
     return report(p, r);
+  },
+  objectiveSupport({ objective }, p) {
+    return { reason: p.objectiveSupport(objective) ?? null };
   },
   async trainSteps({ k }, p) {
     const t0 = performance.now();
@@ -209,11 +240,6 @@ const handlers = {
   async evalLoss({ seed }, p) {
     return { loss: await p.evalLoss(BigInt(seed)), step: p.trainedSteps() };
   },
-  useTrainedModel(_, p) {
-    p.useTrainedModel();
-    session.trainedInUse = true;
-    return { card: JSON.parse(p.modelCard()), steps: p.numSteps() };
-  },
   // Test hook: lose the WebGPU device as a driver reset would.
   loseDevice() {
     if (!gpuDevice || pg.backend !== 'webgpu') throw new Error('there is no WebGPU device to lose');
@@ -222,6 +248,9 @@ const handlers = {
   },
   async bench({ n, steps }, p) {
     return { stepsPerSec: await p.bench(n, steps) };
+  },
+  async benchTrain({ config, steps }, p) {
+    return { stepsPerSec: await p.benchTrain(JSON.stringify(config), steps) };
   },
 };
 

@@ -11,6 +11,8 @@ use diffusion_playground::schedule::BetaSchedule;
 
 #[path = "dplay_cmd/bench.rs"]
 mod bench;
+#[path = "dplay_cmd/bench_train.rs"]
+mod bench_train;
 #[path = "dplay_cmd/bench_unet.rs"]
 mod bench_unet;
 #[path = "dplay_cmd/digits.rs"]
@@ -61,8 +63,8 @@ enum Command {
     Digits(DigitsArgs),
     /// Run one of the seeds' experiments.
     Experiment(ExperimentArgs),
-    /// Reverse steps per second of every sampler, with the oracle and with the default MLP, per
-    /// device.
+    /// Reverse steps per second of every sampler, with the oracle and with the default MLP, and
+    /// the MLP's training steps per second for every objective, per device.
     Bench(BenchArgs),
 }
 

@@ -70,7 +70,12 @@ impl ProcessConfig {
         };
         match self {
             Self::Vp { schedule } | Self::SubVp { schedule } => {
-                format!("{} ({}, T = {})", self.name(), beta(schedule), schedule.steps)
+                format!(
+                    "{} ({}, T = {})",
+                    self.name(),
+                    beta(schedule),
+                    schedule.steps
+                )
             }
             Self::Ve(ve) => format!(
                 "VE (σ from {} to {}, L = {})",

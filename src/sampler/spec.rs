@@ -232,7 +232,10 @@ impl SamplerSpec {
                 };
                 Box::new(AnnealedLangevin::new(ladder, n_per_level, step_size, seed)?)
             }
-            Self::EulerMaruyama { steps, process: kind } => {
+            Self::EulerMaruyama {
+                steps,
+                process: kind,
+            } => {
                 let (sde, eps) = sde(kind, &config, data_points)?;
                 Box::new(EulerMaruyama::new(sde, steps, eps, seed)?)
             }
@@ -290,10 +293,7 @@ fn sde(
     Ok(match kind {
         SdeKind::Vp => (Box::new(VpSde::default()), eps),
         SdeKind::SubVp => (Box::new(SubVpSde::default()), eps),
-        SdeKind::Ve => (
-            Box::new(VeSde::new(0.01, ve_sigma_max(data_points)?)?),
-            eps,
-        ),
+        SdeKind::Ve => (Box::new(VeSde::new(0.01, ve_sigma_max(data_points)?)?), eps),
     })
 }
 

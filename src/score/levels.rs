@@ -133,7 +133,9 @@ impl LevelCriterion {
                 m.mean_coef as f32 * x + m.std as f32 * z
             })
             .collect();
-        let upload = |v: Vec<f32>, shape: [usize; 2]| Tensor::<2>::from_data(TensorData::new(v, shape), device);
+        let upload = |v: Vec<f32>, shape: [usize; 2]| {
+            Tensor::<2>::from_data(TensorData::new(v, shape), device)
+        };
         let column = |f: &dyn Fn(usize) -> f64| {
             let v: Vec<f32> = (0..n).map(|i| f(i) as f32).collect();
             Tensor::<2>::from_data(TensorData::new(v, [n, 1]), device)

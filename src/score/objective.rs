@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::dsm::{check_sigma, dsm_loss};
 use super::esm::{esm_loss, mixture_score};
-use super::levels::{LevelCriterion, LevelObjective};
 use super::ism::ism_loss;
+use super::levels::{LevelCriterion, LevelObjective};
 use super::ncsn::{level_condition, ncsn_loss};
 use super::net::{constant_condition, ScoreNet};
 use super::ssm::{ssm_loss, Projection};

@@ -421,7 +421,11 @@ impl Playground {
         let points = grid.points();
         // The exact field exists where the data is a mixture.
         let exact = match self.data.clone() {
-            Some(data) => Some(oracle_field(&MixtureScore::new(data), &grid, level.marginal)?),
+            Some(data) => Some(oracle_field(
+                &MixtureScore::new(data),
+                &grid,
+                level.marginal,
+            )?),
             None => None,
         };
         let (learned, note) = match self.source_support(source) {

@@ -385,12 +385,13 @@ const tests = [
     'hash state: the full state round-trips through the URL',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
       const want = {
-        backend: 'flex', n: '600', seed: '5', speed: '20', help: '1', t: '300', st: '200', arrows: 'both',
+        backend: 'flex', n: '600', seed: '5', speed: '20', help: '1', t: '300', process: 'sub_vp', schedule: 'cosine',
+        T: '500', L: '20', veMin: '0.2', veMax: '15', st: '200', arrows: 'both',
         heat: 'error', grid: '21', sampler: 'ode', source: 'oracle', variance: 'beta', ddimSteps: '20', eta: '0.5',
         spacing: 'trailing', lSteps: '200', lStep: '0.02', levels: '5', perLevel: '10', aStep: '0.001',
         sigmaMin: '0.2', sdeSteps: '100', sde: 'sub_vp', snr: '0.2', corrector: '2', ode: 'euler', odeSteps: '40',
-        x0: '1', traj: '0', data: 'seeds', pts: THREE_POINTS, width: '32', depth: '2', lr: '0.01', batch: '128',
-        iters: '500', tseed: '4', tk: '7',
+        x0: '1', traj: '0', data: 'seeds', pts: THREE_POINTS, objective: 'ism', width: '32', depth: '2', lr: '0.01',
+        batch: '128', iters: '500', tseed: '4', tk: '7',
       };
       const hash = `#${new URLSearchParams(want)}`;
       await ready(page, hash);
@@ -413,6 +414,11 @@ const tests = [
       assert((await page.textContent('#draw-count')) === '3 points', `drawn points: ${await page.textContent('#draw-count')}`);
       assert((await page.getAttribute('body', 'data-data-kind')) === 'mixture', 'data=seeds is a mixture');
       assert(await page.isVisible('#forward-panel .help'), 'help=1 should show the help layer');
+      // The process in the hash is the one the panels show: sub-VP's 500 steps.
+      assert((await page.getAttribute('#t-scrub', 'max')) === '500', 'the forward scrubber does not span T = 500');
+      assert((await page.getAttribute('#score-t', 'max')) === '500', 'the score slider does not span T = 500');
+      assert(/sub-VP \(cosine β, T = 500\)/.test(await page.textContent('#model-info')), await page.textContent('#model-info'));
+      assert(await page.isVisible('#proc-T') && await page.isHidden('#proc-L'), 'sub-VP shows T, not VE\'s levels');
       // A change through a control lands in the hash, and that hash restores it.
       await choose(page, '#opt-snr', '0.3');
       await choose(page, '#sampler', 'pc');
@@ -526,6 +532,133 @@ const tests = [
       assert(/being trained/.test(await page.textContent('#source-note')), 'the reverse panel does not say which network it uses');
       await checkHealthy(page, problems);
     }),
+  ],
+  [
+    'process (flex): VE in the forward panel; charts, score and reverse follow; a VP-only sampler says why',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&n=500&process=ve&L=10&veMin=0.1&veMax=20&t=4&st=3&speed=5');
+      assert((await page.getAttribute('body', 'data-process')) === 've', 'the forward panel is not on VE');
+      assert((await page.getAttribute('#t-scrub', 'max')) === '10', 'the scrubber does not span L = 10 levels');
+      const captions = await page.$$eval('#forward-multiples figcaption', (c) => c.map((e) => e.textContent));
+      assert(captions[4] === 't = 10', `multiples captions ${captions}`);
+      assert(/σ_t/.test(await page.textContent('#chart-schedule-caption')), 'the first chart is not σ_t');
+      assert(/N\(x_0, σ_t² I\)/.test(await page.textContent('#forward-eq')), await page.textContent('#forward-eq'));
+      assert((await inkFraction(page, '#chart-schedule canvas')) > 0.01, 'the σ_t chart is blank');
+      // The default sampler, DDPM ancestral, walks a VP chain VE does not have: a message, no error.
+      await page.waitForSelector('body[data-reverse-message="1"]', { timeout: 60_000 });
+      assert(/discrete VP chain/.test(await page.textContent('#reverse-message')), await page.textContent('#reverse-message'));
+      assert(await page.isHidden('#error'), `error: ${await page.textContent('#error')}`);
+      // The pretrained ε-MLP knows VP only, so its field is missing at VE's levels; the exact one is drawn.
+      await page.waitForSelector('body[data-score-t="3"]', { timeout: 60_000 });
+      assert((await page.getAttribute('body', 'data-score-model')) === '0', 'a VP model drew a field on VE');
+      assert(/trained on the VP/.test(await page.textContent('#score-caption')), await page.textContent('#score-caption'));
+      // DDIM runs on any process: the pretrained source gives way to the oracle, which recovers the weights.
+      await choose(page, '#sampler', 'ddim');
+      const w = await finished(page, 'ddim', 120_000);
+      assert((await page.inputValue('#source')) === 'oracle', 'the pretrained VP model should give way to the oracle on VE');
+      assert(await page.$eval('#source option[value="pretrained"]', (o) => o.disabled), 'pretrained should be disabled on VE');
+      w.forEach((v, k) => assert(Math.abs(v - TRUE_WEIGHTS[k]) < 0.1, `ddim (oracle, VE): weight ${k} ${v}`));
+      assert((await page.textContent('#step-total')) === '10', `DDIM on L = 10 levels takes ${await page.textContent('#step-total')} steps`);
+      await page.screenshot({ path: path.join(SHOTS, 'process-ve.png'), fullPage: true });
+      // Back to VP in the control: the charts and the pretrained model return.
+      await choose(page, '#process', 'vp');
+      await page.waitForFunction(() => document.getElementById('t-scrub').max === '1000', null, { timeout: 60_000 });
+      await choose(page, '#source', 'pretrained');
+      await finished(page, 'ddim', 120_000);
+      assert((await page.inputValue('#source')) === 'pretrained', 'the pretrained model should drive DDIM on VP again');
+      assert((await hashParams(page)).process === undefined, 'the default process should leave the hash');
+      // σ_min above σ_max cannot be built: the panels keep the process they show, with a message.
+      await choose(page, '#process', 've');
+      await page.waitForFunction(() => document.getElementById('t-scrub').max === '10', null, { timeout: 60_000 });
+      await choose(page, '#proc-ve-min', '9');
+      await choose(page, '#proc-ve-max', '5');
+      await page.waitForSelector('body[data-process-message="1"]', { timeout: 60_000 });
+      assert(/sigma_min/.test(await page.textContent('#process-message')), await page.textContent('#process-message'));
+      assert(await page.isHidden('#error'), `error: ${await page.textContent('#error')}`);
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'train (flex): ISM, a non-ε objective, lowers its fixed-batch loss; its samples show; the panels use it',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&n=500&objective=ism&width=64&depth=2&lr=0.005&batch=256&iters=200&tk=20&sampler=ddim&ddimSteps=20');
+      assert(/tr ∇ₓs_θ/.test(await page.textContent('#train-eq')), `loss shown: ${await page.textContent('#train-eq')}`);
+      await trainStep(page);
+      assert((await page.getAttribute('body', 'data-train-objective')) === 'ism', 'the run is not ISM');
+      const eval0 = await bodyNumber(page, 'trainEval0');
+      for (let i = 0; i < 9; i++) await trainStep(page);
+      assert((await bodyNumber(page, 'trainStep')) === 200, `steps ${await bodyNumber(page, 'trainStep')}`);
+      const after = await bodyNumber(page, 'trainEval');
+      // ISM's loss, E s_t²[tr ∇ₓs_θ + ½‖s_θ‖²], goes below zero as it learns: the same batch, a fall by
+      // a fifth of its size at least (natively, tests/level_objectives.rs checks the score it learns).
+      assert(after < eval0 - 0.2 * Math.abs(eval0), `fixed-batch loss ${eval0} -> ${after}`);
+      assert((await inkFraction(page, '#chart-loss canvas')) > 0.005, 'the loss curve is blank');
+      assert((await inkFraction(page, 'train-canvas')) > 0.005, 'the samples of the ISM network are not shown');
+      const w = JSON.parse(await page.getAttribute('body', 'data-train-weights'));
+      assert(w.length === 3 && Math.abs(w.reduce((a, b) => a + b, 0) - 1) < 1e-4, `weights ${w}`);
+      await page.screenshot({ path: path.join(SHOTS, 'train-ism.png'), fullPage: true });
+      // The score network drives the panels: DDIM through the score link, the field against the exact one.
+      await page.click('#train-use');
+      await page.waitForSelector('body[data-model="trained"]', { timeout: 60_000 });
+      assert((await hashParams(page)).source === 'learned', 'use in panels does not set source=learned');
+      await finished(page, 'ddim');
+      await page.waitForFunction(() => /learned \(blue\)/.test(document.getElementById('score-caption').textContent), null, { timeout: 60_000 });
+      assert((await page.getAttribute('body', 'data-score-model')) === '1', 'the score panel does not draw the ISM field');
+      // Another process: the network knows VP's levels only, and says so.
+      await choose(page, '#process', 've');
+      await page.waitForSelector('body[data-reverse-message="1"]', { timeout: 60_000 });
+      assert(/press ▶ train/.test(await page.textContent('#reverse-message')), await page.textContent('#reverse-message'));
+      assert(await page.isHidden('#error'), `error: ${await page.textContent('#error')}`);
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'objective: ESM without an exact score is disabled with an inline message, and trains nothing',
+    () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
+      await ready(page, '#data=moons&objective=esm&n=300&width=16&depth=1&tk=5');
+      await page.waitForSelector('body[data-train-message="1"]', { timeout: 60_000 });
+      const text = await page.textContent('#train-message');
+      assert(/exact score/.test(text) && /moons/.test(text), `message: ${text}`);
+      assert(await page.$eval('#train-objective option[value="esm"]', (o) => o.disabled), 'ESM should be disabled on moons');
+      await page.click('#train-step');
+      await page.waitForFunction(() => document.body.dataset.trainBusy === '0', null, { timeout: 60_000 });
+      assert(!(await page.getAttribute('body', 'data-train-step')), 'ESM on moons trained');
+      assert(await page.isHidden('#error'), `error: ${await page.textContent('#error')}`);
+      // Another objective trains; a mixture brings ESM back.
+      await choose(page, '#train-objective', 'dsm');
+      assert(await page.isHidden('#train-message'), 'the message should clear for DSM');
+      await trainStep(page);
+      assert((await bodyNumber(page, 'trainStep')) === 5, 'DSM did not train');
+      await choose(page, '#data-select', 'mixture3');
+      await page.waitForSelector('body[data-data-kind="mixture"]', { timeout: 60_000 });
+      await page.waitForFunction(() => !document.querySelector('#train-objective option[value="esm"]').disabled, null, { timeout: 60_000 });
+      await page.screenshot({ path: path.join(SHOTS, 'objective-esm.png'), fullPage: true });
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'bench page: sampling and training steps/s on flex and on WebGPU, with the adapter named',
+    async () => {
+      for (const [backend, train] of [['flex', 'ddpm,ism'], ['webgpu', 'ddpm']]) {
+        await withPage(WEBGPU_ARGS, async (page, problems) => {
+          await page.goto(`${BASE}bench.html#backend=${backend}&n=200&steps=2&train=${train}&batch=64&trainSteps=2`);
+          await page.waitForFunction(() => window.benchResult, null, { timeout: 400_000 });
+          const r = await page.evaluate(() => window.benchResult);
+          assert(!r.error, `${backend}: ${r.error}`);
+          assert(r.backend === backend, `asked for ${backend}, ran on ${r.backend}`);
+          assert(r.stepsPerSec > 0, `${backend}: sampling ${r.stepsPerSec} steps/s`);
+          assert(r.training.map((t) => t.objective).join(',') === train, `${backend}: trained ${JSON.stringify(r.training)}`);
+          assert(r.training.every((t) => t.stepsPerSec > 0 && t.batch === 64), `${backend}: ${JSON.stringify(r.training)}`);
+          assert(r.machine.cores > 0 && r.machine.userAgent.length > 0, `${backend}: machine ${JSON.stringify(r.machine)}`);
+          if (backend === 'webgpu') assert(r.adapter?.length > 0, 'the WebGPU adapter is not named');
+          const rows = await page.$$eval('#rows tr', (trs) => trs.length);
+          assert(rows === 1 + r.training.length, `${rows} table rows`);
+          console.log(`    (info) ${backend}: sampling ${r.stepsPerSec.toFixed(1)} steps/s (200 points), training ${r.training.map((t) => `${t.objective} ${t.stepsPerSec.toFixed(1)}`).join(', ')} steps/s (batch 64)`);
+          await page.screenshot({ path: path.join(SHOTS, `bench-${backend}.png`) });
+          await checkHealthy(page, problems);
+        });
+      }
+    },
   ],
   [
     'draw your own (flex): draw with the mouse, train, sample; the drawing survives in the link',

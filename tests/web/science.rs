@@ -12,13 +12,13 @@ use diffusion_playground::experiments::langevin_vs_annealed::{
 use diffusion_playground::metrics::{component_weights, dense_region_grid, relative_score_error};
 use diffusion_playground::model::MlpConfig;
 use diffusion_playground::noise;
-use diffusion_playground::process::{Process, VeConfig, VpProcess, VpSde};
+use diffusion_playground::process::{Process, ProcessConfig, VeConfig, VpProcess, VpSde};
 use diffusion_playground::sampler::{
     AncestralSampler, DdimSampler, EulerMaruyama, OdeMethod, PosteriorVariance, PredictorCorrector,
     ProbabilityFlowOde, Sampler, TimestepSpacing,
 };
 use diffusion_playground::schedule::ScheduleConfig;
-use diffusion_playground::score::{Objective, Projection};
+use diffusion_playground::score::{LevelObjective, Objective, Projection};
 use diffusion_playground::train::{TrainConfig, Trainer};
 use wasm_bindgen_test::*;
 
@@ -252,11 +252,24 @@ fn objectives() -> Vec<Objective> {
         }),
         Objective::Ddpm,
     ]
+    .into_iter()
+    // Every objective as the page trains it, on VE's levels.
+    .chain(LevelObjective::ALL.map(|objective| Objective::OnProcess {
+        objective,
+        process: ProcessConfig::Ve(VeConfig {
+            sigma_min: 0.2,
+            sigma_max: 4.0,
+            levels: 5,
+        }),
+    }))
+    .collect()
 }
 
 /// ISM fits the Gaussian's score on flex in the browser: relative L² error under 10% on the grid
 /// where the density is above 1% of its peak (Mahalanobis r² < 2 ln 100), as natively. Then each
-/// objective's loss on WebGPU equals flex's for the same weights and the same host draws.
+/// objective's loss on WebGPU equals flex's for the same weights and the same host draws, the
+/// page's objectives on a process included (so a run moved to the CPU after a lost device goes on
+/// with the loss it had, whatever it trains).
 #[wasm_bindgen_test]
 async fn score_matching_fits_on_flex_and_agrees_on_webgpu() {
     let mix = gaussian();
@@ -291,9 +304,9 @@ async fn score_matching_fits_on_flex_and_agrees_on_webgpu() {
             let criterion = objective.criterion(ScheduleConfig::default()).unwrap();
             let mut rng = noise::rng(77);
             let x0 = mix.sample(128, &mut rng);
-            let target = diffusion_playground::score::mixture_score(&mix, &x0, &device).unwrap();
-            let x0 = Tensor::<2>::from_data(TensorData::new(x0, [128, 2]), &device);
-            let loss = criterion.loss(&model, x0, Some(target), &mut rng).unwrap();
+            let loss = criterion
+                .batch_loss(&model, &x0, 2, Some(&mix), &mut rng, &device)
+                .unwrap();
             losses.push(read(loss).await[0]);
         }
         let (a, b) = (losses[0], losses[1]);

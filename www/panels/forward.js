@@ -1,7 +1,9 @@
 // Forward panel: the noised cloud at the scrubber's t, small multiples at a few t, and the
-// schedule's ᾱ_t, σ_t and SNR_t as line charts (uPlot) with the current t marked.
+// process's ᾱ_t, σ_t and SNR_t as line charts (uPlot) with the current t marked. The process (VP,
+// sub-VP or VE) is chosen here; everything follows it.
 import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
+import { PROCESS_TEXT } from '../process.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -45,12 +47,32 @@ export class ForwardPanel {
   async init() {
     const scrub = $('t-scrub');
     scrub.max = String(this.steps);
+    this.showProcess();
     await this.buildCharts();
     scrub.disabled = false;
     $('chain-play').disabled = false;
     scrub.addEventListener('input', (e) => this.scrubTo(Number(e.target.value)));
     $('chain-play').addEventListener('click', () => this.playChain().catch((e) => this.onError(e)));
     addEventListener('resize', () => this.resizeCharts());
+  }
+
+  // The process changed (T steps or levels): the scrubber, equations and charts follow it.
+  async setProcess(steps) {
+    this.steps = steps;
+    this.chainRunning = false;
+    $('t-scrub').max = String(steps);
+    this.showProcess();
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+    await this.buildCharts();
+  }
+
+  showProcess() {
+    const text = PROCESS_TEXT[this.state.process];
+    $('forward-eq').textContent = text.marginal;
+    $('chain-play').title = `Run the one-step chain ${text.chain}`;
+    $('chart-schedule-caption').textContent = this.state.process === 've' ? 'σ_t (log scale)' : `ᾱ_t and ${text.std}`;
+    document.body.dataset.process = this.state.process;
   }
 
   // New data (n or seed changed): redraw everything that depends on x₀.
@@ -72,19 +94,27 @@ export class ForwardPanel {
       plugins: [marker(() => (this.state.t > 0 ? this.state.t : null))],
       scales: { x: { time: false } },
     });
+    const ve = this.state.process === 've';
     this.charts.push(
       new uPlot(
-        {
-          ...common('ᾱ_t and σ_t'),
-          axes: [{ label: 't' }, {}],
-          scales: { x: { time: false }, y: { range: [0, 1] } },
-          series: [
-            { label: 't' },
-            { label: 'ᾱ_t', stroke: '#1565c0', width: 2 },
-            { label: 'σ_t', stroke: '#2e7d32', width: 2 },
-          ],
-        },
-        [t, Array.from(alphaBar), Array.from(sigma)],
+        ve
+          ? {
+            ...common('σ_t'),
+            axes: [{ label: 't' }, { size: 60 }],
+            scales: { x: { time: false }, y: { distr: 3 } },
+            series: [{ label: 't' }, { label: 'σ_t', stroke: '#2e7d32', width: 2 }],
+          }
+          : {
+            ...common('ᾱ_t and σ_t'),
+            axes: [{ label: 't' }, {}],
+            scales: { x: { time: false }, y: { range: [0, 1] } },
+            series: [
+              { label: 't' },
+              { label: 'ᾱ_t', stroke: '#1565c0', width: 2 },
+              { label: 'σ_t', stroke: '#2e7d32', width: 2 },
+            ],
+          },
+        ve ? [t, Array.from(sigma)] : [t, Array.from(alphaBar), Array.from(sigma)],
         $('chart-schedule'),
       ),
     );

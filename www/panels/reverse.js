@@ -1,5 +1,8 @@
-// Reverse panel: any sampler with its own options and a score source, animated a batch of steps
-// per frame, with a few particle trajectories and, at the end, the recovered mixture weights.
+// Reverse panel: any sampler with its own options and a score source (the network trained here,
+// the pretrained one, or the exact oracle), animated a batch of steps per frame, with a few
+// particle trajectories and, at the end, the recovered mixture weights. Which source can drive
+// which sampler on the page's process is Rust's to say (samplerSupport); a choice that cannot run
+// gets a message here instead of an error.
 import { COLORS, drawPaths, drawPoints } from '../draw.js';
 
 const $ = (id) => document.getElementById(id);
@@ -33,20 +36,21 @@ export function samplerSpec(s) {
   }
 }
 
-// Why the learned ε-network cannot drive this sampler, if it cannot.
-export function learnedUnsupported(s) {
-  if (s.sampler === 'annealed') return 'annealed Langevin needs the score at VE noise levels; the ε-network is a VP model';
-  if (['em', 'pc', 'ode'].includes(s.sampler) && s.sde !== 'vp') return 'the ε-network is a VP model; only the VP SDE can use it';
-  return null;
-}
+// The sources in the order an unusable one gives way: the oracle, then the pretrained model. The
+// learned one never takes over and is never given up: it waits for training.
+const FALLBACK = ['oracle', 'pretrained'];
+const SOURCE_NOTE = {
+  oracle: '· exact score (runs on the CPU)',
+  learned: '· learned = the network being trained',
+  pretrained: '',
+};
 
 export class ReversePanel {
   constructor({ state, call, onError, onChange, hud }) {
     this.state = state;
     this.call = call;
     this.trueWeights = null; // the data's mixture weights, where it is a mixture
-    this.hasOracle = true;
-    this.extraNote = '';
+    this.blocked = null; // why the chosen source cannot run the chosen sampler, if it cannot
     this.onError = onError;
     this.onChange = onChange;
     this.hud = hud;
@@ -58,49 +62,44 @@ export class ReversePanel {
     this.paths = [];
   }
 
-  init() {
+  async init() {
     $('sample').disabled = false;
     $('sample').addEventListener('click', () => this.play());
     $('pause').addEventListener('click', () => { this.running = false; });
-    this.syncOptions();
+    await this.syncOptions();
   }
 
-  // The data set changed: its mixture weights (if any) and whether an exact score exists.
+  // The data set changed: its mixture weights, if any.
   setReference(info) {
     this.trueWeights = info.weights;
-    this.hasOracle = info.kind === 'mixture';
-    this.syncOptions();
   }
 
-  setSourceNote(text) {
-    this.extraNote = text;
-    this.syncOptions();
-  }
-
-  // Show the chosen sampler's options and equation; steer the score source.
-  syncOptions() {
+  // Show the chosen sampler's options and equation; ask which sources can run it here, disable
+  // the others, steer away from an unusable pretrained or oracle source, and say why when the
+  // chosen one cannot run.
+  async syncOptions() {
     const s = this.state;
     for (const el of document.querySelectorAll('#reverse-panel .options')) {
       el.hidden = !el.dataset.sampler.split(' ').includes(s.sampler);
     }
     $('reverse-eq').textContent = EQUATIONS[s.sampler];
-    const why = learnedUnsupported(s);
-    const noOracle = this.hasOracle ? null : 'the exact score is known only for the Gaussian mixtures';
-    const learned = $('source').querySelector('option[value="learned"]');
-    const oracle = $('source').querySelector('option[value="oracle"]');
-    learned.disabled = why !== null;
-    oracle.disabled = noOracle !== null;
-    const want = why && !noOracle ? 'oracle' : noOracle && !why ? 'learned' : s.source;
-    if (want !== s.source) {
-      s.source = want;
-      $('source').value = want;
-      this.onChange();
+    const why = await this.call('sourceSupport', { spec: samplerSpec(s) });
+    for (const option of $('source').options) option.disabled = why[option.value] !== null;
+    let note = SOURCE_NOTE[s.source];
+    if (why[s.source] && s.source !== 'learned') {
+      const alt = FALLBACK.find((v) => why[v] === null);
+      if (alt) {
+        note = `· ${alt === 'oracle' ? 'exact score' : 'pretrained model'} only: ${why[s.source]}`;
+        s.source = alt;
+        $('source').value = alt;
+        this.onChange();
+      }
     }
-    const note = why && noOracle ? `· this sampler needs the exact score (${why}), and ${noOracle}`
-      : why ? `· exact score only: ${why}`
-        : noOracle ? `· learned score only: ${noOracle}`
-          : s.source === 'oracle' ? '· exact score (runs on the CPU)' : '';
-    $('source-note').textContent = [note, this.extraNote && s.source === 'learned' ? `· ${this.extraNote}` : ''].join(' ').trim();
+    this.blocked = why[s.source];
+    $('reverse-message').textContent = this.blocked ?? '';
+    $('reverse-message').hidden = !this.blocked;
+    $('source-note').textContent = this.blocked ? '' : note;
+    document.body.dataset.reverseMessage = this.blocked ? '1' : '';
   }
 
   // New data: stop, forget the run and show the data.
@@ -127,6 +126,7 @@ export class ReversePanel {
   // Any setting changed: start again with it.
   async restart() {
     await this.stop();
+    await this.syncOptions();
     return this.play();
   }
 
@@ -145,7 +145,7 @@ export class ReversePanel {
   }
 
   async play() {
-    if (this.running || this.loop) return;
+    if (this.running || this.loop || this.blocked) return;
     this.running = true;
     this.loop = this.run(this.gen ?? 0);
     await this.loop;

@@ -1,5 +1,7 @@
-// Score panel: the learned and exact score as arrows over a heatmap of p_t or of the error
-// ‖s_θ − ∇log p_t‖ on a grid, all computed in the worker (one batched evaluation per redraw).
+// Score panel: the chosen source's score (the network trained here, the pretrained one, or the
+// exact score) and the exact score as arrows over a heatmap of p_t or of the error
+// ‖s_θ − ∇log p_t‖ on a grid of the page's process at level t, all computed in the worker (one
+// batched evaluation per redraw).
 import { COLORS, clear, drawArrows, drawHeatmap, view } from '../draw.js';
 
 const $ = (id) => document.getElementById(id);
@@ -15,6 +17,12 @@ export class ScorePanel {
     this.field = null;
     this.busy = false;
     this.again = false;
+  }
+
+  // The process changed: T steps (levels) on the slider.
+  setSteps(steps) {
+    this.steps = steps;
+    $('score-t').max = String(steps);
   }
 
   async init() {
@@ -40,8 +48,9 @@ export class ScorePanel {
     try {
       do {
         this.again = false;
-        const { st, grid } = this.state;
-        this.field = { ...(await this.call('scoreField', { t: st, size: grid, halfWidth: view.half })), t: st, size: grid };
+        const { st, grid, source } = this.state;
+        const t = Math.min(st, this.steps);
+        this.field = { ...(await this.call('scoreField', { t, size: grid, halfWidth: view.half, source })), t, size: grid };
         this.draw();
       } while (this.again);
     } catch (e) {
@@ -59,11 +68,12 @@ export class ScorePanel {
     clear(canvas, false);
     const n = f.size * f.size;
     const exact = f.logP.length === n; // only a mixture has an exact score
+    const model = f.learnedScore.length === 2 * n; // the chosen source's field, where it has one
     const u = new Float32Array(n);
     let label;
     if (!exact) {
-      label = 'no exact score for this data set: the network\'s field only';
-    } else if (heat === 'density') {
+      label = model ? 'no exact score for this data set: the model\'s field only' : 'no exact score for this data set';
+    } else if (heat === 'density' || !model) {
       let max = -Infinity;
       for (let i = 0; i < n; i++) max = Math.max(max, f.logP[i]);
       for (let i = 0; i < n; i++) u[i] = 1 + (f.logP[i] - max) / LOG_RANGE;
@@ -76,14 +86,22 @@ export class ScorePanel {
     }
     if (exact) drawHeatmap(canvas, u, f.size);
     const cell = canvas.width / (f.size - 1);
-    if (exact && (arrows === 'true' || arrows === 'both')) drawArrows(canvas, f.points, f.trueScore, COLORS.true, cell);
-    if (!exact || arrows === 'learned' || arrows === 'both') drawArrows(canvas, f.points, f.learnedScore, COLORS.learned, cell);
+    const showTrue = exact && (arrows === 'true' || arrows === 'both' || !model);
+    const showModel = model && (!exact || arrows === 'learned' || arrows === 'both');
+    if (showTrue) drawArrows(canvas, f.points, f.trueScore, COLORS.true, cell);
+    if (showModel) drawArrows(canvas, f.points, f.learnedScore, COLORS.learned, cell);
     $('score-t-value').textContent = String(f.t);
     $('score-t').value = String(f.t);
-    $('score-caption').textContent =
-      `t = ${f.t} · ${label} · arrows: ${arrows === 'both' ? 'learned (blue) and true (red)' : arrows === 'true' ? 'true (red)' : 'learned (blue)'}, length ∝ log(1+‖s‖)`;
+    const shown = [showModel && `${this.state.source} (blue)`, showTrue && 'true (red)'].filter(Boolean).join(' and ');
+    $('score-caption').textContent = [
+      `t = ${f.t}`,
+      label,
+      `arrows: ${shown || 'none'}, length ∝ log(1+‖s‖)`,
+      f.note && `no ${this.state.source} field: ${f.note}`,
+    ].filter(Boolean).join(' · ');
     document.body.dataset.scoreT = String(f.t);
     document.body.dataset.scoreHeat = heat;
     document.body.dataset.scoreExact = exact ? '1' : '0';
+    document.body.dataset.scoreModel = model ? '1' : '0';
   }
 }

@@ -2,21 +2,36 @@
 // optimiser steps per worker message, so the page never waits on a long job), ❚❚ stops after the
 // current message, step takes one message, reset starts a fresh network. Every REPORT_EVERY steps
 // (and after step, pause and reset) the worker reports the fixed-batch loss, samples of the
-// network being trained and their distance to the data.
+// network being trained and their distance to the data. The objective is trained at every level
+// of the page's process; one that the data cannot support (ESM without an exact score) gets a
+// message here and trains nothing.
 import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
+import { processConfig } from '../process.js';
 
 const $ = (id) => document.getElementById(id);
 const REPORT_EVERY = 100;
 const EVAL_SEED = 12345; // the fixed evaluation batch
 const PREVIEW = { n: 500, steps: 20 };
+// Each objective's loss at level t, x_t = a_t x_0 + s_t z (src/score/levels.rs).
+const LOSSES = {
+  ddpm: 'L = E‖ε_θ(x_t, t) − z‖²',
+  ncsn: 'L = E ½‖s_t s_θ(x_t, t) + z‖²',
+  dsm: 'L = E ½‖x̂_θ(x_t, t) − x_0‖²',
+  ssm: 'L = E s_t² [vᵀ∇ₓs_θ v + ½(vᵀs_θ)²]',
+  ism: 'L = E s_t² [tr ∇ₓs_θ + ½‖s_θ‖²]',
+  esm: 'L = E s_t² ½‖s_θ(x_t, t) − ∇log p_t(x_t)‖²',
+};
+// SSM's and ISM's losses go below zero: a linear axis for them, a log axis for the rest.
+const SIGNED = new Set(['ssm', 'ism']);
 
 export class TrainPanel {
-  constructor({ state, call, onError, onUse }) {
+  constructor({ state, call, onError, onUse, onTrained }) {
     this.state = state;
     this.call = call;
     this.onError = onError;
     this.onUse = onUse; // () => the score and reverse panels switch to the trained network
+    this.onTrained = onTrained; // (fresh) => a new network exists, or the weights changed
     this.playing = false;
     this.loop = null;
     this.run = null; // { step, lastReport } of the current run, null before the first ▶/step
@@ -27,23 +42,7 @@ export class TrainPanel {
   }
 
   init() {
-    this.chart = new uPlot(
-      {
-        title: 'loss',
-        width: this.chartWidth(),
-        height: 170,
-        cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: false }, y: { distr: 3 } },
-        axes: [{ label: 'step' }, { size: 60, values: (u, s) => s.map((v) => (v == null ? '' : Number(v).toPrecision(2))) }],
-        series: [
-          { label: 'step' },
-          { label: 'batch', stroke: '#1565c0', width: 1.5 },
-          { label: 'fixed batch', stroke: '#e65100', width: 2, spanGaps: true, points: { show: true, size: 5 } },
-        ],
-      },
-      this.series,
-      $('chart-loss'),
-    );
+    this.buildChart('ddpm');
     addEventListener('resize', () => this.chart.setSize({ width: this.chartWidth(), height: 170 }));
     $('train-play').addEventListener('click', () => this.play());
     $('train-pause').addEventListener('click', () => this.pause());
@@ -54,13 +53,58 @@ export class TrainPanel {
     this.showState('press ▶ train');
   }
 
+  // The loss curve, on a log axis unless the objective's loss can be negative.
+  buildChart(objective) {
+    this.chart?.destroy();
+    this.chart = new uPlot(
+      {
+        title: 'loss',
+        width: this.chartWidth(),
+        height: 170,
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: false }, y: { distr: SIGNED.has(objective) ? 1 : 3 } },
+        axes: [{ label: 'step' }, { size: 60, values: (u, s) => s.map((v) => (v == null ? '' : Number(v).toPrecision(2))) }],
+        series: [
+          { label: 'step' },
+          { label: 'batch', stroke: '#1565c0', width: 1.5 },
+          { label: 'fixed batch', stroke: '#e65100', width: 2, spanGaps: true, points: { show: true, size: 5 } },
+        ],
+      },
+      this.series,
+      $('chart-loss'),
+    );
+  }
+
+  // Whether the chosen objective can train on the data; if not, say why (and keep ▶ from
+  // starting). The ESM option is disabled where there is no exact score.
+  async checkObjective() {
+    const s = this.state;
+    const why = await this.call('objectiveSupport', { objective: s.objective });
+    const esm = await this.call('objectiveSupport', { objective: 'esm' });
+    const option = $('train-objective').querySelector('option[value="esm"]');
+    option.disabled = esm.reason !== null;
+    option.title = esm.reason ?? '';
+    this.message(why.reason);
+    $('train-eq').textContent = LOSSES[s.objective];
+    return why.reason === null;
+  }
+
+  message(text) {
+    $('train-message').textContent = text ?? '';
+    $('train-message').hidden = !text;
+    document.body.dataset.trainMessage = text ? '1' : '';
+  }
+
   chartWidth() {
     return Math.max(220, Math.min($('train-panel').clientWidth - 24, 560));
   }
 
   config() {
     const s = this.state;
-    return { hidden: s.width, depth: s.depth, lr: s.lr, batch: s.batch, steps: s.iters, seed: s.tseed, objective: 'ddpm' };
+    return {
+      hidden: s.width, depth: s.depth, lr: s.lr, batch: s.batch, steps: s.iters, seed: s.tseed,
+      objective: s.objective, process: processConfig(s),
+    };
   }
 
   reportArgs() {
@@ -101,23 +145,31 @@ export class TrainPanel {
     await this.startRun();
   }
 
+  // A fresh network, unless the objective cannot train on this data (then false, with the
+  // message shown).
   async startRun() {
-    const r = await this.call('startTraining', { config: this.config(), report: this.reportArgs() });
+    if (!(await this.checkObjective())) return false;
+    const config = this.config();
+    const r = await this.call('startTraining', { config, report: this.reportArgs() });
     this.run = { step: 0, lastReport: 0 };
     this.stale = false;
     this.series = [[], [], []];
-    this.chart.setData(this.series);
+    this.buildChart(config.objective);
     $('train-use').disabled = false;
     $('train-loss').textContent = '–';
     this.lastSamples = null;
     document.body.dataset.trainEval0 = String(r.evalLoss);
+    document.body.dataset.trainObjective = config.objective;
     this.showReport(r);
     this.showState('ready');
-    if (this.inUse) await this.onUse(true);
+    await this.onTrained(true);
+    return true;
   }
 
+  // The current run, or a fresh one; false when none can start.
   async ensureRun() {
-    if (!this.run || this.stale) await this.startRun();
+    if (!this.run || this.stale) return this.startRun();
+    return true;
   }
 
   play() {
@@ -147,7 +199,7 @@ export class TrainPanel {
     this.stepping = true;
     document.body.dataset.trainBusy = '1';
     await this.guard(async () => {
-      await this.ensureRun();
+      if (!(await this.ensureRun())) return;
       await this.oneStep();
       await this.report();
     });
@@ -156,11 +208,15 @@ export class TrainPanel {
   }
 
   async runLoop() {
-    await this.ensureRun();
+    if (!(await this.ensureRun())) return;
     this.showState('training');
     while (this.playing) {
       try {
-        if (this.stale) await this.startRun(); // the data or a setting changed while playing
+        // The data or a setting changed while playing: a fresh run, or none (with a message).
+        if (this.stale && !(await this.startRun())) {
+          this.showState('stopped');
+          return;
+        }
         await this.oneStep();
         if (this.run.step - this.run.lastReport >= REPORT_EVERY) await this.report();
       } catch (e) {
@@ -188,7 +244,7 @@ export class TrainPanel {
   async report() {
     const r = await this.call('trainReport', this.reportArgs());
     this.showReport(r);
-    if (this.inUse) await this.onUse(false);
+    await this.onTrained(false);
   }
 
   showReport(r) {
@@ -238,9 +294,8 @@ export class TrainPanel {
 
   // Drive the score and reverse panels with the network being trained.
   async use() {
-    await this.ensureRun();
-    this.inUse = true;
-    await this.onUse(true);
+    if (!(await this.ensureRun())) return;
+    await this.onUse();
     $('train-use').textContent = 'in use ✓';
   }
 

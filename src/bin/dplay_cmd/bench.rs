@@ -1,11 +1,14 @@
 //! `dplay bench`: reverse steps per second for every sampler, driven by the exact mixture oracle
-//! and by the default-size MLP, on each device. Speed only: the MLP is untrained (its weights do
-//! not change the cost of a step).
+//! and by the default-size MLP, and the MLP's training steps per second for every objective, on
+//! each device, with the machine and the adapter named. Speed only: the MLP is untrained (its
+//! weights do not change the cost of a step).
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::prelude::*;
 use clap::Args;
+use serde_json::json;
 
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
@@ -16,7 +19,9 @@ use diffusion_playground::sampler::{
     PosteriorVariance, PredictorCorrector, ProbabilityFlowOde, Sampler, TimestepSpacing,
 };
 use diffusion_playground::schedule::ScheduleConfig;
+use diffusion_playground::score::LevelObjective;
 
+use super::bench_train::{adapter, machine, time_training};
 use super::{device, DeviceArg};
 
 /// The mixture the oracle rows use (data/mixture3.json).
@@ -38,6 +43,18 @@ pub(crate) struct BenchArgs {
     /// Only these samplers (names as in the table); default all.
     #[arg(long, num_args = 1..)]
     sampler: Vec<String>,
+    /// Timed training steps of the MLP per objective (after 3 warm-up steps); 0 skips training.
+    #[arg(long, default_value_t = 10)]
+    train_steps: usize,
+    /// Batch of the MLP's training steps (the page's default).
+    #[arg(long, default_value_t = 256)]
+    train_batch: usize,
+    /// Only these objectives (ddpm, ncsn, dsm, ssm, ism, esm); default all.
+    #[arg(long, num_args = 1..)]
+    objective: Vec<String>,
+    /// Also write every figure to this JSON file (the browser benchmark prints them beside its own).
+    #[arg(long)]
+    json: Option<PathBuf>,
     /// Also time DDPM's CIFAR-10 UNet (35.7M parameters, 32×32×3): forwards/s and train steps/s.
     #[arg(long)]
     unet: bool,
@@ -174,14 +191,23 @@ fn time_sampler(
 pub(crate) fn bench(a: BenchArgs) -> Result<()> {
     if a.n == 0
         || a.steps == 0
+        || a.train_batch == 0
         || a.unet_batch == 0
         || a.unet_forward_batch == 0
         || a.unet_steps == 0
     {
         return Err(Error::invalid(
-            "--n, --steps, --unet-batch, --unet-forward-batch and --unet-steps must be at least 1",
+            "--n, --steps, --train-batch, --unet-batch, --unet-forward-batch and --unet-steps must be at least 1",
         ));
     }
+    let objectives: Vec<LevelObjective> = if a.objective.is_empty() {
+        LevelObjective::ALL.to_vec()
+    } else {
+        a.objective
+            .iter()
+            .map(|o| o.parse())
+            .collect::<Result<_>>()?
+    };
     let known: Vec<&str> = samplers(false)?.into_iter().map(|(name, _)| name).collect();
     if let Some(bad) = a.sampler.iter().find(|s| !known.contains(&s.as_str())) {
         return Err(Error::invalid(format!(
@@ -195,17 +221,16 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
         a.device
     };
     let mix = GaussianMixture::from_json(MIXTURE, "data/mixture3.json")?;
-    let oracle = MixtureScore::new(mix);
+    let oracle = MixtureScore::new(mix.clone());
+    let machine = machine();
+    println!("machine: {machine}");
     println!(
         "reverse sampling on {} points, {} timed steps after {WARMUP} warm-up steps; MLP = {:?}",
         a.n,
         a.steps,
         MlpConfig::new()
     );
-    println!(
-        "{:<18} {:<7} {:<6} {:>10} {:>10} {:>16}",
-        "sampler", "score", "device", "steps/s", "ms/step", "points·steps/s"
-    );
+    let mut rows = Vec::new();
     for kind in devices {
         let dev = match device(kind) {
             Ok(d) => d,
@@ -214,6 +239,13 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
                 continue;
             }
         };
+        let device_name = format!("{kind:?}").to_lowercase();
+        let adapter = adapter(&dev);
+        println!("{device_name}: {adapter}");
+        println!(
+            "{:<18} {:<7} {:<6} {:>10} {:>10} {:>16}",
+            "sampler", "score", "device", "steps/s", "ms/step", "points·steps/s"
+        );
         let net: Mlp = MlpConfig::new().init(&dev);
         let steps = ScheduleConfig::default().steps;
         let eps_net = NetworkScore::new(&net, Parameterization::Epsilon, steps);
@@ -231,12 +263,35 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
                 };
                 let secs = time_sampler(sampler.as_mut(), model, a.n, a.steps, &dev)?;
                 println!(
-                    "{name:<18} {source:<7} {:<6} {:>10.1} {:>10.2} {:>16.3e}",
-                    format!("{kind:?}").to_lowercase(),
+                    "{name:<18} {source:<7} {device_name:<6} {:>10.1} {:>10.2} {:>16.3e}",
                     1.0 / secs,
                     1e3 * secs,
                     a.n as f64 / secs
                 );
+                rows.push(json!({
+                    "device": device_name, "adapter": adapter, "kind": "sample", "name": name,
+                    "score": source, "n": a.n, "steps_per_sec": 1.0 / secs,
+                }));
+            }
+        }
+        if a.train_steps > 0 {
+            println!(
+                "{:<18} {:<7} {:<6} {:>10} {:>10}   (MLP training, batch {}, VP T = 1000)",
+                "objective", "", "device", "steps/s", "ms/step", a.train_batch
+            );
+            for &objective in &objectives {
+                let secs = time_training(&mix, objective, a.train_batch, a.train_steps, &dev)?;
+                println!(
+                    "{:<18} {:<7} {device_name:<6} {:>10.1} {:>10.2}",
+                    format!("train {}", objective.name()),
+                    "",
+                    1.0 / secs,
+                    1e3 * secs
+                );
+                rows.push(json!({
+                    "device": device_name, "adapter": adapter, "kind": "train",
+                    "name": objective.name(), "batch": a.train_batch, "steps_per_sec": 1.0 / secs,
+                }));
             }
         }
         if a.unet {
@@ -248,6 +303,11 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
                 a.unet_steps,
             )?;
         }
+    }
+    if let Some(path) = &a.json {
+        let text = serde_json::to_string_pretty(&json!({ "machine": machine, "rows": rows }))
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| Error::write(path, e))?;
     }
     Ok(())
 }

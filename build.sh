@@ -210,7 +210,9 @@ wasm_test_env() {
   # through chromedriver, with the flags in webdriver.json.
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
   export CHROMEDRIVER=/usr/bin/chromedriver
-  export WASM_BINDGEN_TEST_TIMEOUT=600
+  # The runner's limit covers the whole suite, which trains networks on flex (a few minutes on
+  # two shared cores).
+  export WASM_BINDGEN_TEST_TIMEOUT=1800
   export WASM_BINDGEN_TEST_ONLY_WEB=1
   unset WASM_BINDGEN_TEST_ONLY_NODE || true
 }
@@ -243,10 +245,11 @@ cmd_test() {
 
 cmd_bench() {
   log "native benchmark (flex and wgpu)"
-  cargo run --quiet --bin dplay -- bench "$@"
+  mkdir -p "$ROOT/target"
+  cargo run --quiet --bin dplay -- bench --json "$ROOT/target/bench-native.json" "$@"
   cmd_build
-  log "browser benchmark (wasm flex and WebGPU) in headless Chromium"
-  node "$ROOT/tests/page/bench.mjs"
+  log "browser benchmark (wasm flex and WebGPU) in headless Chromium, beside the native figures"
+  node "$ROOT/tests/page/bench.mjs" "$ROOT/target/bench-native.json"
 }
 
 cmd_weights() {
@@ -300,7 +303,8 @@ usage: ./build.sh [command]
   test [SUITE...]
             fmt, clippy (native + wasm), native tests, browser tests (flex + WebGPU), page tests;
             name suites to run only those: fmt clippy native clippy-wasm browser page
-  bench     DDPM sampling steps/s: native flex and wgpu, then wasm flex and WebGPU in Chromium
+  bench     sampling and MLP training steps/s: native flex and wgpu, then wasm flex and WebGPU in
+            Chromium, in one table with the machine and the adapters named
   weights   retrain the page's models: an MLP per 2-D preset, the digit UNet and its check
             (DIGIT_STEPS=N to change the UNet's steps, DIGIT_RESUME=1 to continue a killed run)
   size      print the page's first-load size, raw and gzip

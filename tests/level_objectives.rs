@@ -295,16 +295,21 @@ fn which_source_drives_which_sampler_on_which_process() {
     assert!(annealed
         .support(&ProcessConfig::default(), ScoreSource::Oracle)
         .is_ok());
-    // On the VE process annealed Langevin walks the process's own levels, DDIM at most L steps.
+    // On the VE process annealed Langevin walks the process's own levels; DDIM takes at most its
+    // L steps, and the page cuts its setting to that.
     let data = || Ok((mixture().sample(100, &mut noise::rng(0)), 2));
     let built = ve.build().unwrap();
-    let s = annealed
+    let mut s = annealed
         .build_on(&built, ScoreSource::Oracle, data, 0)
         .unwrap();
-    let mut s = s;
     s.reset_from_prior(4, 2, &Device::flex());
     assert_eq!(s.remaining(), 10 * 5);
+    assert!(ddim
+        .clone()
+        .build_on(&built, ScoreSource::Learned, data, 0)
+        .is_err());
     let mut s = ddim
+        .at_most(built.num_steps())
         .build_on(&built, ScoreSource::Learned, data, 0)
         .unwrap();
     s.reset_from_prior(4, 2, &Device::flex());

@@ -74,8 +74,8 @@ function showModelInfo() {
 
 // The process's own controls (β schedule and T, or VE's levels) and its message.
 function showProcessControls() {
-  for (const el of document.querySelectorAll('[data-process]')) {
-    el.hidden = !el.dataset.process.split(' ').includes(state.process);
+  for (const el of document.querySelectorAll('[data-for-process]')) {
+    el.hidden = !el.dataset.forProcess.split(' ').includes(state.process);
   }
 }
 
@@ -111,12 +111,14 @@ async function processChanged() {
   try {
     do {
       processAgain = false;
+      await reverse.stop(); // its sampler walks the old process
       let r;
       try {
         r = await call('setProcess', { config: processConfig(state) });
       } catch (e) {
         if (e.lost) return;
         processMessage(`${e.message} — the panels keep ${processLabel}.`);
+        reverse.restart().catch(showError);
         continue;
       }
       processMessage(null);
@@ -129,6 +131,7 @@ async function processChanged() {
       await redrawData();
       await score.refresh();
       reverse.restart().catch(showError); // runs on
+      document.body.dataset.processSteps = String(r.steps);
     } while (processAgain);
   } finally {
     processBusy = false;
@@ -275,6 +278,7 @@ async function main() {
   processLabel = info.process;
   if (info.processError) processMessage(`${info.processError} — the panels show ${processLabel}.`);
   clampTimes(steps);
+  document.body.dataset.processSteps = String(steps);
   modelInfo = `pretrained ε-MLP (${info.card.trained_steps} steps)`;
   dataInfo = info.data;
 

@@ -11,8 +11,8 @@ use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::noise;
 use crate::process::{
-    sigma_max_from_data, DiscreteProcess, NoiseLevel, Process, ProcessConfig, Sde, SubVpSde,
-    VeConfig, VeSde, VpProcess, VpSde,
+    sigma_max_from_data, DiscreteProcess, NoiseLevel, ProcessConfig, Sde, SubVpSde, VeConfig,
+    VeSde, VpProcess, VpSde,
 };
 
 /// Where the score comes from.
@@ -127,6 +127,23 @@ impl SamplerSpec {
         self.build_on(&vp.clone().into(), source, data_points, seed)
     }
 
+    /// The same sampler with DDIM's steps cut to `t`, the process's number of steps (the page
+    /// keeps one DDIM setting across processes of different lengths).
+    pub fn at_most(self, t: usize) -> Self {
+        match self {
+            Self::Ddim {
+                steps,
+                eta,
+                spacing,
+            } => Self::Ddim {
+                steps: steps.min(t),
+                eta,
+                spacing,
+            },
+            other => other,
+        }
+    }
+
     /// Why this sampler cannot run on `process` with `source`, if it cannot. A network knows the
     /// score only at its process's levels: DDPM ancestral sampling needs the discrete VP chain,
     /// annealed Langevin VE levels, an SDE sampler the SDE whose discretisation the process is.
@@ -169,7 +186,7 @@ impl SamplerSpec {
     /// Build the sampler on `process` for `source` (checked by [`SamplerSpec::support`]): a
     /// network trained on `process`, or the oracle, which walks the same marginals where the
     /// sampler has them and its own otherwise (VE levels sized from `data_points` by NCSNv2's
-    /// technique 1, the default VP and sub-VP SDEs). DDIM takes at most T steps.
+    /// technique 1, the default VP and sub-VP SDEs).
     pub fn build_on(
         &self,
         process: &DiscreteProcess,
@@ -189,17 +206,14 @@ impl SamplerSpec {
                 steps,
                 eta,
                 spacing,
-            } => {
-                let steps = steps.min(process.num_steps());
-                Box::new(DdimSampler::on_process(
-                    process.clone(),
-                    steps,
-                    spacing,
-                    eta,
-                    None,
-                    seed,
-                )?)
-            }
+            } => Box::new(DdimSampler::on_process(
+                process.clone(),
+                steps,
+                spacing,
+                eta,
+                None,
+                seed,
+            )?),
             Self::Langevin { steps, step_size } => {
                 let level = if network {
                     NoiseLevel::step(process, 0)

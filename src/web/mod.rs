@@ -301,16 +301,17 @@ impl Playground {
     pub fn sampler_support(&self, spec: &str, source: &str) -> Result<Option<String>, JsValue> {
         let spec = SamplerSpec::from_json(spec)?;
         let source = sources::parse(source)?;
-        Ok(self
-            .source_support(source)
-            .and_then(|()| spec.support(&self.process.config(), source))
+        // What the sampler needs of the process first: it binds every source.
+        Ok(spec
+            .support(&self.process.config(), source)
+            .and_then(|()| self.source_support(source))
             .err()
             .map(|e| e.to_string()))
     }
 
     /// Begin sampling `n` points with any sampler: `spec` is a [`SamplerSpec`] as JSON, `source`
-    /// "learned", "pretrained" or "oracle". Returns the number of steps to take. The oracle runs
-    /// on the CPU.
+    /// "learned", "pretrained" or "oracle". Returns the number of steps to take (DDIM takes at
+    /// most the process's T). The oracle runs on the CPU.
     #[wasm_bindgen(js_name = startSampler)]
     pub fn start_sampler(
         &mut self,
@@ -320,11 +321,12 @@ impl Playground {
         seed: u64,
     ) -> Result<usize, JsValue> {
         let source = sources::parse(source)?;
-        let spec = SamplerSpec::from_json(spec)?;
+        let spec = SamplerSpec::from_json(spec)?.at_most(self.process.num_steps());
         let data = self.train_data()?;
         if n == 0 {
             return Err(Error::invalid("sample at least one point").into());
         }
+        spec.support(&self.process.config(), source)?;
         self.source_support(source)?;
         let points = || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim()));
         let mut sampler = spec.build_on(&self.process, source, points, seed)?;

@@ -96,7 +96,6 @@ impl Playground {
         let trainer =
             Trainer::new(config, data, &self.device)?.with_data_origin(self.data_origin.clone());
         self.trainer = Some(trainer);
-        self.sampler = None;
         Ok(())
     }
 

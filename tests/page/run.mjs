@@ -562,14 +562,15 @@ const tests = [
       await page.screenshot({ path: path.join(SHOTS, 'process-ve.png'), fullPage: true });
       // Back to VP in the control: the charts and the pretrained model return.
       await choose(page, '#process', 'vp');
-      await page.waitForFunction(() => document.getElementById('t-scrub').max === '1000', null, { timeout: 60_000 });
+      await page.waitForSelector('body[data-process-steps="1000"]', { timeout: 60_000 });
+      assert((await page.getAttribute('#t-scrub', 'max')) === '1000', 'the scrubber does not span T = 1000 again');
       await choose(page, '#source', 'pretrained');
       await finished(page, 'ddim', 120_000);
       assert((await page.inputValue('#source')) === 'pretrained', 'the pretrained model should drive DDIM on VP again');
       assert((await hashParams(page)).process === undefined, 'the default process should leave the hash');
       // σ_min above σ_max cannot be built: the panels keep the process they show, with a message.
       await choose(page, '#process', 've');
-      await page.waitForFunction(() => document.getElementById('t-scrub').max === '10', null, { timeout: 60_000 });
+      await page.waitForSelector('body[data-process-steps="10"]', { timeout: 60_000 });
       await choose(page, '#proc-ve-min', '9');
       await choose(page, '#proc-ve-max', '5');
       await page.waitForSelector('body[data-process-message="1"]', { timeout: 60_000 });
@@ -626,6 +627,7 @@ const tests = [
       assert(await page.isHidden('#error'), `error: ${await page.textContent('#error')}`);
       // Another objective trains; a mixture brings ESM back.
       await choose(page, '#train-objective', 'dsm');
+      await page.waitForFunction(() => document.body.dataset.trainMessage === '', null, { timeout: 60_000 });
       assert(await page.isHidden('#train-message'), 'the message should clear for DSM');
       await trainStep(page);
       assert((await bodyNumber(page, 'trainStep')) === 5, 'DSM did not train');

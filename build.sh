@@ -8,7 +8,9 @@ cd "$ROOT"
 
 PORT="${PORT:-8080}"
 WASM_TARGET=wasm32-unknown-unknown
-WEB_TARGET_DIR="$ROOT/target/web"          # wasm builds (release package and browser tests)
+# wasm builds (release package and browser tests), under CARGO_TARGET_DIR when it is set, as the
+# native builds are
+WEB_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/web"
 TOOLS="$ROOT/.tools"                        # wasm-bindgen-cli and friends, installed per project
 # simd128: every current browser runs wasm SIMD; flex's CPU kernels (the fallback) use it.
 WASM_RUSTFLAGS='--cfg getrandom_backend="wasm_js" --cfg web_sys_unstable_apis -C target-feature=+simd128'

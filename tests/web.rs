@@ -44,6 +44,22 @@ async fn gpu() -> Device {
     d
 }
 
+/// Give the page's event loop a turn (a `setTimeout(0)`): a test that computes for long on flex
+/// between turns makes ChromeDriver give up on the renderer (30 s), and flex's reads resolve
+/// without one.
+async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout: js_sys::Function =
+            js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
+                .unwrap()
+                .into();
+        set_timeout
+            .call2(&wasm_bindgen::JsValue::NULL, &resolve, &0.into())
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
 async fn read<const D: usize>(x: Tensor<D>) -> Vec<f32> {
     x.into_data_async()
         .await

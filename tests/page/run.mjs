@@ -765,9 +765,10 @@ const tests = [
     }),
   ],
   [
-    'webgpu: a lost device moves the training run to the CPU with its weights and step',
+    'webgpu: a lost device moves the training run (NCSN on VE) to the CPU with its weights and step',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#n=200&width=32&depth=1&lr=0.02&batch=64&iters=20&tk=2&speed=5&sampler=ddim&ddimSteps=4');
+      // Any objective on any process: the run is its config (objective and process) and its weights.
+      await ready(page, '#n=200&process=ve&objective=ncsn&width=32&depth=1&lr=0.02&batch=64&iters=20&tk=2&speed=5&sampler=ddim&ddimSteps=4');
       assert((await page.getAttribute('body', 'data-backend')) === 'webgpu', 'expected WebGPU');
       await trainStep(page);
       await trainStep(page);

@@ -7,7 +7,7 @@ use diffusion_playground::web::{Backend, Playground};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
-use super::{CONFIG, WEIGHTS};
+use super::{yield_now, CONFIG, WEIGHTS};
 
 const VP100: &str = r#"{"kind": "vp", "schedule": {"kind": "linear", "steps": 100, "beta_start": 0.0001, "beta_end": 0.02}}"#;
 const VE: &str = r#"{"kind": "ve", "sigma_min": 0.1, "sigma_max": 20, "levels": 10}"#;
@@ -46,6 +46,7 @@ async fn every_objective_trains_on_the_page_process_and_lowers_its_loss() {
             let before = pg.eval_loss(7).await.unwrap();
             for _ in 0..10 {
                 assert!(pg.train_steps(20).await.unwrap().is_finite());
+                yield_now().await;
             }
             let after = pg.eval_loss(7).await.unwrap();
             assert!(
@@ -88,6 +89,7 @@ async fn a_ve_network_trained_on_the_page_drives_annealed_langevin_to_the_weight
     .unwrap();
     for _ in 0..100 {
         pg.train_steps(30).await.unwrap();
+        yield_now().await;
     }
     assert_eq!(pg.trained_steps(), 3000);
     let annealed = r#"{"kind": "annealed_langevin", "levels": 10, "n_per_level": 100, "step_size": 0.1, "sigma_min": 0.1, "sigma_max": null}"#;
@@ -97,9 +99,13 @@ async fn a_ve_network_trained_on_the_page_drives_annealed_langevin_to_the_weight
         pg.start_sampler(annealed, "learned", 2000, 1).unwrap(),
         1000
     );
-    let f = pg.sample_steps(1000).await.unwrap();
-    assert_eq!(f.remaining(), 0);
-    let w = pg.component_weights(&f.x().to_vec()).unwrap().to_vec();
+    let mut x = pg.sample_steps(50).await.unwrap().x().to_vec();
+    for _ in 1..20 {
+        yield_now().await;
+        x = pg.sample_steps(50).await.unwrap().x().to_vec();
+    }
+    assert_eq!(pg.sample_steps(1).await.unwrap().remaining(), 0);
+    let w = pg.component_weights(&x).unwrap().to_vec();
     assert!((w[0] - 0.2).abs() < 0.05, "weights {w:?}");
 }
 
@@ -138,8 +144,13 @@ async fn incompatible_choices_say_why() {
     let annealed = r#"{"kind": "annealed_langevin", "levels": 10, "n_per_level": 2, "step_size": 0.005, "sigma_min": 0.1, "sigma_max": null}"#;
     assert_eq!(pg.sampler_support(annealed, "learned").unwrap(), None);
     pg.set_process(VP100).unwrap();
-    let moved = pg.sampler_support(annealed, "learned").unwrap().unwrap();
-    assert!(moved.contains("press ▶ train"), "{moved}");
+    let vp_only = pg.sampler_support(annealed, "learned").unwrap().unwrap();
+    assert!(vp_only.contains("a VP model"), "{vp_only}");
+    let moved = pg.sampler_support(DDIM, "learned").unwrap().unwrap();
+    assert!(
+        moved.contains("trained on the VE") && moved.contains("press ▶ train"),
+        "{moved}"
+    );
 
     // ESM needs the exact score: not on moons.
     pg.set_dataset("moons").unwrap();

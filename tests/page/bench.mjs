@@ -45,12 +45,12 @@ server.close();
 
 if (native) {
   console.log(`native: ${native.machine}`);
-  for (const device of [...new Set(native.rows.map((r) => r.device))]) {
+  rows.unshift(...[...new Set(native.rows.map((r) => r.device))].map((device) => {
     const of = native.rows.filter((r) => r.device === device);
     const sampling = of.find((r) => r.kind === 'sample' && r.name === 'ancestral' && r.score === 'mlp');
-    rows.unshift(['native (dplay bench)', device, of[0].adapter, sampling?.steps_per_sec ?? NaN,
-      Object.fromEntries(of.filter((r) => r.kind === 'train').map((r) => [r.name, r.steps_per_sec]))]);
-  }
+    return ['native (dplay bench)', device, of[0].adapter, sampling?.steps_per_sec ?? NaN,
+      Object.fromEntries(of.filter((r) => r.kind === 'train').map((r) => [r.name, r.steps_per_sec]))];
+  }));
 }
 const fmt = (v) => (v === undefined || Number.isNaN(v) ? '–' : v >= 100 ? v.toFixed(0) : v.toPrecision(3));
 console.log(`\nsteps/s: DDPM ancestral sampling of ${n} points with the MLP; MLP training at batch ${batch} (VP, T = 1000)`);

@@ -369,9 +369,33 @@ fn experiment_low_density_error_reports_json() {
 
 #[test]
 fn bench_times_every_sampler_with_the_oracle_and_the_mlp() {
-    let out = dplay(&["bench", "--n", "64", "--steps", "2", "--device", "flex"]);
+    let out = dplay(&[
+        "bench",
+        "--n",
+        "64",
+        "--steps",
+        "2",
+        "--device",
+        "flex",
+        "--train-steps",
+        "2",
+        "--train-batch",
+        "16",
+    ]);
     assert_ok(&out);
     let text = String::from_utf8_lossy(&out.stdout);
+    // The machine is named, and the MLP's training steps/s per objective follow the samplers.
+    assert!(text.lines().any(|l| l.starts_with("machine: ")), "{text}");
+    for objective in ["ddpm", "ncsn", "dsm", "ssm", "ism", "esm"] {
+        let row = text
+            .lines()
+            .find(|l| l.split_whitespace().take(2).eq(["train", objective]))
+            .unwrap_or_else(|| panic!("no training row for {objective} in:\n{text}"));
+        let rate: f64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
+        assert!(rate > 0.0 && rate.is_finite(), "{row}");
+    }
+    let out = dplay(&["bench", "--objective", "telepathy"]);
+    assert_clean_error(&out, "unknown objective 'telepathy'");
     for sampler in [
         "ancestral",
         "ddim-eta0",

@@ -192,6 +192,10 @@ fn a_constant_rate_run_can_be_extended_on_resume() {
     let (straight, extended) = (d.join("straight"), d.join("extended"));
     ok(&run(&constant(&straight, "120")));
     ok(&run(&constant(&extended, "80")));
+    // Moved first: a run's folder may move between sessions.
+    let moved = d.join("moved");
+    std::fs::rename(&extended, &moved).unwrap();
+    let extended = moved;
     ok(&dplay(&[
         "train",
         "--resume",

@@ -34,8 +34,15 @@ use diffusion_playground::train::{OptimConfig, TrainConfig, TrainData, Trainer, 
 
 use super::{check_writable_dir, ScheduleArg};
 
-/// Options that may change between a run and its resumption (they do not change the numbers).
-const RESUMABLE: [&str; 4] = ["devices", "checkpoint-every", "sample-every", "resume"];
+/// Options that may change between a run and its resumption (they do not change the numbers;
+/// `out` differs when the run's folder was moved).
+const RESUMABLE: [&str; 5] = [
+    "out",
+    "devices",
+    "checkpoint-every",
+    "sample-every",
+    "resume",
+];
 
 #[derive(Args, Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

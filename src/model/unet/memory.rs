@@ -187,9 +187,10 @@ pub fn largest_activation(config: &UNet2DConfig, image: [usize; 3], batch: usize
             heads * hw * hw,
         ));
     }
+    // The first of equals: the down path's, where the buffer is first allocated.
     let (what, floats) = all
         .into_iter()
-        .max_by_key(|(_, f)| *f)
+        .reduce(|a, b| if b.1 > a.1 { b } else { a })
         .expect("the input is always there");
     Allocation {
         what: format!(

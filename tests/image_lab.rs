@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use burn::prelude::*;
-use diffusion_playground::image_lab::ImageLab;
+use diffusion_playground::image_lab::{ImageLab, RunSlot};
 use diffusion_playground::io::npy;
 use diffusion_playground::model::unet::{DeviceLimits, ImageModel, ModelFiles};
 use diffusion_playground::process::{Process, VpProcess};
@@ -396,7 +396,7 @@ fn sdedit_starts_at_the_samplers_step_below_t0() {
         .unwrap();
     assert_eq!((total, start), (5, 400));
     let x = lab
-        .current()
+        .current(RunSlot::Edit)
         .unwrap()
         .into_data()
         .try_into_vec::<f32>()
@@ -414,17 +414,17 @@ fn sdedit_starts_at_the_samplers_step_below_t0() {
         (var - 1.0).abs() < 4.0 * (2.0f64 / 3135.0).sqrt(),
         "variance {var}"
     );
-    let out = lab.step(1).unwrap().unwrap();
-    assert_eq!((out.t, lab.remaining()), (400, 4));
-    let out = lab.step(10).unwrap().unwrap();
-    assert_eq!((out.t, lab.remaining()), (0, 0));
+    let out = lab.step(RunSlot::Edit, 1).unwrap().unwrap();
+    assert_eq!((out.t, lab.remaining(RunSlot::Edit)), (400, 4));
+    let out = lab.step(RunSlot::Edit, 10).unwrap().unwrap();
+    assert_eq!((out.t, lab.remaining(RunSlot::Edit)), (0, 0));
     // Ancestral sampling starts at t₀ itself.
     let spec = SamplerSpec::Ancestral {
         variance: Default::default(),
     };
     let (total, start) = lab.start_sdedit(&spec, guide, 250, 2, 9, &device).unwrap();
     assert_eq!((total, start), (251, 250));
-    assert_eq!(lab.step(1).unwrap().unwrap().t, 250);
+    assert_eq!(lab.step(RunSlot::Edit, 1).unwrap().unwrap().t, 250);
     assert!(lab.start_sdedit(&spec, guide, 1000, 2, 9, &device).is_err());
 }
 
@@ -440,9 +440,9 @@ fn ddim_from_the_reference_x_t_matches_diffusers() {
     assert_eq!(shape, vec![4, 1, 28, 28]);
     let (want, _) = npy::read_f32(reference().join("ddim10_x0.npy")).unwrap();
     assert_eq!(lab.start(&ddim(10), 4, 0, Some(&x_t), &device).unwrap(), 10);
-    lab.step(10).unwrap();
+    lab.step(RunSlot::Grid, 10).unwrap();
     let x = lab
-        .current()
+        .current(RunSlot::Grid)
         .unwrap()
         .into_data()
         .try_into_vec::<f32>()

@@ -20,6 +20,21 @@ use crate::schedule::ScheduleConfig;
 /// The shape of the shipped digits, `[1, 28, 28]`.
 pub const DIGIT_IMAGE: [usize; 3] = [1, 28, 28];
 
+/// The two walks the page runs side by side: the sample grid and SDEdit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunSlot {
+    /// `n` samples from `x_T` (the reverse panel's grid).
+    Grid,
+    /// SDEdit of a guide image (the SDEdit panel).
+    Edit,
+}
+
+impl RunSlot {
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// The state of the page's image mode.
 pub struct ImageLab {
     model: Option<ImageModel>,
@@ -27,7 +42,7 @@ pub struct ImageLab {
     process: VpProcess,
     digits: Option<ImageSet>,
     limits: DeviceLimits,
-    run: Option<ImageSampler>,
+    runs: [Option<ImageSampler>; 2],
 }
 
 impl Default for ImageLab {
@@ -37,7 +52,7 @@ impl Default for ImageLab {
             process: VpProcess::new(ScheduleConfig::default()).expect("DDPM's schedule is valid"),
             digits: None,
             limits: DeviceLimits::default(),
-            run: None,
+            runs: [None, None],
         }
     }
 }
@@ -52,11 +67,11 @@ impl ImageLab {
         &self.limits
     }
 
-    /// Use `model` from now on; the running walk (of the previous model) ends.
+    /// Use `model` from now on; the running walks (of the previous model) end.
     pub fn set_model(&mut self, model: ImageModel) -> Result<()> {
         self.process = VpProcess::new(model.schedule)?;
         self.model = Some(model);
-        self.run = None;
+        self.runs = [None, None];
         Ok(())
     }
 
@@ -196,7 +211,7 @@ impl ImageLab {
             None => sampler.reset_from_prior(n, d, device),
         }
         let total = sampler.remaining();
-        self.run = Some(sampler);
+        self.runs[RunSlot::Grid.index()] = Some(sampler);
         Ok(total)
     }
 
@@ -227,18 +242,17 @@ impl ImageLab {
         let x_s = self.process.q_sample(x0, &vec![s; n], eps);
         sampler.reset_at(x_s, s)?;
         let total = sampler.remaining();
-        self.run = Some(sampler);
+        self.runs[RunSlot::Edit.index()] = Some(sampler);
         Ok((total, s))
     }
 
-    /// Up to `k` steps of the running walk; `None` if it was already done (or `k = 0`).
-    pub fn step(&mut self, k: usize) -> Result<Option<StepOutput>> {
+    /// Up to `k` steps of the walk in `slot`; `None` if it was already done (or `k = 0`).
+    pub fn step(&mut self, slot: RunSlot, k: usize) -> Result<Option<StepOutput>> {
         let model = self
             .model
             .as_ref()
             .ok_or_else(|| Error::invalid("no image model is loaded"))?;
-        let run = self
-            .run
+        let run = self.runs[slot.index()]
             .as_mut()
             .ok_or_else(|| Error::invalid("start sampling first"))?;
         let score = UNetScore::new(&model.net, model.image, model.schedule.steps);
@@ -252,13 +266,17 @@ impl ImageLab {
         Ok(last)
     }
 
-    /// The walk's current images `[n, d]`.
-    pub fn current(&self) -> Option<Tensor<2>> {
-        self.run.as_ref().and_then(|r| r.current().cloned())
+    /// The current images `[n, d]` of the walk in `slot`.
+    pub fn current(&self, slot: RunSlot) -> Option<Tensor<2>> {
+        self.runs[slot.index()]
+            .as_ref()
+            .and_then(|r| r.current().cloned())
     }
 
-    /// Steps the walk still has to take.
-    pub fn remaining(&self) -> usize {
-        self.run.as_ref().map_or(0, ImageSampler::remaining)
+    /// Steps the walk in `slot` still has to take.
+    pub fn remaining(&self, slot: RunSlot) -> usize {
+        self.runs[slot.index()]
+            .as_ref()
+            .map_or(0, ImageSampler::remaining)
     }
 }

@@ -8,9 +8,29 @@ use wasm_bindgen::prelude::*;
 
 use super::{read, Playground};
 use crate::error::Error;
+use crate::image_lab::RunSlot;
 use crate::model::unet::{DeviceLimits, ImageModel, ModelFiles};
 use crate::process::Process;
 use crate::sampler::SamplerSpec;
+
+/// Which of the page's two image walks a call is about.
+#[wasm_bindgen]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageRun {
+    /// The reverse panel's grid of samples.
+    Grid = "grid",
+    /// The SDEdit panel's edit of a guide image.
+    Edit = "edit",
+}
+
+impl From<ImageRun> for RunSlot {
+    fn from(r: ImageRun) -> Self {
+        match r {
+            ImageRun::Edit => RunSlot::Edit,
+            _ => RunSlot::Grid,
+        }
+    }
+}
 
 /// One image-mode step for drawing: the grid `x_t` and the model's x̂₀, both `[n, c·h·w]`.
 #[wasm_bindgen]
@@ -201,11 +221,12 @@ impl Playground {
         Ok(vec![total as u32, start as u32])
     }
 
-    /// Up to `k` steps of the running image walk (0 returns the current images).
+    /// Up to `k` steps of the image walk `run` (0 returns its current images).
     #[wasm_bindgen(js_name = imageSteps)]
-    pub async fn image_steps(&mut self, k: usize) -> Result<ImageFrame, JsValue> {
-        let out = self.images.step(k)?;
-        let remaining = self.images.remaining();
+    pub async fn image_steps(&mut self, run: ImageRun, k: usize) -> Result<ImageFrame, JsValue> {
+        let slot = RunSlot::from(run);
+        let out = self.images.step(slot, k)?;
+        let remaining = self.images.remaining(slot);
         match out {
             Some(out) => Ok(ImageFrame {
                 x: read(out.x).await?,
@@ -216,7 +237,7 @@ impl Playground {
             None => {
                 let x = read(
                     self.images
-                        .current()
+                        .current(slot)
                         .ok_or_else(|| Error::invalid("start sampling first"))?,
                 )
                 .await?;

@@ -22,7 +22,7 @@ mod data;
 mod images;
 mod train;
 
-pub use images::ImageFrame;
+pub use images::{ImageFrame, ImageRun};
 
 #[wasm_bindgen(start)]
 pub fn start() {

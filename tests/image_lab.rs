@@ -468,3 +468,31 @@ fn ddim_from_the_reference_x_t_matches_diffusers() {
         .start(&ddim(10), 4, 0, Some(&x_t[..10]), &device)
         .is_err());
 }
+
+/// Sampling embeds its timesteps on the host (`timestep_embedding_host`, sin and cos in float64
+/// of PyTorch's float32 `t·ω`); training on the device (`timestep_embedding`). On flex, whose sin
+/// is the host's, the two agree to float32 rounding (|sin| ≤ 1: 2 ulp = 2.4e-7, and the float64
+/// evaluation differs from float32's by at most 1 ulp of the result).
+#[test]
+fn the_host_embedding_is_the_device_embedding() {
+    use diffusion_playground::model::unet::embedding::{
+        timestep_embedding, timestep_embedding_host,
+    };
+    let device = Device::flex();
+    let t = [0.0f32, 1.0, 10.0, 499.0, 900.0, 999.0];
+    for (dim, flip, shift) in [(32, true, 0.0), (128, false, 1.0), (33, true, 1.0)] {
+        let host = timestep_embedding_host(&t, dim, flip, shift);
+        let tt = Tensor::<1>::from_data(TensorData::new(t.to_vec(), [t.len()]), &device);
+        let dev = timestep_embedding(tt, dim, flip, shift)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        assert_eq!(host.len(), dev.len());
+        let err = host
+            .iter()
+            .zip(&dev)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(err <= 2.4e-7, "dim {dim}: max |Δ| = {err:e}");
+    }
+}

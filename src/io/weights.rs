@@ -126,10 +126,8 @@ pub struct WeightFile<'a> {
 impl<'a> WeightFile<'a> {
     pub fn parse(bytes: &'a [u8], origin: &str) -> Result<Self> {
         let st = SafeTensors::deserialize(bytes).map_err(|e| {
-            Error::format(
-                origin,
-                truncation(bytes).unwrap_or_else(|| format!("not a valid safetensors file: {e}")),
-            )
+            let why = truncation(bytes).unwrap_or_else(|| e.to_string());
+            Error::format(origin, format!("not a valid safetensors file: {why}"))
         })?;
         Ok(Self {
             origin: origin.to_string(),

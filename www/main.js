@@ -195,6 +195,7 @@ async function enterImages() {
   if (twoD) {
     await reverse.stop();
     forward.chainRunning = false;
+    if (train.playing) train.pause(); // its panel hides: it would only take the worker's time
   }
   mode = 'images';
   document.body.dataset.mode = 'images';

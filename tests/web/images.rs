@@ -74,9 +74,9 @@ async fn image_api_on_flex() {
             "truncated",
         ),
         (
-            Some(config.replace("\"sample_size\": 8", "\"sample_size\": 6")),
+            Some(config.replace("\"sample_size\": 8", "\"sample_size\": 7")),
             Some(weights.clone()),
-            "not a multiple of 2",
+            "7×7 is not a multiple of 2",
         ),
     ];
     for (c, w, want) in cases {

@@ -8,7 +8,7 @@ cd "$ROOT"
 
 PORT="${PORT:-8080}"
 WASM_TARGET=wasm32-unknown-unknown
-WEB_TARGET_DIR="$ROOT/target/web"          # wasm builds (release package and browser tests)
+WEB_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/web"   # wasm builds (release package and browser tests)
 TOOLS="$ROOT/.tools"                        # wasm-bindgen-cli and friends, installed per project
 # simd128: every current browser runs wasm SIMD; flex's CPU kernels (the fallback) use it.
 WASM_RUSTFLAGS='--cfg getrandom_backend="wasm_js" --cfg web_sys_unstable_apis -C target-feature=+simd128'

@@ -19,6 +19,9 @@ mod science;
 #[path = "web/page_api.rs"]
 mod page_api;
 
+#[path = "web/images.rs"]
+mod images;
+
 const WEIGHTS: &[u8] = include_bytes!("../www/weights/ddpm_mixture/model.safetensors");
 const CONFIG: &str = include_str!("../www/weights/ddpm_mixture/config.json");
 const MIXTURE: &str = include_str!("../data/mixture3.json");

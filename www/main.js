@@ -1,9 +1,12 @@
 // The page: state in the URL hash (state.js), five panels (panels/*.js) and a HUD, talking to the
 // worker (rpc.js). No math happens here: Rust in the worker computes, these modules draw.
+// data=digits switches to image mode (image-mode.js): the forward, reverse, SDEdit and model panels
+// work on images; the 2-D panels are set up the first time 2-D data is shown.
 import { SCHEMA, parseHash, parseValue, writeHash } from './state.js';
 import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
 import { view } from './draw.js';
-import { ForwardPanel } from './panels/forward.js';
+import { ForwardPanel, pointsView } from './panels/forward.js';
+import { ImageMode } from './image-mode.js';
 import { ScorePanel } from './panels/score.js';
 import { ReversePanel } from './panels/reverse.js';
 import { DataPanel } from './panels/data.js';
@@ -43,7 +46,12 @@ let score;
 let reverse;
 let data;
 let train;
+let images;
 let started = false;
+// 'points' (the 2-D panels) or 'images'; twoD: the 2-D panels have been set up.
+let mode = null;
+let twoD = false;
+let steps = 1000;
 let dataInfo = null;
 let modelInfo = '';
 
@@ -84,7 +92,7 @@ async function redrawData() {
 async function dataChanged(info) {
   dataInfo = info;
   showModelInfo();
-  if (!started) return;
+  if (!started || mode !== 'points' || !twoD) return;
   fitView(info);
   reverse.setReference(info);
   train.markStale();
@@ -99,13 +107,21 @@ async function apply(key) {
     location.reload(); // WebGPU initialises once per page
     return;
   }
+  if (key === 'data') {
+    if (state.data === 'digits') await enterImages();
+    else await enterPoints();
+    return;
+  }
+  if (mode === 'images') {
+    await images.apply(key);
+    return;
+  }
   if (key === 'n' || key === 'seed') {
     await redrawData();
     await reverse.play();
     return;
   }
-  if (key === 'data') await data.apply();
-  else if (TRAIN_KEYS.has(key)) train.markStale();
+  if (TRAIN_KEYS.has(key)) train.markStale();
   else if (key === 'arrows' || key === 'heat') score.draw();
   else if (key === 'grid') await score.refresh();
   else if (key === 'x0' || key === 'traj') reverse.draw();
@@ -158,6 +174,48 @@ async function useTrained(first) {
   await score.refresh();
 }
 
+// The 2-D panels, the first time 2-D data is shown: x₀, the forward cloud, the score field, the
+// reverse panel's reference and the training scatter.
+async function setup2d() {
+  fitView(dataInfo);
+  showModelInfo();
+  reverse.setReference(dataInfo);
+  const { x } = await call('drawData', { n: state.n, seed: state.seed });
+  await forward.setView(pointsView(call), steps);
+  await reverse.setData(x);
+  reverse.init();
+  await score.init();
+  train.init();
+  train.setData(x, dataInfo);
+  twoD = true;
+}
+
+async function enterImages() {
+  if (mode === 'images') return;
+  if (twoD) {
+    await reverse.stop();
+    forward.chainRunning = false;
+    if (train.playing) train.pause(); // its panel hides: it would only take the worker's time
+  }
+  mode = 'images';
+  document.body.dataset.mode = 'images';
+  await images.enter();
+}
+
+// Back to 2-D data (or 2-D data chosen at start): the data set in the state, then the panels.
+async function enterPoints() {
+  const from = mode;
+  if (from === 'images') await images.leave();
+  mode = 'points';
+  document.body.dataset.mode = 'points';
+  if (from === 'images' && twoD) await forward.setView(pointsView(call), steps);
+  $('sample').disabled = false; // image mode may have left it off (no model)
+  await data.apply(); // redraws the 2-D panels when the data changed (dataChanged)
+  if (!twoD) await setup2d();
+  else reverse.syncOptions();
+  if (started) reverse.play();
+}
+
 // The worker lost the GPU device and rebuilt the session on the CPU.
 onWorkerEvent('fallback', ({ info }) => {
   hud.backend(info);
@@ -167,6 +225,11 @@ onWorkerEvent('fallback', ({ info }) => {
   document.body.dataset.recovered = '1';
   train.recovered(info.step);
   dataInfo = info.data;
+  if (mode === 'images') {
+    images.recovered().catch(showError);
+    return;
+  }
+  if (!twoD) return;
   redrawData()
     .then(() => score.refresh())
     .then(() => reverse.play())
@@ -190,7 +253,7 @@ async function main() {
     $('notice').textContent = info.notice;
     $('notice').hidden = false;
   }
-  const steps = info.steps;
+  steps = info.steps;
   for (const key of ['t', 'st']) {
     if (state[key] > steps) {
       stateNotice(`Clamped: ${key}=${state[key]} is past T = ${steps}; using ${steps}.`);
@@ -209,25 +272,19 @@ async function main() {
     'aStep', 'sigmaMin', 'sdeSteps', 'sde', 'snr', 'corrector', 'ode', 'odeSteps']);
   data = new DataPanel({ state, call, onChange: save, onData: dataChanged });
   train = new TrainPanel({ state, call, onError: showError, onUse: useTrained });
+  images = new ImageMode({ state, call, hud, forward, onError: showError, onChange: save });
   bindControls();
 
+  forward.init();
+  images.init();
   data.info = dataInfo;
   data.init();
-  await data.apply(); // the data set in the hash (a bad one leaves the default, with a message)
-  fitView(dataInfo);
-  showModelInfo();
-  reverse.setReference(dataInfo);
-  const { x } = await call('drawData', { n: state.n, seed: state.seed });
-  await forward.init();
-  await forward.reset();
-  await reverse.setData(x);
-  reverse.init();
-  await score.init();
-  train.init();
-  train.setData(x, dataInfo);
+  // The data set in the hash (a bad one leaves the default, with a message).
+  if (state.data === 'digits') await enterImages();
+  else await enterPoints();
   started = true;
   document.body.dataset.ready = '1';
-  reverse.play(); // show the reverse process straight away
+  if (mode === 'points') reverse.play(); // show the reverse process straight away
 }
 
 window.dplay = {
@@ -237,5 +294,6 @@ window.dplay = {
   get reverse() { return reverse; },
   get train() { return train; },
   get data() { return data; },
+  get images() { return images; },
 };
 main().catch(showError);

@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use crate::bundle;
 use crate::data::{oracle_field, row_distance, GaussianMixture, Grid, MixtureScore};
 use crate::error::Error;
+use crate::image_lab::ImageLab;
 use crate::model::{Mlp, NetworkScore, ScoreModel};
 use crate::noise;
 use crate::process::{NoiseLevel, Process, VpProcess};
@@ -18,7 +19,10 @@ use crate::train::{DataSpec, ModelCard, TrainData, Trainer};
 
 mod checkpoint;
 mod data;
+mod images;
 mod train;
+
+pub use images::{ImageFrame, ImageRun};
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -155,6 +159,8 @@ pub struct Playground {
     trainer: Option<Trainer>,
     /// Whether the score and reverse panels use the network being trained.
     trained_in_use: bool,
+    /// Image mode: a UNet, the digits and the running image walk.
+    images: ImageLab,
 }
 
 fn has_webgpu() -> bool {
@@ -202,6 +208,7 @@ impl Playground {
             host: Device::flex(),
             trainer: None,
             trained_in_use: false,
+            images: ImageLab::default(),
         }
     }
 

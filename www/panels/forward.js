@@ -1,5 +1,6 @@
-// Forward panel: the noised cloud at the scrubber's t, small multiples at a few t, and the
-// schedule's ᾱ_t, σ_t and SNR_t as line charts (uPlot) with the current t marked.
+// Forward panel: the noised data at the scrubber's t, small multiples at a few t, and the
+// schedule's ᾱ_t, σ_t and SNR_t as line charts (uPlot) with the current t marked. What is noised
+// is a view's business: the 2-D cloud (pointsView) or one image (panels/image-forward.js).
 import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
 
@@ -29,6 +30,21 @@ function marker(getT) {
   };
 }
 
+// The 2-D view: the drawn data's cloud, noised in the worker with one fixed ε per point.
+export function pointsView(call) {
+  return {
+    chain: true,
+    tables: () => call('forwardTables'),
+    async fetch(ts) {
+      const xs = await call('forwardMany', { ts });
+      return ts.map((t) => xs[`t${t}`]);
+    },
+    draw(canvas, x, t, size) {
+      drawPoints(canvas, [{ points: x, color: t === 0 ? COLORS.data : COLORS.xt, size }]);
+    },
+  };
+}
+
 export class ForwardPanel {
   constructor({ state, call, steps, onError, onChange }) {
     this.state = state;
@@ -42,15 +58,28 @@ export class ForwardPanel {
     this.chainRunning = false;
   }
 
-  async init() {
+  init() {
     const scrub = $('t-scrub');
-    scrub.max = String(this.steps);
-    await this.buildCharts();
-    scrub.disabled = false;
-    $('chain-play').disabled = false;
     scrub.addEventListener('input', (e) => this.scrubTo(Number(e.target.value)));
     $('chain-play').addEventListener('click', () => this.playChain().catch((e) => this.onError(e)));
     addEventListener('resize', () => this.resizeCharts());
+  }
+
+  // Show `view` with its process's T steps: the charts, the scrubber's range, then x₀'s views.
+  async setView(view, steps) {
+    this.chainRunning = false;
+    this.view = view;
+    this.steps = steps;
+    if (this.state.t > steps) {
+      this.state.t = steps;
+      this.onChange();
+    }
+    const scrub = $('t-scrub');
+    scrub.max = String(steps);
+    await this.buildCharts();
+    scrub.disabled = false;
+    $('chain-play').disabled = !view.chain;
+    await this.reset();
   }
 
   // New data (n or seed changed): redraw everything that depends on x₀.
@@ -60,7 +89,9 @@ export class ForwardPanel {
   }
 
   async buildCharts() {
-    const { alphaBar, snr, sigma } = await this.call('forwardTables');
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+    const { alphaBar, snr, sigma } = await this.view.tables();
     const t = Float64Array.from({ length: alphaBar.length }, (_, i) => i + 1);
     const width = this.chartWidth();
     const common = (title) => ({
@@ -117,10 +148,11 @@ export class ForwardPanel {
   async drawMultiples() {
     const T = this.steps;
     const ts = [0, Math.round(T / 10), Math.round(T / 4), Math.round(T / 2), T];
-    const xs = await this.call('forwardMany', { ts });
+    const xs = await this.view.fetch(ts);
+    if (!xs) return;
     const box = $('forward-multiples');
     box.replaceChildren();
-    for (const t of ts) {
+    for (const [j, t] of ts.entries()) {
       const fig = document.createElement('figure');
       const c = document.createElement('canvas');
       c.width = 140;
@@ -130,14 +162,14 @@ export class ForwardPanel {
       cap.textContent = `t = ${t}`;
       fig.append(c, cap);
       box.append(fig);
-      drawPoints(c, [{ points: xs[`t${t}`], color: t === 0 ? COLORS.data : COLORS.xt, size: 1.5 }]);
+      this.view.draw(c, xs[j], t, 1.5);
     }
     document.body.dataset.forwardMultiples = String(ts.length);
   }
 
   async redraw(t) {
-    const { x } = await this.call('forwardAt', { t });
-    drawPoints($('forward-canvas'), [{ points: x, color: t === 0 ? COLORS.data : COLORS.xt, size: 2 }]);
+    const xs = await this.view.fetch([t]);
+    if (xs) this.view.draw($('forward-canvas'), xs[0], t, 2);
     this.showT(t);
     document.body.dataset.forwardT = String(t);
   }

@@ -44,6 +44,24 @@ async fn gpu() -> Device {
     d
 }
 
+/// Let the browser run its own tasks (a `setTimeout(0)`): a test that computes synchronously for
+/// long on flex would otherwise keep the page from answering chromedriver, which gives up after
+/// 30 s on a loaded machine.
+async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout: js_sys::Function =
+            js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
+                .expect("setTimeout")
+                .into();
+        set_timeout
+            .call2(&wasm_bindgen::JsValue::NULL, &resolve, &0.into())
+            .expect("setTimeout(resolve, 0)");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("a timeout resolves");
+}
+
 async fn read<const D: usize>(x: Tensor<D>) -> Vec<f32> {
     x.into_data_async()
         .await

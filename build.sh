@@ -185,8 +185,8 @@ FAILED_NAMES=()
 
 record() { # record NAME LOGFILE STATUS : count `test result:` lines or fall back to the suite's status
   local name="$1" logf="$2" status="$3" p f
-  p=$({ grep -Eo '^test result: .* [0-9]+ passed' "$logf" || true; } | { grep -Eo '[0-9]+ passed' || true; } | awk '{s+=$1} END {print s+0}')
-  f=$({ grep -Eo '^test result: .* [0-9]+ failed' "$logf" || true; } | { grep -Eo '[0-9]+ failed' || true; } | awk '{s+=$1} END {print s+0}')
+  p=$({ grep -aEo '^test result: .* [0-9]+ passed' "$logf" || true; } | { grep -Eo '[0-9]+ passed' || true; } | awk '{s+=$1} END {print s+0}')
+  f=$({ grep -aEo '^test result: .* [0-9]+ failed' "$logf" || true; } | { grep -Eo '[0-9]+ failed' || true; } | awk '{s+=$1} END {print s+0}')
   if [ "$p" = 0 ] && [ "$f" = 0 ]; then
     if [ "$status" = 0 ]; then p=1; else f=1; fi
   elif [ "$status" != 0 ] && [ "$f" = 0 ]; then
@@ -275,10 +275,14 @@ cmd_weights() {
 cmd_digit_weights() {
   local runs="$ROOT/target/weight-runs" dplay=(cargo run --quiet --bin dplay --)
   digits_ready
+  # data/unet_digits.json: channels (16, 32, 64), attention at 7×7, 0.69M parameters, sized
+  # to train on a CPU. The rate is constant after warm-up, so a run may be extended with
+  # DIGIT_RESUME=1 DIGIT_STEPS=N.
   log "digit UNet (DDPM, L_simple) on the 10,000 digits"
-  "${dplay[@]}" train --data digits --out "$runs/ddpm_digits" --steps "${DIGIT_STEPS:-6000}" \
-    --batch-size 64 --lr 1e-3 --ema 0.999 --grad-clip 1.0 --seed 0 --checkpoint-every 250 \
-    --sample-every 1000 ${DIGIT_RESUME:+--resume}
+  "${dplay[@]}" train --data digits --model unet --unet-config data/unet_digits.json \
+    --out "$runs/ddpm_digits" --steps "${DIGIT_STEPS:-3000}" --batch-size 64 --lr 1e-3 \
+    --warmup 200 --lr-min-ratio 1 --ema 0.999 --grad-clip 1.0 --seed 0 --checkpoint-every 250 \
+    --sample-every 500 ${DIGIT_RESUME:+--resume}
   log "digit classifier (the judge)"
   "${dplay[@]}" digits classifier --out "$runs/digit_classifier" --seed 0
   log "judging 256 samples: at least 80% must be labelled with confidence > 0.9"

@@ -20,6 +20,8 @@
 //! - [`experiments`]: the seeds' experiments.
 //! - [`train`]: the one training loop, stepwise.
 //! - [`io`]: safetensors weights, `.npy`, atomic writes.
+//! - [`image_lab`]: the page's image mode on any device: a UNet, the digits, forward noising,
+//!   grid sampling and SDEdit.
 //! - [`bundle`]: a trained model folder (`model.safetensors` + `config.json`).
 //! - `web` (wasm32 only): the `Playground` class the page's worker drives.
 
@@ -27,6 +29,7 @@ pub mod bundle;
 pub mod data;
 pub mod error;
 pub mod experiments;
+pub mod image_lab;
 pub mod io;
 pub mod metrics;
 pub mod model;

@@ -162,6 +162,82 @@ fn killed_run_resumes_to_the_same_loss_curve() {
     assert!(card.contains("\"ema\": true"), "{card}");
 }
 
+/// The largest absolute difference between two safetensors files' tensors, by name.
+fn max_weight_diff(a: &Path, b: &Path) -> f32 {
+    let (wa, wb) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    let fa = safetensors::SafeTensors::deserialize(&wa).unwrap();
+    let fb = safetensors::SafeTensors::deserialize(&wb).unwrap();
+    let mut max = 0.0f32;
+    for (name, ta) in fa.tensors() {
+        let tb = fb.tensor(&name).unwrap();
+        for (p, q) in ta.data().chunks_exact(4).zip(tb.data().chunks_exact(4)) {
+            let d = f32::from_le_bytes(p.try_into().unwrap())
+                - f32::from_le_bytes(q.try_into().unwrap());
+            max = max.max(d.abs());
+        }
+    }
+    max
+}
+
+#[test]
+fn a_constant_rate_run_can_be_extended_on_resume() {
+    let d = common::scratch("train_cli", "steps_on_resume");
+    let constant = |out: &Path, steps: &str| {
+        let mut a = small_run(&mixture(), out, steps);
+        a.extend(["--lr-min-ratio", "1", "--checkpoint-every", "40"].map(String::from));
+        a
+    };
+    // An 80-step run resumed with --steps 120 is the 120-step run: with a constant rate after
+    // warm-up no step's numbers depend on the total.
+    let (straight, extended) = (d.join("straight"), d.join("extended"));
+    ok(&run(&constant(&straight, "120")));
+    ok(&run(&constant(&extended, "80")));
+    // Moved first: a run's folder may move between sessions.
+    let moved = d.join("moved");
+    std::fs::rename(&extended, &moved).unwrap();
+    let extended = moved;
+    ok(&dplay(&[
+        "train",
+        "--resume",
+        "--out",
+        &s(&extended),
+        "--steps",
+        "120",
+    ]));
+    let (la, lb) = (losses(&straight), losses(&extended));
+    assert_eq!(lb.len(), 120);
+    for ((i, x), (_, y)) in la.iter().zip(&lb) {
+        assert!(
+            (x - y).abs() <= 1e-5 * x.abs().max(1e-3),
+            "step {i}: {x} vs {y}"
+        );
+    }
+    let diff = max_weight_diff(
+        &straight.join("model.safetensors"),
+        &extended.join("model.safetensors"),
+    );
+    assert!(diff < 1e-5, "the extended run's weights differ by {diff}");
+    let saved = std::fs::read_to_string(extended.join("run.json")).unwrap();
+    assert!(
+        saved.contains("\"steps\": 120"),
+        "run.json records the new total: {saved}"
+    );
+
+    // A checkpoint past the new total, or a new total under a decaying rate, is refused.
+    assert_clean_error(
+        &dplay(&["train", "--resume", "--out", &s(&extended), "--steps", "60"]),
+        "past --steps 60",
+    );
+    let decay = d.join("decay");
+    let mut a = small_run(&mixture(), &decay, "80");
+    a.extend(["--checkpoint-every".into(), "40".into()]);
+    ok(&run(&a));
+    assert_clean_error(
+        &dplay(&["train", "--resume", "--out", &s(&decay), "--steps", "120"]),
+        "--steps was 80",
+    );
+}
+
 #[test]
 fn options_come_from_a_config_file_and_run_json_repeats_the_run() {
     let d = common::scratch("train_cli", "config");

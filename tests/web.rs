@@ -19,6 +19,8 @@ mod science;
 #[path = "web/page_api.rs"]
 mod page_api;
 
+#[path = "web/images.rs"]
+mod images;
 #[path = "web/objectives.rs"]
 mod objectives;
 
@@ -44,20 +46,22 @@ async fn gpu() -> Device {
     d
 }
 
-/// Give the page's event loop a turn (a `setTimeout(0)`): a test that computes for long on flex
-/// between turns makes ChromeDriver give up on the renderer (30 s), and flex's reads resolve
-/// without one.
-async fn yield_now() {
+/// Let the browser run its own tasks (a `setTimeout(0)`): a test that computes synchronously for
+/// long on flex would otherwise keep the page from answering chromedriver, which gives up after
+/// 30 s on a loaded machine.
+async fn yield_to_browser() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let set_timeout: js_sys::Function =
             js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into())
-                .unwrap()
+                .expect("setTimeout")
                 .into();
         set_timeout
             .call2(&wasm_bindgen::JsValue::NULL, &resolve, &0.into())
-            .unwrap();
+            .expect("setTimeout(resolve, 0)");
     });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("a timeout resolves");
 }
 
 async fn read<const D: usize>(x: Tensor<D>) -> Vec<f32> {

@@ -1,10 +1,13 @@
 // The page: state in the URL hash (state.js), five panels (panels/*.js) and a HUD, talking to the
 // worker (rpc.js). No math happens here: Rust in the worker computes, these modules draw.
+// data=digits switches to image mode (image-mode.js): the forward, reverse, SDEdit and model panels
+// work on images; the 2-D panels are set up the first time 2-D data is shown.
 import { SCHEMA, parseHash, parseValue, writeHash } from './state.js';
 import { PROCESS_KEYS, processConfig } from './process.js';
 import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
 import { view } from './draw.js';
-import { ForwardPanel } from './panels/forward.js';
+import { ForwardPanel, pointsView } from './panels/forward.js';
+import { ImageMode } from './image-mode.js';
 import { ScorePanel } from './panels/score.js';
 import { ReversePanel } from './panels/reverse.js';
 import { DataPanel } from './panels/data.js';
@@ -44,7 +47,12 @@ let score;
 let reverse;
 let data;
 let train;
+let images;
 let started = false;
+// 'points' (the 2-D panels) or 'images'; twoD: the 2-D panels have been set up.
+let mode = null;
+let twoD = false;
+let steps = 1000;
 let dataInfo = null;
 let modelInfo = '';
 let processLabel = '';
@@ -98,9 +106,11 @@ function clampTimes(steps) {
 
 // The process changed: the worker switches to it, then every panel follows. A setting it refuses
 // (σ_min ≥ σ_max) keeps the previous process, with a message. One change at a time; the latest
-// wins.
+// wins. In image mode (or before the 2-D panels exist) only the worker switches; the 2-D panels
+// follow when they are shown (pointsStale).
 let processBusy = false;
 let processAgain = false;
+let pointsStale = false;
 async function processChanged() {
   showProcessControls();
   if (processBusy) {
@@ -111,31 +121,41 @@ async function processChanged() {
   try {
     do {
       processAgain = false;
-      await reverse.stop(); // its sampler walks the old process
+      const shown = mode === 'points' && twoD;
+      if (shown) await reverse.stop(); // its sampler walks the old process
       let r;
       try {
         r = await call('setProcess', { config: processConfig(state) });
       } catch (e) {
         if (e.lost) return;
         processMessage(`${e.message} — the panels keep ${processLabel}.`);
-        reverse.restart().catch(showError);
+        if (shown) reverse.restart().catch(showError);
         continue;
       }
       processMessage(null);
       processLabel = r.label;
+      steps = r.steps;
       showModelInfo();
-      clampTimes(r.steps);
-      await forward.setProcess(r.steps);
-      score.setSteps(r.steps);
-      train.markStale();
-      await redrawData();
-      await score.refresh();
-      reverse.restart().catch(showError); // runs on
       document.body.dataset.processSteps = String(r.steps);
+      if (shown) await followProcess();
+      else pointsStale = twoD;
     } while (processAgain);
   } finally {
     processBusy = false;
   }
+}
+
+// The 2-D panels follow the worker's new process (T steps or levels).
+async function followProcess() {
+  pointsStale = false;
+  clampTimes(steps);
+  await forward.setProcess(steps);
+  score.setSteps(steps);
+  train.markStale();
+  await train.checkObjective();
+  await redrawData();
+  await score.refresh();
+  reverse.restart().catch(showError); // runs on
 }
 
 // Redraw everything that depends on the data: x₀, the forward views, the reverse panel's
@@ -152,7 +172,7 @@ async function redrawData() {
 async function dataChanged(info) {
   dataInfo = info;
   showModelInfo();
-  if (!started) return;
+  if (!started || mode !== 'points' || !twoD) return;
   fitView(info);
   reverse.setReference(info);
   train.markStale();
@@ -168,14 +188,25 @@ async function apply(key) {
     location.reload(); // WebGPU initialises once per page
     return;
   }
+  if (key === 'data') {
+    if (state.data === 'digits') await enterImages();
+    else await enterPoints();
+    return;
+  }
+  if (PROCESS_KEYS.has(key)) {
+    await processChanged();
+    return;
+  }
+  if (mode === 'images') {
+    await images.apply(key);
+    return;
+  }
   if (key === 'n' || key === 'seed') {
     await redrawData();
     await reverse.play();
     return;
   }
-  if (key === 'data') await data.apply();
-  else if (PROCESS_KEYS.has(key)) await processChanged();
-  else if (key === 'objective') {
+  if (key === 'objective') {
     train.markStale();
     await train.checkObjective();
   } else if (TRAIN_KEYS.has(key)) train.markStale();
@@ -241,6 +272,50 @@ async function trainedChanged(fresh) {
   await score.refresh();
 }
 
+// The 2-D panels, the first time 2-D data is shown: x₀, the forward cloud, the score field, the
+// reverse panel's reference and the training scatter.
+async function setup2d() {
+  fitView(dataInfo);
+  showModelInfo();
+  reverse.setReference(dataInfo);
+  const { x } = await call('drawData', { n: state.n, seed: state.seed });
+  await forward.setView(pointsView(call), steps);
+  await reverse.setData(x);
+  await reverse.init();
+  await score.init();
+  train.init();
+  train.setData(x, dataInfo);
+  await train.checkObjective();
+  twoD = true;
+}
+
+async function enterImages() {
+  if (mode === 'images') return;
+  if (twoD) {
+    await reverse.stop();
+    forward.chainRunning = false;
+    if (train.playing) train.pause(); // its panel hides: it would only take the worker's time
+  }
+  mode = 'images';
+  document.body.dataset.mode = 'images';
+  await images.enter();
+}
+
+// Back to 2-D data (or 2-D data chosen at start): the data set in the state, then the panels.
+async function enterPoints() {
+  const from = mode;
+  if (from === 'images') await images.leave();
+  mode = 'points';
+  document.body.dataset.mode = 'points';
+  if (from === 'images' && twoD) await forward.setView(pointsView(call), steps);
+  $('sample').disabled = false; // image mode may have left it off (no model)
+  await data.apply(); // redraws the 2-D panels when the data changed (dataChanged)
+  if (!twoD) await setup2d();
+  else if (pointsStale) await followProcess();
+  else await reverse.syncOptions();
+  if (started) reverse.play();
+}
+
 // The worker lost the GPU device and rebuilt the session on the CPU.
 onWorkerEvent('fallback', ({ info }) => {
   hud.backend(info);
@@ -250,6 +325,11 @@ onWorkerEvent('fallback', ({ info }) => {
   document.body.dataset.recovered = '1';
   train.recovered(info.step);
   dataInfo = info.data;
+  if (mode === 'images') {
+    images.recovered().catch(showError);
+    return;
+  }
+  if (!twoD) return;
   redrawData()
     .then(() => score.refresh())
     .then(() => reverse.play())
@@ -274,7 +354,7 @@ async function main() {
     $('notice').textContent = info.notice;
     $('notice').hidden = false;
   }
-  const steps = info.steps;
+  steps = info.steps;
   processLabel = info.process;
   if (info.processError) processMessage(`${info.processError} — the panels show ${processLabel}.`);
   clampTimes(steps);
@@ -291,26 +371,19 @@ async function main() {
     'aStep', 'sigmaMin', 'sdeSteps', 'sde', 'snr', 'corrector', 'ode', 'odeSteps']);
   data = new DataPanel({ state, call, onChange: save, onData: dataChanged });
   train = new TrainPanel({ state, call, onError: showError, onUse: useTrained, onTrained: trainedChanged });
+  images = new ImageMode({ state, call, hud, forward, onError: showError, onChange: save });
   bindControls();
 
+  forward.init();
+  images.init();
   data.info = dataInfo;
   data.init();
-  await data.apply(); // the data set in the hash (a bad one leaves the default, with a message)
-  fitView(dataInfo);
-  showModelInfo();
-  reverse.setReference(dataInfo);
-  const { x } = await call('drawData', { n: state.n, seed: state.seed });
-  await forward.init();
-  await forward.reset();
-  await reverse.setData(x);
-  await reverse.init();
-  await score.init();
-  train.init();
-  train.setData(x, dataInfo);
-  await train.checkObjective();
+  // The data set in the hash (a bad one leaves the default, with a message).
+  if (state.data === 'digits') await enterImages();
+  else await enterPoints();
   started = true;
   document.body.dataset.ready = '1';
-  reverse.play(); // show the reverse process straight away
+  if (mode === 'points') reverse.play(); // show the reverse process straight away
 }
 
 window.dplay = {
@@ -320,5 +393,6 @@ window.dplay = {
   get reverse() { return reverse; },
   get train() { return train; },
   get data() { return data; },
+  get images() { return images; },
 };
 main().catch(showError);

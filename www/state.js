@@ -2,7 +2,7 @@
 // parseHash never throws: a hash it cannot read gives the defaults and a reason; numbers outside
 // their range are clamped, each with a message.
 
-// kind: 'int' | 'num' | 'enum' | 'bool' | 'points'; min/max for numbers, values for enums.
+// kind: 'int' | 'num' | 'enum' | 'bool' | 'points' | 'pad'; min/max for numbers, values for enums.
 export const SCHEMA = {
   backend: { kind: 'enum', values: ['auto', 'webgpu', 'flex'], def: 'auto' },
   n: { kind: 'int', min: 100, max: 20000, def: 2000 },
@@ -47,10 +47,22 @@ export const SCHEMA = {
   // data panel: a named set, or drawn points (pts, see points.js), or a CSV file (not in the hash)
   data: {
     kind: 'enum',
-    values: ['mixture3', 'seeds', 'moons', 'swiss-roll', 'rings', 'checkerboard', '8gaussians', 'draw', 'csv'],
+    values: ['mixture3', 'seeds', 'moons', 'swiss-roll', 'rings', 'checkerboard', '8gaussians', 'draw', 'csv', 'digits'],
     def: 'mixture3',
   },
   pts: { kind: 'points', def: '' },
+  // image mode (data=digits): the forward panel's x₀ (a digit by index, or the 28×28 pad, in the
+  // hash as `pad`, see pad.js), the samplers of the grid and of SDEdit, and SDEdit's t₀. A dropped
+  // model is not in the hash: a reload returns to the default digit model.
+  digit: { kind: 'int', min: 0, max: 9999, def: 0 },
+  x0src: { kind: 'enum', values: ['digit', 'pad'], def: 'digit' },
+  pad: { kind: 'pad', def: '' },
+  isampler: { kind: 'enum', values: ['ddim', 'ancestral'], def: 'ddim' },
+  isteps: { kind: 'int', min: 1, max: 1000, def: 50 },
+  ieta: { kind: 'num', min: 0, max: 1, def: 0 },
+  igrid: { kind: 'int', min: 1, max: 6, def: 4 },
+  ispeed: { kind: 'int', min: 1, max: 50, def: 1 },
+  t0: { kind: 'int', min: 1, max: 999, def: 500 },
   // training panel
   objective: { kind: 'enum', values: ['ddpm', 'ncsn', 'dsm', 'ssm', 'ism', 'esm'], def: 'ddpm' },
   width: { kind: 'int', min: 4, max: 512, def: 128 },
@@ -64,6 +76,8 @@ export const SCHEMA = {
 
 // Drawn points: base64url, 4 characters a point (points.js), at most 2000 points.
 const POINTS_RE = /^(?:[A-Za-z0-9_-]{4}){0,2000}$/;
+// The 28×28 pad: 523 base64url characters (pad.js), or empty.
+const PAD_RE = /^(?:[A-Za-z0-9_-]{523})?$/;
 
 export function defaults() {
   return Object.fromEntries(Object.entries(SCHEMA).map(([k, s]) => [k, s.def]));
@@ -79,6 +93,9 @@ export function parseValue(key, text) {
   }
   if (s.kind === 'points') {
     return POINTS_RE.test(text) ? { value: text } : { error: `${key} is not a list of drawn points` };
+  }
+  if (s.kind === 'pad') {
+    return PAD_RE.test(text) ? { value: text } : { error: `${key} is not a 28×28 drawing` };
   }
   if (s.kind === 'bool') {
     if (text === '1' || text === 'true') return { value: true };

@@ -6,6 +6,7 @@
 // of steps on WebGPU) and, when the GPUDevice reports `lost`, rebuilds it on the CPU backend and
 // tells the page with a `fallback` event.
 import init, { Playground } from './pkg/diffusion_playground.js';
+import { imageHandlers, replayImages } from './worker-images.js';
 
 const MODEL_DIR = 'weights/ddpm_mixture';
 // The pretrained ε-MLP of each named data set (`./build.sh weights`), fetched when it is chosen.
@@ -35,6 +36,7 @@ const session = {
   data: null, // ['setDataset', name] | ['setPoints', Float32Array] | ['setCsv', text, name]
   train: null, // the startTraining config (JSON text)
   checkpoint: null, // { weights: Uint8Array, step } of the training run, on WebGPU
+  images: null, // image mode: { digits: Uint8Array, model: the loadImageModel arguments | null }
 };
 
 // The GPUDevice that wgpu asks for, so that its loss is noticed (and, for the page tests, can be
@@ -84,6 +86,7 @@ async function rebuild(p) {
     p.startTraining(session.train);
     if (session.checkpoint) p.restoreTraining(session.checkpoint.weights, session.checkpoint.step);
   }
+  replayImages(p, session, gpuDevice);
 }
 
 // The page's process; the session keeps it only once it took.
@@ -252,6 +255,7 @@ const handlers = {
   async benchTrain({ config, steps }, p) {
     return { stepsPerSec: await p.benchTrain(JSON.stringify(config), steps) };
   },
+  ...imageHandlers(session, () => gpuDevice),
 };
 
 // One request at a time: the Playground's async methods borrow it across awaits, so a second

@@ -84,6 +84,39 @@ pub fn to_safetensors(
         .map_err(|e| Error::invalid(format!("safetensors: {e}")))
 }
 
+/// Why `bytes` cannot be a whole safetensors file, when the reason is that it is cut short: the
+/// layout is an 8-byte little-endian header length `N`, `N` bytes of JSON header, then the data
+/// that the header's `data_offsets` index.
+fn truncation(bytes: &[u8]) -> Option<String> {
+    let Some(len) = bytes.get(..8) else {
+        return Some(format!(
+            "truncated: {} bytes, shorter than the 8-byte header length of a safetensors file",
+            bytes.len()
+        ));
+    };
+    let n = u64::from_le_bytes(len.try_into().ok()?);
+    let rest = (bytes.len() - 8) as u64;
+    if n > rest {
+        // A length beyond any plausible header is not truncation but another kind of file.
+        return (n < 100_000_000).then(|| {
+            format!("truncated: the header declares {n} bytes of metadata, only {rest} follow")
+        });
+    }
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n as usize]).ok()?;
+    let need = header
+        .as_object()?
+        .iter()
+        .filter(|(k, _)| *k != "__metadata__")
+        .filter_map(|(_, v)| v.get("data_offsets")?.get(1)?.as_u64())
+        .max()?;
+    let have = rest - n;
+    (need > have).then(|| {
+        format!(
+            "truncated: the tensors need {need} bytes of data, the file has {have} (an incomplete download or copy?)"
+        )
+    })
+}
+
 /// A parsed safetensors file that hands out float32 tensors by name, checking shapes.
 pub struct WeightFile<'a> {
     origin: String,
@@ -92,8 +125,10 @@ pub struct WeightFile<'a> {
 
 impl<'a> WeightFile<'a> {
     pub fn parse(bytes: &'a [u8], origin: &str) -> Result<Self> {
-        let st = SafeTensors::deserialize(bytes)
-            .map_err(|e| Error::format(origin, format!("not a valid safetensors file: {e}")))?;
+        let st = SafeTensors::deserialize(bytes).map_err(|e| {
+            let why = truncation(bytes).unwrap_or_else(|| e.to_string());
+            Error::format(origin, format!("not a valid safetensors file: {why}"))
+        })?;
         Ok(Self {
             origin: origin.to_string(),
             st,
@@ -127,6 +162,15 @@ impl<'a> WeightFile<'a> {
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
         Ok(TensorData::new(values, shape.to_vec()))
+    }
+
+    /// Every tensor's name and shape, as the file's header gives them.
+    pub fn shapes(&self) -> Vec<(String, Vec<usize>)> {
+        self.st
+            .tensors()
+            .into_iter()
+            .map(|(name, view)| (name, view.shape().to_vec()))
+            .collect()
     }
 
     pub fn names(&self) -> Vec<String> {

@@ -5,7 +5,7 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::{Sampler, StepOutput};
+use super::{Sampler, StartAt, StepOutput};
 use crate::error::{Error, Result};
 use crate::model::{Mlp, ScoreModel};
 use crate::noise;
@@ -182,5 +182,26 @@ impl Sampler for AncestralSampler {
 
     fn current(&self) -> Option<&Tensor<2>> {
         AncestralSampler::current(self)
+    }
+}
+
+impl StartAt for AncestralSampler {
+    fn start_step(&self, t0: usize) -> Result<usize> {
+        let steps = self.process.num_steps();
+        if t0 >= steps {
+            return Err(Error::invalid(format!(
+                "t₀ = {t0} is past the last step T-1 = {}",
+                steps - 1
+            )));
+        }
+        Ok(t0)
+    }
+
+    fn reset_at(&mut self, x: Tensor<2>, t: usize) -> Result<()> {
+        let t = self.start_step(t)?;
+        self.x = Some(x);
+        // The next step takes x_t to x_{t-1}: `self.t` counts the steps still to take.
+        self.t = t + 1;
+        Ok(())
     }
 }

@@ -13,7 +13,7 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::{take_state, Sampler, StepOutput};
+use super::{take_state, Sampler, StartAt, StepOutput};
 use crate::error::{Error, Result};
 use crate::model::ScoreModel;
 use crate::noise;
@@ -195,5 +195,28 @@ impl Sampler for DdimSampler {
 
     fn current(&self) -> Option<&Tensor<2>> {
         self.x.as_ref()
+    }
+}
+
+impl StartAt for DdimSampler {
+    fn start_step(&self, t0: usize) -> Result<usize> {
+        // τ is descending: the first entry ≤ t₀.
+        self.timesteps
+            .iter()
+            .copied()
+            .find(|&t| t <= t0)
+            .ok_or_else(|| Error::invalid(format!("no DDIM step at or below t₀ = {t0}")))
+    }
+
+    fn reset_at(&mut self, x: Tensor<2>, t: usize) -> Result<()> {
+        let i = self.timesteps.iter().position(|&s| s == t).ok_or_else(|| {
+            Error::invalid(format!(
+                "t = {t} is not one of the {} DDIM steps; start at start_step(t)",
+                self.timesteps.len()
+            ))
+        })?;
+        self.x = Some(x);
+        self.i = i;
+        Ok(())
     }
 }

@@ -70,6 +70,18 @@ pub trait Sampler {
     }
 }
 
+/// Discrete samplers that can join the reverse chain partway down: SDEdit (Meng et al. 2022, §3)
+/// draws `x(t₀) ~ N(√ᾱ_{t₀} x₀, (1-ᾱ_{t₀}) I)` from a guide image and runs the reverse process
+/// from `t₀` instead of from `T`.
+pub trait StartAt: Sampler {
+    /// The step the walk starts from for a requested `t₀`: the largest step it visits that is
+    /// `≤ t₀` (every step for ancestral sampling, DDIM's sub-sequence τ for DDIM).
+    fn start_step(&self, t0: usize) -> Result<usize>;
+    /// Start from `x` `[n, d]`, a draw of `q(x_t | x_0)` at step `t = start_step(t)`: the next
+    /// step queries the model at `t`.
+    fn reset_at(&mut self, x: Tensor<2>, t: usize) -> Result<()>;
+}
+
 /// The current sample, or the reason there is none to step from.
 pub(crate) fn take_state(done: bool, x: &mut Option<Tensor<2>>) -> Result<Tensor<2>> {
     if done {

@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use crate::bundle;
 use crate::data::{oracle_field, row_distance, GaussianMixture, Grid, MixtureScore};
 use crate::error::Error;
+use crate::image_lab::ImageLab;
 use crate::model::{Mlp, NetworkScore, ScoreModel};
 use crate::noise;
 use crate::process::{DiscreteProcess, NoiseLevel, Process, ProcessConfig};
@@ -19,9 +20,12 @@ use crate::train::{DataSpec, ModelCard, TrainData, Trainer};
 mod bench;
 mod checkpoint;
 mod data;
+mod images;
 mod process;
 mod sources;
 mod train;
+
+pub use images::{ImageFrame, ImageRun};
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -164,6 +168,8 @@ pub struct Playground {
     host: Device,
     /// The network being trained (the "learned" score source).
     trainer: Option<Trainer>,
+    /// Image mode: a UNet, the digits and the running image walk.
+    images: ImageLab,
 }
 
 fn has_webgpu() -> bool {
@@ -211,6 +217,7 @@ impl Playground {
             sampler: None,
             host: Device::flex(),
             trainer: None,
+            images: ImageLab::default(),
         }
     }
 

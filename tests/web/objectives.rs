@@ -7,7 +7,7 @@ use diffusion_playground::web::{Backend, Playground};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
-use super::{yield_now, CONFIG, WEIGHTS};
+use super::{yield_to_browser, CONFIG, WEIGHTS};
 
 const VP100: &str = r#"{"kind": "vp", "schedule": {"kind": "linear", "steps": 100, "beta_start": 0.0001, "beta_end": 0.02}}"#;
 const VE: &str = r#"{"kind": "ve", "sigma_min": 0.1, "sigma_max": 20, "levels": 10}"#;
@@ -46,7 +46,7 @@ async fn every_objective_trains_on_the_page_process_and_lowers_its_loss() {
             let before = pg.eval_loss(7).await.unwrap();
             for _ in 0..10 {
                 assert!(pg.train_steps(20).await.unwrap().is_finite());
-                yield_now().await;
+                yield_to_browser().await;
             }
             let after = pg.eval_loss(7).await.unwrap();
             assert!(
@@ -89,7 +89,7 @@ async fn a_ve_network_trained_on_the_page_drives_annealed_langevin_to_the_weight
     .unwrap();
     for _ in 0..100 {
         pg.train_steps(30).await.unwrap();
-        yield_now().await;
+        yield_to_browser().await;
     }
     assert_eq!(pg.trained_steps(), 3000);
     let annealed = r#"{"kind": "annealed_langevin", "levels": 10, "n_per_level": 100, "step_size": 0.1, "sigma_min": 0.1, "sigma_max": null}"#;
@@ -101,7 +101,7 @@ async fn a_ve_network_trained_on_the_page_drives_annealed_langevin_to_the_weight
     );
     let mut x = pg.sample_steps(50).await.unwrap().x().to_vec();
     for _ in 1..20 {
-        yield_now().await;
+        yield_to_browser().await;
         x = pg.sample_steps(50).await.unwrap().x().to_vec();
     }
     assert_eq!(pg.sample_steps(1).await.unwrap().remaining(), 0);

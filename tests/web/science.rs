@@ -22,7 +22,7 @@ use diffusion_playground::score::{LevelObjective, Objective, Projection};
 use diffusion_playground::train::{TrainConfig, Trainer};
 use wasm_bindgen_test::*;
 
-use super::{gpu, read, MIXTURE};
+use super::{gpu, read, yield_to_browser, MIXTURE};
 
 fn mixture() -> GaussianMixture {
     GaussianMixture::from_json(MIXTURE, "mixture3.json").unwrap()
@@ -282,8 +282,11 @@ async fn score_matching_fits_on_flex_and_agrees_on_webgpu() {
         .with_warmup(50)
         .with_seed(12);
     let mut trainer = Trainer::new(config, mix.clone(), &Device::flex()).unwrap();
-    for _ in 0..1500 {
+    for i in 0..1500 {
         let _ = trainer.step();
+        if i % 100 == 99 {
+            yield_to_browser().await;
+        }
     }
     let pts = dense_region_grid(&mix, 0.01, 41).unwrap();
     let x = Tensor::<2>::from_data(

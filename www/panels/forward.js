@@ -1,6 +1,7 @@
-// Forward panel: the noised cloud at the scrubber's t, small multiples at a few t, and the
-// process's ᾱ_t, σ_t and SNR_t as line charts (uPlot) with the current t marked. The process (VP,
-// sub-VP or VE) is chosen here; everything follows it.
+// Forward panel: the noised data at the scrubber's t, small multiples at a few t, and the
+// process's ᾱ_t, σ_t and SNR_t as line charts (uPlot) with the current t marked. What is noised
+// is a view's business: the 2-D cloud (pointsView, on the chosen VP, sub-VP or VE process) or one
+// image (image-mode.js, on its model's DDPM schedule).
 import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
 import { PROCESS_TEXT } from '../process.js';
@@ -31,6 +32,22 @@ function marker(getT) {
   };
 }
 
+// The 2-D view: the drawn data's cloud, noised in the worker with one fixed ε per point.
+export function pointsView(call) {
+  return {
+    chain: true,
+    process: null, // the page's chosen process
+    tables: () => call('forwardTables'),
+    async fetch(ts) {
+      const xs = await call('forwardMany', { ts });
+      return ts.map((t) => xs[`t${t}`]);
+    },
+    draw(canvas, x, t, size) {
+      drawPoints(canvas, [{ points: x, color: t === 0 ? COLORS.data : COLORS.xt, size }]);
+    },
+  };
+}
+
 export class ForwardPanel {
   constructor({ state, call, steps, onError, onChange }) {
     this.state = state;
@@ -44,35 +61,48 @@ export class ForwardPanel {
     this.chainRunning = false;
   }
 
-  async init() {
+  init() {
     const scrub = $('t-scrub');
-    scrub.max = String(this.steps);
-    this.showProcess();
-    await this.buildCharts();
-    scrub.disabled = false;
-    $('chain-play').disabled = false;
     scrub.addEventListener('input', (e) => this.scrubTo(Number(e.target.value)));
     $('chain-play').addEventListener('click', () => this.playChain().catch((e) => this.onError(e)));
     addEventListener('resize', () => this.resizeCharts());
   }
 
-  // The process changed (T steps or levels): the scrubber, equations and charts follow it.
-  async setProcess(steps) {
-    this.steps = steps;
+  // Show `view` with its process's T steps: the charts, the scrubber's range, then x₀'s views.
+  async setView(view, steps) {
     this.chainRunning = false;
-    $('t-scrub').max = String(steps);
+    this.view = view;
+    this.steps = steps;
+    if (this.state.t > steps) {
+      this.state.t = steps;
+      this.onChange();
+    }
+    const scrub = $('t-scrub');
+    scrub.max = String(steps);
     this.showProcess();
-    for (const c of this.charts) c.destroy();
-    this.charts = [];
     await this.buildCharts();
+    scrub.disabled = false;
+    $('chain-play').disabled = !view.chain;
+    await this.reset();
+  }
+
+  // The process changed (T steps or levels): the scrubber, equations and charts follow it.
+  setProcess(steps) {
+    return this.setView(this.view, steps);
+  }
+
+  // The view's own process (image models are DDPM), else the page's.
+  process() {
+    return this.view?.process ?? this.state.process;
   }
 
   showProcess() {
-    const text = PROCESS_TEXT[this.state.process];
+    const process = this.process();
+    const text = PROCESS_TEXT[process];
     $('forward-eq').textContent = text.marginal;
     $('chain-play').title = `Run the one-step chain ${text.chain}`;
-    $('chart-schedule-caption').textContent = this.state.process === 've' ? 'σ_t (log scale)' : `ᾱ_t and ${text.std}`;
-    document.body.dataset.process = this.state.process;
+    $('chart-schedule-caption').textContent = process === 've' ? 'σ_t (log scale)' : `ᾱ_t and ${text.std}`;
+    document.body.dataset.process = process;
   }
 
   // New data (n or seed changed): redraw everything that depends on x₀.
@@ -82,7 +112,9 @@ export class ForwardPanel {
   }
 
   async buildCharts() {
-    const { alphaBar, snr, sigma } = await this.call('forwardTables');
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+    const { alphaBar, snr, sigma } = await this.view.tables();
     const t = Float64Array.from({ length: alphaBar.length }, (_, i) => i + 1);
     const width = this.chartWidth();
     const common = (title) => ({
@@ -94,7 +126,7 @@ export class ForwardPanel {
       plugins: [marker(() => (this.state.t > 0 ? this.state.t : null))],
       scales: { x: { time: false } },
     });
-    const ve = this.state.process === 've';
+    const ve = this.process() === 've';
     this.charts.push(
       new uPlot(
         ve
@@ -147,10 +179,11 @@ export class ForwardPanel {
   async drawMultiples() {
     const T = this.steps;
     const ts = [0, Math.round(T / 10), Math.round(T / 4), Math.round(T / 2), T];
-    const xs = await this.call('forwardMany', { ts });
+    const xs = await this.view.fetch(ts);
+    if (!xs) return;
     const box = $('forward-multiples');
     box.replaceChildren();
-    for (const t of ts) {
+    for (const [j, t] of ts.entries()) {
       const fig = document.createElement('figure');
       const c = document.createElement('canvas');
       c.width = 140;
@@ -160,14 +193,14 @@ export class ForwardPanel {
       cap.textContent = `t = ${t}`;
       fig.append(c, cap);
       box.append(fig);
-      drawPoints(c, [{ points: xs[`t${t}`], color: t === 0 ? COLORS.data : COLORS.xt, size: 1.5 }]);
+      this.view.draw(c, xs[j], t, 1.5);
     }
     document.body.dataset.forwardMultiples = String(ts.length);
   }
 
   async redraw(t) {
-    const { x } = await this.call('forwardAt', { t });
-    drawPoints($('forward-canvas'), [{ points: x, color: t === 0 ? COLORS.data : COLORS.xt, size: 2 }]);
+    const xs = await this.view.fetch([t]);
+    if (xs) this.view.draw($('forward-canvas'), xs[0], t, 2);
     this.showT(t);
     document.body.dataset.forwardT = String(t);
   }

@@ -64,8 +64,10 @@ export class ReversePanel {
 
   async init() {
     $('sample').disabled = false;
-    $('sample').addEventListener('click', () => this.play());
-    $('pause').addEventListener('click', () => { this.running = false; });
+    // The buttons are shared with image mode (panels/image-reverse.js).
+    const mine = () => document.body.dataset.mode !== 'images';
+    $('sample').addEventListener('click', () => mine() && this.play());
+    $('pause').addEventListener('click', () => { if (mine()) this.running = false; });
     await this.syncOptions();
   }
 

@@ -622,15 +622,7 @@ fn unet_image(a: &SampleArgs, net: &UNet2D) -> Result<[usize; 3]> {
         }
         return Ok([c, h, w]);
     }
-    let size = net.config.sample_size.as_ref();
-    let hw = match size {
-        Some(serde_json::Value::Number(s)) => s.as_u64().map(|s| [s as usize; 2]),
-        Some(serde_json::Value::Array(v)) if v.len() == 2 => v[0]
-            .as_u64()
-            .zip(v[1].as_u64())
-            .map(|(h, w)| [h as usize, w as usize]),
-        _ => None,
-    };
+    let hw = net.config.sample_hw();
     let [h, w] = hw.ok_or_else(|| {
         Error::invalid(
             "the UNet config has no usable sample_size; give --init x_T.npy [n, c, h, w]",

@@ -34,8 +34,15 @@ use diffusion_playground::train::{OptimConfig, TrainConfig, TrainData, Trainer, 
 
 use super::{check_writable_dir, ScheduleArg};
 
-/// Options that may change between a run and its resumption (they do not change the numbers).
-const RESUMABLE: [&str; 4] = ["devices", "checkpoint-every", "sample-every", "resume"];
+/// Options that may change between a run and its resumption (they do not change the numbers;
+/// `out` differs when the run's folder was moved).
+const RESUMABLE: [&str; 5] = [
+    "out",
+    "devices",
+    "checkpoint-every",
+    "sample-every",
+    "resume",
+];
 
 #[derive(Args, Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -233,7 +240,12 @@ fn resolve_args(a: TrainArgs, argv: &[String]) -> Result<TrainArgs> {
         let now = serde_json::to_value(&merged).map_err(|e| Error::invalid(e.to_string()))?;
         for (key, value) in now.as_object().into_iter().flatten() {
             let before = saved.get(key).unwrap_or(&Value::Null);
-            if !RESUMABLE.contains(&key.as_str()) && before != value {
+            // The total only places the cosine decay; with a constant rate after warm-up
+            // (--lr-min-ratio 1) no step's numbers depend on it, so a run may be extended or
+            // ended at a checkpoint.
+            let constant_lr = merged.lr_min_ratio == Some(1.0);
+            let free = RESUMABLE.contains(&key.as_str()) || (key == "steps" && constant_lr);
+            if !free && before != value {
                 return Err(Error::invalid(format!(
                     "--resume continues the run in {} exactly; --{key} was {before} there, not {value}",
                     a.out.display()
@@ -431,6 +443,13 @@ fn run_loop(
 ) -> Result<()> {
     let mut losses = Vec::with_capacity(total);
     if let Some(ck) = resume {
+        if ck.state.step > total {
+            return Err(Error::invalid(format!(
+                "--resume: the latest checkpoint in {} is at step {}, past --steps {total}",
+                a.out.display(),
+                ck.state.step
+            )));
+        }
         losses = ck.losses.clone();
         run.restore(ck.state)?;
         eprintln!(

@@ -68,39 +68,58 @@ pub fn parse_idx(bytes: &[u8], origin: &str) -> Result<IdxArray> {
     })
 }
 
+/// Gunzip `bytes` if they start with gzip's magic `1f 8b`, else return them as they are.
+pub fn gunzip_if_gzip(bytes: &[u8], origin: &str) -> Result<Vec<u8>> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes.to_vec());
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::format(origin, format!("bad gzip data: {e}")))?;
+    Ok(out)
+}
+
 /// Read an IDX file, gunzipping `*.gz`.
 pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
     let path = path.as_ref();
     let raw = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    let origin = path.display().to_string();
     let bytes = if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                Error::format(path.display().to_string(), format!("bad gzip data: {e}"))
-            })?;
-        out
+        if !raw.starts_with(&[0x1f, 0x8b]) {
+            return Err(Error::format(&origin, "bad gzip data: no gzip header"));
+        }
+        gunzip_if_gzip(&raw, &origin)?
     } else {
         raw
     };
-    parse_idx(&bytes, &path.display().to_string())
+    parse_idx(&bytes, &origin)
 }
 
-/// An image file `[n, rows, cols]` as one-channel images.
-pub fn read_idx_images(path: impl AsRef<Path>) -> Result<ImageSet> {
-    let path = path.as_ref();
-    let a = read_idx(path)?;
+/// One-channel images `[n, rows, cols]` from IDX bytes, gzipped or not (the page fetches the
+/// shipped digits as bytes).
+pub fn idx_images_from_bytes(bytes: &[u8], origin: &str) -> Result<ImageSet> {
+    let a = parse_idx(&gunzip_if_gzip(bytes, origin)?, origin)?;
+    images_of(a, origin)
+}
+
+fn images_of(a: IdxArray, origin: &str) -> Result<ImageSet> {
     if a.shape.len() != 3 {
         return Err(Error::format(
-            path.display().to_string(),
+            origin,
             format!(
                 "images need 3 dimensions [n, rows, cols], the file has {:?}",
                 a.shape
             ),
         ));
     }
-    ImageSet::new(1, a.shape[1], a.shape[2], a.data, None)
-        .map_err(|e| Error::format(path.display().to_string(), e))
+    ImageSet::new(1, a.shape[1], a.shape[2], a.data, None).map_err(|e| Error::format(origin, e))
+}
+
+/// An image file `[n, rows, cols]` as one-channel images.
+pub fn read_idx_images(path: impl AsRef<Path>) -> Result<ImageSet> {
+    let path = path.as_ref();
+    images_of(read_idx(path)?, &path.display().to_string())
 }
 
 /// A label file `[n]`.

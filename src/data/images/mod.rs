@@ -11,7 +11,7 @@ use rand::Rng;
 use crate::error::{Error, Result};
 
 pub use cifar::read_cifar10;
-pub use idx::{read_idx, read_idx_images, read_idx_labels, IdxArray};
+pub use idx::{idx_images_from_bytes, read_idx, read_idx_images, read_idx_labels, IdxArray};
 pub use png_dir::read_png_dir;
 
 /// Images with optional class labels.

@@ -227,6 +227,24 @@ impl UNet2DConfig {
         }
     }
 
+    /// `sample_size` as `[h, w]` (an int `s` is `[s, s]`), if the config gives a usable one.
+    pub fn sample_hw(&self) -> Option<[usize; 2]> {
+        match self.sample_size.as_ref()? {
+            Value::Number(s) => s.as_u64().map(|s| [s as usize; 2]),
+            Value::Array(v) if v.len() == 2 => v[0]
+                .as_u64()
+                .zip(v[1].as_u64())
+                .map(|(h, w)| [h as usize, w as usize]),
+            _ => None,
+        }
+    }
+
+    /// How much the down path shrinks an image: `2^(levels-1)` (every level but the last halves
+    /// it), so `h` and `w` must be multiples of this.
+    pub fn downsample_factor(&self) -> usize {
+        1 << self.block_out_channels.len().saturating_sub(1)
+    }
+
     /// `time_embed_dim`.
     pub fn time_embed_dim(&self) -> usize {
         self.time_embedding_dim

@@ -40,6 +40,41 @@ pub fn timestep_embedding(
     Tensor::cat(parts, 1)
 }
 
+/// [`timestep_embedding`] on the host for timesteps known there (sampling), `[n, dim]` row-major:
+/// `t·ω` in float32 as PyTorch forms it, then sin and cos evaluated in float64 and rounded, so the
+/// embedding is PyTorch's to the last bit or so on every device. (WGSL's `sin` is only specified to
+/// 2⁻¹¹ absolute on [-π, π]; at `t·ω` near 1000 a GPU's range reduction alone can be off by 1e-5.)
+pub fn timestep_embedding_host(
+    t: &[f32],
+    dim: usize,
+    flip_sin_to_cos: bool,
+    shift: f64,
+) -> Vec<f32> {
+    let half = dim / 2;
+    let log_p = -(10000f64.ln()) as f32;
+    let denom = (half as f64 - shift) as f32;
+    let freqs: Vec<f32> = (0..half)
+        .map(|i| ((log_p * i as f32) / denom).exp())
+        .collect();
+    let mut out = Vec::with_capacity(t.len() * dim);
+    for &t in t {
+        let args = freqs.iter().map(|&f| (t * f) as f64);
+        let (sin, cos): (Vec<f32>, Vec<f32>) =
+            args.map(|a| (a.sin() as f32, a.cos() as f32)).unzip();
+        let (first, second) = if flip_sin_to_cos {
+            (cos, sin)
+        } else {
+            (sin, cos)
+        };
+        out.extend(first);
+        out.extend(second);
+        if dim % 2 == 1 {
+            out.push(0.0);
+        }
+    }
+    out
+}
+
 /// `TimestepEmbedding`: `linear_2(SiLU(linear_1(e)))`.
 #[derive(Module, Debug)]
 pub struct TimestepEmbedding {

@@ -6,7 +6,9 @@ pub mod attention;
 pub mod blocks;
 pub mod config;
 pub mod embedding;
+pub mod folder;
 pub mod load;
+pub mod memory;
 pub mod params;
 pub mod resnet;
 pub mod sampling;
@@ -16,6 +18,8 @@ pub mod score;
 pub mod unet2d;
 
 pub use config::UNet2DConfig;
+pub use folder::{ImageModel, ModelFiles};
 pub use load::{is_diffusers_dir, CONFIG_FILE, WEIGHTS_FILE};
+pub use memory::{DeviceLimits, LimitSource};
 pub use score::UNetScore;
 pub use unet2d::UNet2D;

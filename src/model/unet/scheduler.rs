@@ -88,3 +88,30 @@ pub fn read_schedule(dir: &Path) -> Result<ScheduleConfig> {
         Err(e) => Err(Error::read(&path, e)),
     }
 }
+
+/// The x̂₀ clipping a scheduler config asks for: diffusers' `clip_sample` (default true) clips to
+/// `[-r, r]` with `r = clip_sample_range` (default 1). Dynamic `thresholding` (Imagen's) is not
+/// implemented by the samplers, so a config that turns it on is refused rather than run otherwise.
+pub fn parse_clip(text: &str, origin: &str) -> Result<Option<f64>> {
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| Error::format(origin, format!("not JSON: {e}")))?;
+    if v.get("thresholding").and_then(Value::as_bool) == Some(true) {
+        return Err(Error::format(
+            origin,
+            "thresholding (dynamic x̂₀ thresholding) is not supported; set it to false",
+        ));
+    }
+    let clip = match v.get("clip_sample") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(Error::format(origin, "'clip_sample' is not true or false")),
+    };
+    let range = match v.get("clip_sample_range") {
+        None | Some(Value::Null) => 1.0,
+        Some(x) => x
+            .as_f64()
+            .filter(|r| *r > 0.0 && r.is_finite())
+            .ok_or_else(|| Error::format(origin, "'clip_sample_range' is not a positive number"))?,
+    };
+    Ok(clip.then_some(range))
+}

@@ -40,8 +40,9 @@ impl<'a> UNetScore<'a> {
             Time::Step(i) => i as f32,
             Time::Continuous(t) => (t * (self.train_steps.max(1) - 1) as f64) as f32,
         };
-        let tt = Tensor::<1>::from_data(TensorData::new(vec![t; n], [n]), &x.device());
-        let eps = self.net.try_forward(x.reshape([n, c, h, w]), tt)?;
+        let eps = self
+            .net
+            .try_forward_at(x.reshape([n, c, h, w]), &vec![t; n])?;
         Ok(eps.reshape([n, d]))
     }
 }

@@ -9,7 +9,7 @@ use burn::tensor::activation::silu;
 
 use super::blocks::{AttnSpec, DownBlock, MidBlock, UpBlock};
 use super::config::{DownBlockType, UNet2DConfig, UpBlockType};
-use super::embedding::{timestep_embedding, TimestepEmbedding};
+use super::embedding::{timestep_embedding, timestep_embedding_host, TimestepEmbedding};
 use super::params::{join, Layer, Named, Visitor};
 use super::resnet::{conv3x3, group_norm, ResnetSpec};
 use crate::error::{Error, Result};
@@ -102,8 +102,7 @@ impl UNet2D {
         })
     }
 
-    /// Checks `x` `[b, c, h, w]` and `t` `[b]` against the network, then runs it.
-    pub fn try_forward(&self, x: Tensor<4>, t: Tensor<1>) -> Result<Tensor<4>> {
+    fn check(&self, x: &Tensor<4>, t: &Tensor<1>) -> Result<()> {
         let [b, c, h, w] = x.dims();
         let [bt] = t.dims();
         let factor = 1usize
@@ -130,6 +129,26 @@ impl UNet2D {
                 "{bt} timesteps for a batch of {b} images; give one per image"
             )));
         }
+        Ok(())
+    }
+
+    /// [`UNet2D::try_forward`] at timesteps known on the host (sampling): their sinusoidal
+    /// embedding is computed there ([`timestep_embedding_host`]), the same on every device.
+    pub fn try_forward_at(&self, x: Tensor<4>, t: &[f32]) -> Result<Tensor<4>> {
+        let device = x.device();
+        let c = &self.config;
+        let dim = c.block_out_channels[0];
+        let e = timestep_embedding_host(t, dim, c.flip_sin_to_cos, c.freq_shift);
+        let e = Tensor::<2>::from_data(TensorData::new(e, [t.len(), dim]), &device);
+        let tt = Tensor::<1>::from_data(TensorData::new(t.to_vec(), [t.len()]), &device);
+        // The shape checks of try_forward, on the same tensors.
+        self.check(&x, &tt)?;
+        Ok(self.forward_embedded(x, e))
+    }
+
+    /// Checks `x` `[b, c, h, w]` and `t` `[b]` against the network, then runs it.
+    pub fn try_forward(&self, x: Tensor<4>, t: Tensor<1>) -> Result<Tensor<4>> {
+        self.check(&x, &t)?;
         Ok(self.forward(x, t))
     }
 
@@ -137,12 +156,19 @@ impl UNet2D {
     /// timesteps `t` `[b]`. Shapes must be valid (see [`UNet2D::try_forward`]).
     pub fn forward(&self, x: Tensor<4>, t: Tensor<1>) -> Tensor<4> {
         let c = &self.config;
+        let e = timestep_embedding(t, c.block_out_channels[0], c.flip_sin_to_cos, c.freq_shift);
+        self.forward_embedded(x, e)
+    }
+
+    /// The network given the sinusoidal embedding `e` `[b, block_out_channels[0]]` of its
+    /// timesteps.
+    pub fn forward_embedded(&self, x: Tensor<4>, e: Tensor<2>) -> Tensor<4> {
+        let c = &self.config;
         let x = if c.center_input_sample {
             x * 2.0 - 1.0
         } else {
             x
         };
-        let e = timestep_embedding(t, c.block_out_channels[0], c.flip_sin_to_cos, c.freq_shift);
         let temb = self.time_embedding.forward(e);
         let mut h = self.conv_in.forward(x);
         let mut skips = vec![h.clone()];

@@ -1,0 +1,132 @@
+// Image model panel: bring your own diffusers UNet2DModel — a folder dropped here or picked, or
+// its 2–3 files picked — checked in the worker (Rust) with a message naming any problem; the model
+// in use stays until a new one is valid. A dropped model cannot live in the URL.
+const $ = (id) => document.getElementById(id);
+
+// Every file under a dropped directory entry, with its path ("folder/unet/config.json").
+async function walk(entry, prefix = '') {
+  if (entry.isFile) {
+    const file = await new Promise((res, rej) => entry.file(res, rej));
+    return [{ file, path: prefix + entry.name }];
+  }
+  const reader = entry.createReader();
+  const out = [];
+  for (;;) {
+    const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+    if (!batch.length) break;
+    for (const e of batch) out.push(...(await walk(e, `${prefix}${entry.name}/`)));
+  }
+  return out;
+}
+
+// The files of a drop: directories walked, loose files as they are.
+async function dropped(dt) {
+  const entries = [...(dt.items ?? [])].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+  if (entries.length) {
+    const files = (await Promise.all(entries.map((e) => walk(e)))).flat();
+    const dir = entries.length === 1 && entries[0].isDirectory ? entries[0].name : null;
+    return { files, origin: dir ? `the folder ${dir}` : 'the dropped files' };
+  }
+  const files = [...dt.files].map((file) => ({ file, path: file.name }));
+  return { files, origin: 'the dropped files' };
+}
+
+export class ModelPanel {
+  constructor({ call, onModel, batch }) {
+    this.call = call;
+    this.onModel = onModel; // async (info) => the panels switch to the new model
+    this.batch = batch; // () => the grid's number of images, for the memory check
+    this.info = null;
+  }
+
+  init() {
+    const drop = $('model-drop');
+    drop.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      drop.dataset.over = '1';
+    });
+    drop.addEventListener('dragleave', () => { drop.dataset.over = '0'; });
+    drop.addEventListener('drop', (e) => {
+      e.preventDefault();
+      drop.dataset.over = '0';
+      dropped(e.dataTransfer).then((d) => this.load(d.files, d.origin));
+    });
+    drop.addEventListener('click', () => $('model-dir').click());
+    drop.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        $('model-dir').click();
+      }
+    });
+    $('model-dir').addEventListener('change', (e) => {
+      const files = [...e.target.files].map((file) => ({ file, path: file.webkitRelativePath || file.name }));
+      const top = files[0]?.path.split('/')[0];
+      this.load(files, top ? `the folder ${top}` : 'the chosen folder');
+      e.target.value = '';
+    });
+    $('model-files').addEventListener('change', (e) => {
+      const files = [...e.target.files].map((file) => ({ file, path: file.name }));
+      this.load(files, 'the chosen files');
+      e.target.value = '';
+    });
+    $('model-default').addEventListener('click', () => this.loadDefault());
+  }
+
+  message(text, kind = 'error') {
+    const m = $('model-message');
+    m.textContent = text ?? '';
+    m.dataset.kind = kind;
+    m.hidden = !text;
+    document.body.dataset.modelMessage = text ? kind : '';
+  }
+
+  // The model in use, under the drop zone.
+  show(info, dropped) {
+    this.info = info;
+    $('model-caption').textContent = info
+      ? `model: ${info.origin} · ${info.image.join('×')} · ${(info.params / 1e6).toFixed(2)}M parameters · T = ${info.steps}`
+        + ` · x̂₀ ${info.clip ? `clipped to ±${info.clip}` : 'not clipped'}${dropped ? ' · not part of the link' : ''}`
+      : 'model: none';
+    document.body.dataset.imageModel = info ? info.origin : '';
+  }
+
+  keeps() {
+    return this.info ? ` — the page keeps ${this.info.origin}.` : '';
+  }
+
+  async load(files, origin) {
+    if (!files.length) {
+      this.message(`Nothing to load from ${origin}.${this.keeps()}`);
+      return;
+    }
+    this.message(`Checking ${origin}…`, 'info');
+    try {
+      const r = await this.call('loadImageFiles', { files, origin, batch: this.batch() });
+      this.show(r.model, true);
+      this.message(`Loaded ${origin}. It lives in this page only: a reload (or the link) brings back the default digit model.`, 'ok');
+      await this.onModel(r);
+    } catch (e) {
+      if (e.lost) return;
+      this.message(`${e.message}${this.keeps()}`);
+    }
+  }
+
+  // The shipped digit model, if the server has it now.
+  async loadDefault() {
+    this.message('Looking for the default digit model…', 'info');
+    try {
+      const r = await this.call('loadDefaultImageModel', { batch: this.batch() });
+      if (r.notice) {
+        this.message(`${r.notice} Drop a diffusers UNet2DModel folder here to sample one.${this.keeps()}`, 'info');
+        return false;
+      }
+      this.show(r.model, false);
+      this.message(null);
+      await this.onModel(r);
+      return true;
+    } catch (e) {
+      if (!e.lost) this.message(`${e.message}${this.keeps()}`);
+      return false;
+    }
+  }
+}

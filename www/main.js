@@ -369,7 +369,17 @@ async function main() {
   reverse = new ReversePanel({ ...common, hud });
   reverse.optionKeys = new Set(['variance', 'ddimSteps', 'eta', 'spacing', 'lSteps', 'lStep', 'levels', 'perLevel',
     'aStep', 'sigmaMin', 'sdeSteps', 'sde', 'snr', 'corrector', 'ode', 'odeSteps']);
-  data = new DataPanel({ state, call, onChange: save, onData: dataChanged });
+  // The worker drops the running sampler with the old data: stop the reverse loop first, and
+  // start it again where the worker kept the data.
+  const shown = () => started && mode === 'points' && twoD;
+  data = new DataPanel({
+    state,
+    call,
+    onChange: save,
+    onData: dataChanged,
+    onBefore: async () => { if (shown()) await reverse.stop(); },
+    onKept: () => { if (shown()) reverse.play().catch(showError); },
+  });
   train = new TrainPanel({ state, call, onError: showError, onUse: useTrained, onTrained: trainedChanged });
   images = new ImageMode({ state, call, hud, forward, onError: showError, onChange: save });
   bindControls();

@@ -9,11 +9,14 @@ const SPACING = 0.12; // data units between points laid along a stroke
 const KEY_STEP = 0.25;
 
 export class DataPanel {
-  constructor({ state, call, onChange, onData }) {
+  constructor({ state, call, onChange, onData, onBefore, onKept }) {
     this.state = state;
     this.call = call;
     this.onChange = onChange;
     this.onData = onData; // (info) => redraw the other panels with the new data
+    // Before the worker changes the data (it drops the running sampler), and when it refused it.
+    this.onBefore = onBefore ?? (async () => {});
+    this.onKept = onKept ?? (() => {});
     this.points = []; // drawn points, snapped: [x, y, x, y, ...]
     this.strokes = []; // start index (in points) of each stroke, for undo
     this.drawing = false;
@@ -94,7 +97,14 @@ export class DataPanel {
   }
 
   async use(cmd, args) {
-    const { data } = await this.call(cmd, args);
+    await this.onBefore();
+    let data;
+    try {
+      ({ data } = await this.call(cmd, args));
+    } catch (e) {
+      this.onKept();
+      throw e;
+    }
     this.show(data);
     await this.onData(data);
   }

@@ -159,15 +159,24 @@ cmd_build() {
 }
 
 cmd_size() {
-  local f raw gz br total_raw=0 total_gz=0
-  printf '%-44s %10s %10s\n' "first load" "raw" "gzip -9" >&2
-  for f in www/pkg/diffusion_playground_bg.wasm www/pkg/diffusion_playground.js www/weights/*/model.safetensors www/weights/*/config.json; do
+  local f raw gz total_raw=0 total_gz=0
+  row() { printf '%-58s %10s %10s\n' "$@" >&2; }
+  # What the page fetches when it opens (2-D mode), then what it fetches only when asked.
+  row "first load" "raw" "gzip -9"
+  for f in www/pkg/diffusion_playground_bg.wasm www/pkg/diffusion_playground.js \
+    www/weights/ddpm_mixture/model.safetensors www/weights/ddpm_mixture/config.json; do
     [ -f "$f" ] || continue
     raw=$(stat -c %s "$f"); gz=$(gzip -9c "$f" | wc -c)
     total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
-    printf '%-44s %10s %10s\n' "$f" "$raw" "$gz" >&2
+    row "$f" "$raw" "$gz"
   done
-  printf '%-44s %10s %10s\n' "total" "$total_raw" "$total_gz" >&2
+  row "total" "$total_raw" "$total_gz"
+  row "on demand" "raw" "gzip -9"
+  for f in www/weights/ddpm_*/model.safetensors www/data/digits-*.idx.gz \
+    www/weights/ddpm_digits/diffusion_pytorch_model.safetensors; do
+    [ -f "$f" ] && [ "$f" != www/weights/ddpm_mixture/model.safetensors ] || continue
+    row "$f" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
+  done
 }
 
 cmd_serve() {

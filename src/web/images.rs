@@ -6,7 +6,7 @@ use js_sys::Float32Array;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::{read, Playground};
+use super::{read, Frame, Playground};
 use crate::error::Error;
 use crate::image_lab::RunSlot;
 use crate::model::unet::{DeviceLimits, ImageModel, ModelFiles};
@@ -29,36 +29,6 @@ impl From<ImageRun> for RunSlot {
             ImageRun::Edit => RunSlot::Edit,
             _ => RunSlot::Grid,
         }
-    }
-}
-
-/// One image-mode step for drawing: the grid `x_t` and the model's x̂₀, both `[n, c·h·w]`.
-#[wasm_bindgen]
-pub struct ImageFrame {
-    x: Vec<f32>,
-    x0_pred: Vec<f32>,
-    t: usize,
-    remaining: usize,
-}
-
-#[wasm_bindgen]
-impl ImageFrame {
-    #[wasm_bindgen(getter)]
-    pub fn x(&self) -> Float32Array {
-        Float32Array::from(&self.x[..])
-    }
-    #[wasm_bindgen(getter, js_name = x0Pred)]
-    pub fn x0_pred(&self) -> Float32Array {
-        Float32Array::from(&self.x0_pred[..])
-    }
-    /// The table index the last step queried the model at.
-    #[wasm_bindgen(getter)]
-    pub fn t(&self) -> usize {
-        self.t
-    }
-    #[wasm_bindgen(getter)]
-    pub fn remaining(&self) -> usize {
-        self.remaining
     }
 }
 
@@ -161,16 +131,7 @@ impl Playground {
     /// The image process's ᾱ_t, SNR_t and σ_t for t = 0..T-1, as `[3, T]` (see `forwardTables`).
     #[wasm_bindgen(js_name = imageTables)]
     pub fn image_tables(&self) -> Float32Array {
-        let p = self.images.process();
-        let m: Vec<_> = (0..p.num_steps()).map(|t| p.marginal(t)).collect();
-        let rows: Vec<f32> = m
-            .iter()
-            .map(|m| m.mean_coef * m.mean_coef)
-            .chain(m.iter().map(|m| m.snr()))
-            .chain(m.iter().map(|m| m.std))
-            .map(|v| v as f32)
-            .collect();
-        Float32Array::from(&rows[..])
+        super::process::marginal_tables(self.images.process())
     }
 
     /// One image `x0` noised to each scrubber position (`0..=T`, 0 being `x0`) with one ε from
@@ -223,12 +184,12 @@ impl Playground {
 
     /// Up to `k` steps of the image walk `run` (0 returns its current images).
     #[wasm_bindgen(js_name = imageSteps)]
-    pub async fn image_steps(&mut self, run: ImageRun, k: usize) -> Result<ImageFrame, JsValue> {
+    pub async fn image_steps(&mut self, run: ImageRun, k: usize) -> Result<Frame, JsValue> {
         let slot = RunSlot::from(run);
         let out = self.images.step(slot, k)?;
         let remaining = self.images.remaining(slot);
         match out {
-            Some(out) => Ok(ImageFrame {
+            Some(out) => Ok(Frame {
                 x: read(out.x).await?,
                 x0_pred: read(out.x0_pred).await?,
                 t: out.t,
@@ -241,7 +202,7 @@ impl Playground {
                         .ok_or_else(|| Error::invalid("start sampling first"))?,
                 )
                 .await?;
-                Ok(ImageFrame {
+                Ok(Frame {
                     x0_pred: x.clone(),
                     x,
                     t: 0,

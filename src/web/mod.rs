@@ -25,7 +25,7 @@ mod process;
 mod sources;
 mod train;
 
-pub use images::{ImageFrame, ImageRun};
+pub use images::ImageRun;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -61,7 +61,8 @@ pub enum Backend {
     Flex = "flex",
 }
 
-/// One reverse step's result for drawing.
+/// One reverse step's result for drawing: the 2-D panel's points, or image mode's grid (each row
+/// an image, `c·h·w` wide).
 #[wasm_bindgen]
 pub struct Frame {
     x: Vec<f32>,

@@ -52,17 +52,7 @@ impl Playground {
     /// SNR_t = a_t²/s_t² and the std s_t (√(1-ᾱ_t), 1-ᾱ_t or σ_t).
     #[wasm_bindgen(js_name = forwardTables)]
     pub fn forward_tables(&self) -> Float32Array {
-        let m: Vec<_> = (0..self.process.num_steps())
-            .map(|t| self.process.marginal(t))
-            .collect();
-        let rows: Vec<f32> = m
-            .iter()
-            .map(|m| m.mean_coef * m.mean_coef)
-            .chain(m.iter().map(|m| m.snr()))
-            .chain(m.iter().map(|m| m.std))
-            .map(|v| v as f32)
-            .collect();
-        Float32Array::from(&rows[..])
+        marginal_tables(&self.process)
     }
 
     /// The forward marginal at scrubber position `k ∈ 0..=T`: `x_k = a x₀ + s ε` at table index
@@ -112,4 +102,18 @@ impl Playground {
     pub fn chain_step(&self) -> usize {
         self.chain.as_ref().map(|c| c.1).unwrap_or(0)
     }
+}
+
+/// `[3, T]` rows of a process's marginal `N(a_t x_0, s_t² I)` for t = 0..T-1: a_t², SNR_t =
+/// a_t²/s_t² and s_t.
+pub(super) fn marginal_tables(p: &impl Process) -> Float32Array {
+    let m: Vec<_> = (0..p.num_steps()).map(|t| p.marginal(t)).collect();
+    let rows: Vec<f32> = m
+        .iter()
+        .map(|m| m.mean_coef * m.mean_coef)
+        .chain(m.iter().map(|m| m.snr()))
+        .chain(m.iter().map(|m| m.std))
+        .map(|v| v as f32)
+        .collect();
+    Float32Array::from(&rows[..])
 }

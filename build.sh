@@ -285,21 +285,23 @@ cmd_digit_weights() {
   local runs="$ROOT/target/weight-runs" dplay=(cargo run --quiet --bin dplay --)
   digits_ready
   # data/unet_digits.json: channels (16, 32, 64), attention at 7×7, 0.69M parameters, sized
-  # to train on a CPU. The rate is constant after warm-up, so a run may be extended with
-  # DIGIT_RESUME=1 DIGIT_STEPS=N.
+  # to train on a CPU. The rate is constant after warm-up and falls to 0 over the last
+  # DIGIT_COOLDOWN steps, so a run may be extended (before its cooldown) with DIGIT_RESUME=1
+  # DIGIT_STEPS=N.
   log "digit UNet (DDPM, L_simple) on the 10,000 digits"
   "${dplay[@]}" train --data digits --model unet --unet-config data/unet_digits.json \
-    --out "$runs/ddpm_digits" --steps "${DIGIT_STEPS:-3000}" --batch-size 64 --lr 1e-3 \
-    --warmup 200 --lr-min-ratio 1 --ema 0.999 --grad-clip 1.0 --seed 0 --checkpoint-every 250 \
+    --out "$runs/ddpm_digits" --steps "${DIGIT_STEPS:-3500}" --cooldown "${DIGIT_COOLDOWN:-500}" \
+    --batch-size 64 --lr 1e-3 --warmup 200 --lr-min-ratio 1 --ema 0.999 --grad-clip 1.0 --seed 0 --checkpoint-every 250 \
     --sample-every 500 ${DIGIT_RESUME:+--resume}
-  log "digit classifier (the judge)"
+  log "digit classifier (the judge; shipped in data/digit_classifier/ so that tests/digit_model.rs can judge again)"
   "${dplay[@]}" digits classifier --out "$runs/digit_classifier" --seed 0
   log "judging 256 samples: at least 80% must be labelled with confidence > 0.9"
   "${dplay[@]}" digits check --model "$runs/ddpm_digits" --classifier "$runs/digit_classifier" \
     --n 256 --require 0.8 --grid "$runs/ddpm_digits/check.png" | tee "$runs/ddpm_digits/check.json"
-  mkdir -p www/weights/ddpm_digits
+  mkdir -p www/weights/ddpm_digits data/digit_classifier
   cp "$runs/ddpm_digits/"{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,train.json,check.json} \
     www/weights/ddpm_digits/
+  cp "$runs/digit_classifier/"{classifier.json,classifier.safetensors} data/digit_classifier/
 }
 
 digits_ready() {

@@ -228,6 +228,63 @@ fn a_constant_rate_run_can_be_extended_on_resume() {
         &dplay(&["train", "--resume", "--out", &s(&extended), "--steps", "60"]),
         "past --steps 60",
     );
+
+    // Extended, then cooled down (warmup–stable–decay): an 80-step constant-rate run resumed with
+    // --steps 120 --cooldown 40 is the straight run with those settings.
+    let short_warmup = |out: &Path, steps: &str| {
+        let mut a = constant(out, steps);
+        a.extend(["--warmup", "10"].map(String::from));
+        a
+    };
+    let (straight, later) = (d.join("cooled_straight"), d.join("cooled_later"));
+    let mut cooled = short_warmup(&straight, "120");
+    cooled.extend(["--cooldown", "40"].map(String::from));
+    ok(&run(&cooled));
+    ok(&run(&short_warmup(&later, "80")));
+    ok(&dplay(&[
+        "train",
+        "--resume",
+        "--out",
+        &s(&later),
+        "--steps",
+        "120",
+        "--cooldown",
+        "40",
+    ]));
+    let diff = max_weight_diff(
+        &straight.join("model.safetensors"),
+        &later.join("model.safetensors"),
+    );
+    assert!(
+        diff < 1e-5,
+        "the cooled-down run's weights differ by {diff}"
+    );
+    // And the cooldown is in effect: without it the weights end elsewhere.
+    let hot = d.join("not_cooled");
+    ok(&run(&short_warmup(&hot, "120")));
+    let moved_by = max_weight_diff(
+        &straight.join("model.safetensors"),
+        &hot.join("model.safetensors"),
+    );
+    assert!(
+        moved_by > 1e-4,
+        "the cooldown changed the weights by only {moved_by}"
+    );
+    // Its last checkpoint (step 120) has cooled down: its steps from 80 on ran at a falling rate,
+    // so it cannot be extended again.
+    assert_clean_error(
+        &dplay(&[
+            "train",
+            "--resume",
+            "--out",
+            &s(&later),
+            "--steps",
+            "160",
+            "--cooldown",
+            "40",
+        ]),
+        "past the constant-rate phase",
+    );
     let decay = d.join("decay");
     let mut a = small_run(&mixture(), &decay, "80");
     a.extend(["--checkpoint-every".into(), "40".into()]);

@@ -1,6 +1,6 @@
 //! The training engine: two devices with one shard each give the run one device gives with two
 //! shards (burn's multi-device optimiser step sums the shards' gradients); a restored state
-//! continues exactly; the EMA follows its formula.
+//! continues exactly; the EMA follows its formula; the rate's warm-up, decay and cooldown.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -137,4 +137,30 @@ fn ema_follows_its_formula() {
             assert!((0.1 * p + 0.9 * q - r).abs() < 1e-6, "{}", z.path);
         }
     }
+}
+
+#[test]
+fn the_rate_warms_up_holds_or_decays_then_cools_down_to_zero() {
+    use diffusion_playground::train::OptimConfig;
+    let wsd = OptimConfig::new()
+        .with_steps(100)
+        .with_lr(1e-3)
+        .with_warmup(10)
+        .with_lr_min_ratio(1.0)
+        .with_cooldown(20);
+    wsd.validate().unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    // Linear warm-up to lr at step 9, constant to step 79, then lr · (100 − k)/20.
+    assert!(close(wsd.lr_at(0), 1e-4) && close(wsd.lr_at(9), 1e-3));
+    assert!((10..80).all(|k| close(wsd.lr_at(k), 1e-3)));
+    assert!(close(wsd.lr_at(80), 1e-3) && close(wsd.lr_at(90), 5e-4) && close(wsd.lr_at(99), 5e-5));
+    // No step before the cooldown depends on the total.
+    let longer = wsd.clone().with_steps(300);
+    assert!((0..80).all(|k| close(wsd.lr_at(k), longer.lr_at(k))));
+    // Under a cosine decay the cooldown starts from the floor the cosine reached.
+    let cosine = wsd.clone().with_lr_min_ratio(0.1);
+    assert!(close(cosine.lr_at(80), 1e-4) && close(cosine.lr_at(90), 5e-5));
+    assert!(cosine.lr_at(40) < 1e-3 && cosine.lr_at(40) > 1e-4);
+    // Warm-up and cooldown must fit.
+    assert!(wsd.clone().with_cooldown(95).validate().is_err());
 }

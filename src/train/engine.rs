@@ -24,11 +24,16 @@ pub struct OptimConfig {
     /// Peak Adam learning rate.
     #[config(default = 2e-3)]
     pub lr: f64,
-    /// Linear warm-up steps, then cosine decay to `lr_min_ratio · lr` at `steps`.
+    /// Linear warm-up steps, then cosine decay to `lr_min_ratio · lr` at `steps − cooldown`.
     #[config(default = 100)]
     pub warmup: usize,
     #[config(default = 0.05)]
     pub lr_min_ratio: f64,
+    /// The last steps, in which the rate falls linearly from `lr_min_ratio · lr` to 0. With
+    /// `lr_min_ratio = 1` this is warmup–stable–decay (Hägele et al. 2024): no step before the
+    /// cooldown depends on the total, so a run can be extended and then cooled down.
+    #[config(default = 0)]
+    pub cooldown: usize,
     /// Clip each parameter's gradient to this L2 norm (burn's `GradientClipping::Norm`).
     #[config(default = "None")]
     pub grad_clip: Option<f64>,
@@ -51,6 +56,12 @@ impl OptimConfig {
             return Err(Error::invalid(format!(
                 "learning rate must be positive, got {}",
                 self.lr
+            )));
+        }
+        if self.cooldown > 0 && self.warmup + self.cooldown > self.steps {
+            return Err(Error::invalid(format!(
+                "warm-up ({}) and cooldown ({}) do not fit in {} steps",
+                self.warmup, self.cooldown, self.steps
             )));
         }
         if !(0.0..=1.0).contains(&self.lr_min_ratio) {
@@ -87,9 +98,13 @@ impl OptimConfig {
         if k < self.warmup {
             return self.lr * (k + 1) as f64 / self.warmup as f64;
         }
-        let span = self.steps.saturating_sub(self.warmup).max(1);
-        let p = ((k - self.warmup) as f64 / span as f64).min(1.0);
         let floor = self.lr * self.lr_min_ratio;
+        let stable_end = self.steps.saturating_sub(self.cooldown);
+        if self.cooldown > 0 && k >= stable_end {
+            return floor * self.steps.saturating_sub(k) as f64 / self.cooldown as f64;
+        }
+        let span = stable_end.saturating_sub(self.warmup).max(1);
+        let p = ((k - self.warmup) as f64 / span as f64).min(1.0);
         floor + 0.5 * (self.lr - floor) * (1.0 + (std::f64::consts::PI * p).cos())
     }
 

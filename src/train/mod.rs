@@ -57,6 +57,9 @@ pub struct TrainConfig {
     pub warmup: usize,
     #[config(default = 0.05)]
     pub lr_min_ratio: f64,
+    /// The last steps, a linear decay of the rate to 0 (see [`OptimConfig::cooldown`]).
+    #[config(default = 0)]
+    pub cooldown: usize,
     /// Clip each parameter's gradient to this L2 norm (burn's `GradientClipping::Norm`).
     #[config(default = "None")]
     pub grad_clip: Option<f64>,
@@ -86,6 +89,7 @@ impl TrainConfig {
             lr: self.lr,
             warmup: self.warmup,
             lr_min_ratio: self.lr_min_ratio,
+            cooldown: self.cooldown,
             grad_clip: self.grad_clip,
             ema_decay: self.ema_decay,
             shards: self.shards,

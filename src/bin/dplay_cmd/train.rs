@@ -92,9 +92,13 @@ pub(crate) struct TrainArgs {
     /// Linear warm-up steps before the cosine decay.
     #[arg(long)]
     warmup: Option<usize>,
-    /// The learning rate decays to lr · lr_min_ratio at the last step.
+    /// The learning rate decays (cosine) to lr · lr_min_ratio at the cooldown's start.
     #[arg(long)]
     lr_min_ratio: Option<f64>,
+    /// The last N steps decay the rate linearly to 0. With --lr-min-ratio 1 (constant rate) a run
+    /// resumed before its cooldown may change --steps and --cooldown: extend, then cool down.
+    #[arg(long)]
+    cooldown: Option<usize>,
     /// Clip each parameter's gradient to this L2 norm.
     #[arg(long)]
     grad_clip: Option<f64>,
@@ -236,15 +240,16 @@ fn resolve_args(a: TrainArgs, argv: &[String]) -> Result<TrainArgs> {
         .map_err(|e| Error::format(&file, e.to_string().trim().to_string()))?
         .args;
     if a.resume {
-        let saved: Map<String, Value> = map;
+        let saved = &map;
         let now = serde_json::to_value(&merged).map_err(|e| Error::invalid(e.to_string()))?;
         for (key, value) in now.as_object().into_iter().flatten() {
             let before = saved.get(key).unwrap_or(&Value::Null);
-            // The total only places the cosine decay; with a constant rate after warm-up
-            // (--lr-min-ratio 1) no step's numbers depend on it, so a run may be extended or
-            // ended at a checkpoint.
+            // The total only places the cosine decay and the cooldown; with a constant rate
+            // after warm-up (--lr-min-ratio 1) no step before the cooldown depends on them, so a
+            // run may be extended, cooled down or ended at a checkpoint (checked below).
             let constant_lr = merged.lr_min_ratio == Some(1.0);
-            let free = RESUMABLE.contains(&key.as_str()) || (key == "steps" && constant_lr);
+            let free = RESUMABLE.contains(&key.as_str())
+                || (constant_lr && (key == "steps" || key == "cooldown"));
             if !free && before != value {
                 return Err(Error::invalid(format!(
                     "--resume continues the run in {} exactly; --{key} was {before} there, not {value}",
@@ -253,10 +258,45 @@ fn resolve_args(a: TrainArgs, argv: &[String]) -> Result<TrainArgs> {
             }
         }
     }
+    if a.resume {
+        check_stable_phase(&a.out, &map, &merged)?;
+    }
     Ok(TrainArgs {
         resume: a.resume,
         ..merged
     })
+}
+
+/// A resumed run whose --steps or --cooldown changed continues exactly only if every step its
+/// checkpoint has taken was at the constant rate under both the old and the new settings.
+fn check_stable_phase(out: &Path, saved: &Map<String, Value>, now: &TrainArgs) -> Result<()> {
+    let old = |key: &str| saved.get(key).and_then(Value::as_u64).map(|v| v as usize);
+    let (old_steps, old_cooldown) = (old("steps"), old("cooldown").unwrap_or(0));
+    let (steps, cooldown) = (now.steps, now.cooldown.unwrap_or(0));
+    if old_steps == steps && old_cooldown == cooldown {
+        return Ok(());
+    }
+    let (Some(old_steps), Some(steps)) = (old_steps, steps) else {
+        return Ok(()); // defaults on both sides (the keys agree) or caught by the key check
+    };
+    let Some(ck) = checkpoint::load_latest(out)? else {
+        return Ok(());
+    };
+    if ck.state.step > steps {
+        return Ok(()); // past the new total: the run loop says so
+    }
+    let stable_end = old_steps
+        .saturating_sub(old_cooldown)
+        .min(steps.saturating_sub(cooldown));
+    if ck.state.step > stable_end {
+        return Err(Error::invalid(format!(
+            "--resume: the checkpoint in {} is at step {}, past the constant-rate phase (it ends at \
+             step {stable_end}); --steps and --cooldown may change only before the cooldown begins",
+            out.display(),
+            ck.state.step
+        )));
+    }
+    Ok(())
 }
 
 impl TrainArgs {
@@ -351,6 +391,7 @@ impl TrainArgs {
             lr: self.lr.unwrap_or(defaults.lr),
             warmup: self.warmup.unwrap_or(defaults.warmup),
             lr_min_ratio: self.lr_min_ratio.unwrap_or(defaults.lr_min_ratio),
+            cooldown: self.cooldown.unwrap_or(defaults.cooldown),
             grad_clip: self.grad_clip.or(defaults.grad_clip),
             ema_decay: self.ema.or(defaults.ema_decay),
             shards: self.shards()?,
@@ -577,6 +618,7 @@ fn train_points(
         .with_lr(optim.lr)
         .with_warmup(optim.warmup)
         .with_lr_min_ratio(optim.lr_min_ratio)
+        .with_cooldown(optim.cooldown)
         .with_grad_clip(optim.grad_clip)
         .with_ema_decay(optim.ema_decay)
         .with_shards(optim.shards)

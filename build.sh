@@ -299,7 +299,7 @@ cmd_digit_weights() {
   "${dplay[@]}" digits check --model "$runs/ddpm_digits" --classifier "$runs/digit_classifier" \
     --n 256 --require 0.8 --grid "$runs/ddpm_digits/check.png" | tee "$runs/ddpm_digits/check.json"
   mkdir -p www/weights/ddpm_digits data/digit_classifier
-  cp "$runs/ddpm_digits/"{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,train.json,check.json} \
+  cp "$runs/ddpm_digits/"{config.json,diffusion_pytorch_model.safetensors,scheduler_config.json,train.json,check.json,check.png} \
     www/weights/ddpm_digits/
   cp "$runs/digit_classifier/"{classifier.json,classifier.safetensors} data/digit_classifier/
 }

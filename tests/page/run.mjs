@@ -44,18 +44,21 @@ async function withPage(args, fn, viewport = { width: 1100, height: 900 }) {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   const problems = [];
   page.on('console', (m) => {
-    // The default digit model may not be on the server yet (it is trained separately): the page
-    // asks for it and says so; the browser logs the 404 itself.
+    // A test that takes the default digit model off the server: the page asks for it and says
+    // so; the browser logs the 404 itself.
     if (m.type() === 'error' && /weights\/ddpm_digits\//.test(m.location()?.url ?? '') && /404/.test(m.text())) return;
     if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // All computation belongs in the worker: record any wasm compiled on the main thread (init
   // scripts run in the page, not in its workers). Long tasks are recorded for the log only; how
-  // long a task takes on a loaded 2-core machine is a benchmark, not a test.
+  // long a task takes on a loaded 2-core machine is a benchmark, not a test. Long animation
+  // frames name their scripts, which tells the page's own code (this origin's modules) from the
+  // test's probes (page.evaluate reading canvases) and from rendering.
   await page.addInitScript(() => {
     window.__mainThreadWasm = [];
     window.__longTasks = [];
+    window.__pageScripts = [];
     for (const name of ['compile', 'compileStreaming', 'instantiate', 'instantiateStreaming']) {
       const original = WebAssembly[name];
       WebAssembly[name] = function (...args) {
@@ -66,6 +69,13 @@ async function withPage(args, fn, viewport = { width: 1100, height: 900 }) {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) window.__longTasks.push(e.duration);
     }).observe({ type: 'longtask', buffered: true });
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        for (const sc of e.scripts) {
+          if (sc.sourceURL.startsWith(location.origin)) window.__pageScripts.push({ ms: sc.duration, where: `${sc.sourceURL.slice(location.origin.length)} ${sc.invoker}` });
+        }
+      }
+    }).observe({ type: 'long-animation-frame', buffered: true });
   });
   try {
     await fn(page, problems);
@@ -92,9 +102,12 @@ async function inkFraction(page, id) {
 }
 
 async function checkHealthy(page, problems) {
-  const { wasm, long } = await page.evaluate(() => ({ wasm: window.__mainThreadWasm, long: window.__longTasks }));
+  const { wasm, long, own } = await page.evaluate(() => ({ wasm: window.__mainThreadWasm, long: window.__longTasks, own: window.__pageScripts }));
   assert(wasm.length === 0, `wasm ran on the main thread (${wasm.join(', ')}); it belongs in the worker`);
-  if (long.length) console.log(`    (info) longest main-thread task ${Math.max(...long).toFixed(0)} ms`);
+  if (long.length) {
+    const worst = own.reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, where: '–' });
+    console.log(`    (info) longest main-thread task ${Math.max(...long).toFixed(0)} ms; longest run of the page's own scripts ${worst.ms.toFixed(0)} ms (${worst.where})`);
+  }
   assert(problems.length === 0, problems.join('\n'));
 }
 
@@ -294,11 +307,29 @@ async function loadReference(page, how) {
   const m = await modelMessage(page);
   assert(m.kind === 'ok', `the reference UNet did not load: ${JSON.stringify(m)}`);
   // The simulated drop decodes 6 MB of base64 on the main thread: the test's work, not the page's.
-  if (how === 'drop') await page.evaluate(() => { window.__longTasks = []; });
+  if (how === 'drop') await page.evaluate(() => { window.__longTasks = []; window.__pageScripts = []; });
 }
 
 // The spread of a canvas's pixels (standard deviation of the grey level, 0..255): a drawn image
 // or grid has structure, a blank or single-colour canvas has none.
+// Fractions of a canvas's pixels that are background (grey < 60), ink (> 190) and in between. An
+// MNIST digit is ~80% background and ~10% ink; Gaussian noise at the same scale is ~30% of each.
+async function inkStats(page, selector) {
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let dark = 0;
+    let ink = 0;
+    const n = d.length / 4;
+    for (let i = 0; i < d.length; i += 4) {
+      const g = (d[i] + d[i + 1] + d[i + 2]) / 3;
+      if (g < 60) dark++;
+      else if (g > 190) ink++;
+    }
+    return { dark: dark / n, ink: ink / n, mid: 1 - (dark + ink) / n };
+  }, selector);
+}
+
 async function pixelSpread(page, selector) {
   return page.evaluate((sel) => {
     const c = document.querySelector(sel);
@@ -997,8 +1028,7 @@ const tests = [
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
       await ready(page, '#backend=flex&data=digits&digit=7&igrid=2&isteps=10&ispeed=2');
       assert((await page.getAttribute('body', 'data-backend')) === 'flex', 'expected flex');
-      // Before any model: the digit is noised; the grid says there is no model (unless the default
-      // digit model is on the server by now).
+      // The digit is noised, with the default digit model loaded beside it.
       await scrub(page, 0);
       const clean = await pixelSpread(page, '#forward-canvas');
       assert(clean > 40, `digit #7 is not drawn (spread ${clean})`);
@@ -1007,11 +1037,8 @@ const tests = [
       const noisy = await pixelSpread(page, '#forward-canvas');
       assert(Math.abs(noisy - clean) > 3, `t = 300 looks like t = 0 (${noisy} vs ${clean})`);
       assert((await hashParams(page)).t === '300', 'the scrubber is not in the hash');
-      const defaultModel = (await page.getAttribute('body', 'data-image-model')) === 'the default digit model';
-      if (!defaultModel) {
-        const m = await modelMessage(page);
-        assert(m.kind === 'info' && /not on this server yet/.test(m.text) && /Drop/.test(m.text), `no-model notice: ${JSON.stringify(m)}`);
-      }
+      const origin = await page.getAttribute('body', 'data-image-model');
+      assert(origin === 'the default digit model', `the page starts with ${origin}, not the default digit model`);
       // Drop the reference folder: it samples a 2×2 grid, 10 DDIM steps.
       await loadReference(page, 'drop');
       assert(/not part of the link/.test(await page.textContent('#model-caption')), 'the caption must say a dropped model is not in the link');
@@ -1023,6 +1050,35 @@ const tests = [
       // The same folder through the folder picker.
       await loadReference(page, 'pick');
       assert((await page.getAttribute('body', 'data-image-model')) === 'the folder ref_small_unet', `origin ${await page.getAttribute('body', 'data-image-model')}`);
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'images (flex): the default digit model comes with the page, and its samples look like digits',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&data=digits&igrid=3&isteps=20&ispeed=5');
+      // The page samples the model it starts with straight away.
+      await page.waitForSelector('body[data-image-model="the default digit model"]', { timeout: 120_000 });
+      assert(/ddpm_digits|default digit model/.test(await page.textContent('#model-caption')), await page.textContent('#model-caption'));
+      await page.waitForSelector('body[data-image-done="1"]', { timeout: 300_000 });
+      await imagePanelsRender(page, 'default model');
+      // Nine samples at the end of DDIM: white strokes on black, as the digits are (the model's
+      // judge, 256 samples, is tests/digit_model.rs). Noise, a blank or a grey blur all fail.
+      const s = await inkStats(page, '#grid-xt');
+      assert(s.dark > 0.6 && s.ink > 0.04 && s.mid < 0.25, `the samples do not look like digits: ${JSON.stringify(s)}`);
+      await page.screenshot({ path: path.join(SHOTS, 'images-default-model.png'), fullPage: true });
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'images (no WebGPU): with the default model gone from the server, a notice offers to drop one',
+    () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
+      await page.context().route('**/weights/ddpm_digits/**', (route) => route.fulfill({ status: 404, body: 'not found' }));
+      await ready(page, '#data=digits&igrid=2');
+      const m = await modelMessage(page);
+      assert(m.kind === 'info' && /not on this server yet/.test(m.text) && /Drop/.test(m.text), `no-model notice: ${JSON.stringify(m)}`);
+      assert(!(await page.getAttribute('body', 'data-image-model')), 'a model is in use');
+      assert(await page.isDisabled('#sample'), '▶ sample is enabled without a model');
       await checkHealthy(page, problems);
     }),
   ],

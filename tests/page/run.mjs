@@ -310,40 +310,37 @@ async function loadReference(page, how) {
   if (how === 'drop') await page.evaluate(() => { window.__longTasks = []; window.__pageScripts = []; });
 }
 
-// The spread of a canvas's pixels (standard deviation of the grey level, 0..255): a drawn image
-// or grid has structure, a blank or single-colour canvas has none.
-// Fractions of a canvas's pixels that are background (grey < 60), ink (> 190) and in between. An
-// MNIST digit is ~80% background and ~10% ink; Gaussian noise at the same scale is ~30% of each.
-async function inkStats(page, selector) {
-  return page.evaluate((sel) => {
-    const c = document.querySelector(sel);
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let dark = 0;
-    let ink = 0;
-    const n = d.length / 4;
-    for (let i = 0; i < d.length; i += 4) {
-      const g = (d[i] + d[i + 1] + d[i + 2]) / 3;
-      if (g < 60) dark++;
-      else if (g > 190) ink++;
-    }
-    return { dark: dark / n, ink: ink / n, mid: 1 - (dark + ink) / n };
-  }, selector);
-}
-
-async function pixelSpread(page, selector) {
+// A canvas's grey levels (0..255): their spread (standard deviation: a drawn image or grid has
+// structure, a blank or single-colour canvas has none), and the fractions that are background
+// (< 60), ink (> 190) and in between (an MNIST digit is ~80% background and ~10% ink; Gaussian
+// noise at the same scale is ~30% of each).
+async function greyStats(page, selector) {
   return page.evaluate((sel) => {
     const c = document.querySelector(sel);
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let s = 0;
     let s2 = 0;
+    let dark = 0;
+    let ink = 0;
     const n = d.length / 4;
     for (let i = 0; i < d.length; i += 4) {
       const g = (d[i] + d[i + 1] + d[i + 2]) / 3;
       s += g;
       s2 += g * g;
+      if (g < 60) dark++;
+      else if (g > 190) ink++;
     }
-    return Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
+    return {
+      spread: Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2)),
+      dark: dark / n,
+      ink: ink / n,
+      mid: 1 - (dark + ink) / n,
+    };
   }, selector);
+}
+
+async function pixelSpread(page, selector) {
+  return (await greyStats(page, selector)).spread;
 }
 
 async function scrub(page, t) {
@@ -1064,7 +1061,7 @@ const tests = [
       await imagePanelsRender(page, 'default model');
       // Nine samples at the end of DDIM: white strokes on black, as the digits are (the model's
       // judge, 256 samples, is tests/digit_model.rs). Noise, a blank or a grey blur all fail.
-      const s = await inkStats(page, '#grid-xt');
+      const s = await greyStats(page, '#grid-xt');
       assert(s.dark > 0.6 && s.ink > 0.04 && s.mid < 0.25, `the samples do not look like digits: ${JSON.stringify(s)}`);
       await page.screenshot({ path: path.join(SHOTS, 'images-default-model.png'), fullPage: true });
       await checkHealthy(page, problems);

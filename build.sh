@@ -323,7 +323,8 @@ usage: ./build.sh [command]
   bench     sampling and MLP training steps/s: native flex and wgpu, then wasm flex and WebGPU in
             Chromium, in one table with the machine and the adapters named
   weights   retrain the page's models: an MLP per 2-D preset, the digit UNet and its check
-            (DIGIT_STEPS=N to change the UNet's steps, DIGIT_RESUME=1 to continue a killed run)
+            (DIGIT_STEPS=N and DIGIT_COOLDOWN=N for the UNet's steps and cooldown, DIGIT_RESUME=1
+            to continue a killed run)
   size      print the page's first-load size, raw and gzip
   help      this text
 EOF

@@ -56,6 +56,8 @@ let steps = 1000;
 let dataInfo = null;
 let modelInfo = '';
 let processLabel = '';
+// The 2-D panels exist and are on screen.
+const pointsShown = () => mode === 'points' && twoD;
 
 function setHelp(on) {
   state.help = on;
@@ -121,7 +123,7 @@ async function processChanged() {
   try {
     do {
       processAgain = false;
-      const shown = mode === 'points' && twoD;
+      const shown = pointsShown();
       if (shown) await reverse.stop(); // its sampler walks the old process
       let r;
       try {
@@ -172,7 +174,7 @@ async function redrawData() {
 async function dataChanged(info) {
   dataInfo = info;
   showModelInfo();
-  if (!started || mode !== 'points' || !twoD) return;
+  if (!started || !pointsShown()) return;
   fitView(info);
   reverse.setReference(info);
   train.markStale();
@@ -371,7 +373,7 @@ async function main() {
     'aStep', 'sigmaMin', 'sdeSteps', 'sde', 'snr', 'corrector', 'ode', 'odeSteps']);
   // The worker drops the running sampler with the old data: stop the reverse loop first, and
   // start it again where the worker kept the data.
-  const shown = () => started && mode === 'points' && twoD;
+  const shown = () => started && pointsShown();
   data = new DataPanel({
     state,
     call,

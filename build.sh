@@ -261,6 +261,8 @@ cmd_bench() {
   cmd_build
   log "browser benchmark (wasm flex and WebGPU) in headless Chromium, beside the native figures"
   node "$ROOT/tests/page/bench.mjs" "$ROOT/target/bench-native.json"
+  log "main-thread responsiveness of the page in use (WebGPU and CPU) in headless Chromium"
+  node "$ROOT/tests/page/responsiveness.mjs"
 }
 
 cmd_weights() {
@@ -321,7 +323,8 @@ usage: ./build.sh [command]
             fmt, clippy (native + wasm), native tests, browser tests (flex + WebGPU), page tests;
             name suites to run only those: fmt clippy native clippy-wasm browser page
   bench     sampling and MLP training steps/s: native flex and wgpu, then wasm flex and WebGPU in
-            Chromium, in one table with the machine and the adapters named
+            Chromium, in one table with the machine and the adapters named; then the page's
+            longest main-thread tasks while it is used (tests/page/responsiveness.mjs)
   weights   retrain the page's models: an MLP per 2-D preset, the digit UNet and its check
             (DIGIT_STEPS=N and DIGIT_COOLDOWN=N for the UNet's steps and cooldown, DIGIT_RESUME=1
             to continue a killed run)

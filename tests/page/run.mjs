@@ -1209,7 +1209,7 @@ const tests = [
     },
   ],
   [
-    'images (webgpu): the reference UNet on WebGPU: every panel renders, DDIM from x_T, SDEdit',
+    'images (webgpu): the reference UNet on WebGPU: every panel renders, DDIM from x_T, SDEdit; a lost device leaves it on the CPU',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
       // SwiftShader compiles every kernel slowly: 4 images, 10 steps at most.
       await ready(page, '#data=digits&igrid=2&isteps=10&ispeed=10&t0=300');
@@ -1222,6 +1222,22 @@ const tests = [
       await page.waitForSelector('body[data-sdedit-done="1"]', { timeout: 600_000 });
       assert((await page.getAttribute('body', 'data-sdedit-start')) === '300', 'SDEdit start');
       await page.screenshot({ path: path.join(SHOTS, 'images-webgpu.png'), fullPage: true });
+
+      // The device is lost while a grid is sampling: image mode goes on on the CPU with the dropped
+      // model, not the default one, and its DDIM now meets diffusers at the CPU's bound.
+      const model = await page.getAttribute('body', 'data-image-model');
+      assert(model === 'the dropped files', `model in use: ${model}`);
+      await page.click('#sample');
+      await page.waitForSelector('body[data-image-running="1"]', { state: 'attached' });
+      await page.evaluate(() => window.dplay.call('loseDevice'));
+      await page.waitForSelector('body[data-backend="flex"]', { timeout: 120_000 });
+      const notice = await page.textContent('#notice');
+      assert(/lost/.test(notice) && /CPU/.test(notice), `notice: ${notice}`);
+      await page.waitForSelector('body[data-image-done="1"]', { timeout: 300_000 });
+      assert((await page.getAttribute('body', 'data-image-model')) === model, `after recovery the page uses ${await page.getAttribute('body', 'data-image-model')}`);
+      assert(await page.isHidden('#error'), `error after recovery: ${await page.textContent('#error')}`);
+      await checkReferenceDdim(page, 'flex');
+      await page.screenshot({ path: path.join(SHOTS, 'images-webgpu-device-lost.png'), fullPage: true });
       await checkHealthy(page, problems);
     }),
   ],

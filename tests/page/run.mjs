@@ -187,6 +187,12 @@ const TRUE_WEIGHTS = [0.5, 0.3, 0.2];
 // (0, 0), (1, 1), (-1, 0.5) in the hash's point encoding (www/points.js).
 const THREE_POINTS = 'gAgAhkhkecgy';
 
+// A panel's equation is typeset: its scripts are <sub>/<sup>, with no TeX (x_{t−1}) left in its text.
+async function equationRendered(page, selector, label) {
+  const text = await page.textContent(selector);
+  assert(text.length > 0 && !/[_^{}]/.test(text), `${label}: ${selector} is not typeset: "${text}"`);
+}
+
 // Read a number a panel publishes on <body data-...>.
 async function bodyNumber(page, key) {
   return Number(await page.evaluate((k) => document.body.dataset[k], key));
@@ -562,6 +568,7 @@ const tests = [
         await choose(page, sel, name);
         for (const [o, v] of opts) await choose(page, o, v);
         w = await finished(page, name);
+        await equationRendered(page, '#reverse-eq', name);
         if (name === 'annealed') {
           assert(await page.inputValue('#source') === 'oracle', 'annealed Langevin must switch to the oracle');
           assert(await page.$eval('#source option[value="learned"]', (o) => o.disabled), 'learned should be disabled');
@@ -745,7 +752,8 @@ const tests = [
       const captions = await page.$$eval('#forward-multiples figcaption', (c) => c.map((e) => e.textContent));
       assert(captions[4] === 't = 10', `multiples captions ${captions}`);
       assert(/σ_t/.test(await page.textContent('#chart-schedule-caption')), 'the first chart is not σ_t');
-      assert(/N\(x_0, σ_t² I\)/.test(await page.textContent('#forward-eq')), await page.textContent('#forward-eq'));
+      const eq = await page.innerHTML('#forward-eq');
+      assert(eq.includes('N(x<sub>0</sub>, σ<sub>t</sub>² I)') && eq.includes('σ<sub>min</sub> (σ<sub>max</sub>/σ<sub>min</sub>)<sup>t/(L−1)</sup>'), eq);
       assert((await inkFraction(page, '#chart-schedule canvas')) > 0.01, 'the σ_t chart is blank');
       // The default sampler, DDPM ancestral, walks a VP chain VE does not have: a message, no error.
       await page.waitForSelector('body[data-reverse-message="1"]', { timeout: 60_000 });
@@ -786,7 +794,8 @@ const tests = [
     'train (flex): ISM, a non-ε objective, lowers its fixed-batch loss; its samples show; the panels use it',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
       await ready(page, '#backend=flex&n=500&objective=ism&width=64&depth=2&lr=0.005&batch=256&iters=200&tk=20&sampler=ddim&ddimSteps=20');
-      assert(/tr ∇ₓs_θ/.test(await page.textContent('#train-eq')), `loss shown: ${await page.textContent('#train-eq')}`);
+      assert((await page.innerHTML('#train-eq')).includes('tr ∇ₓs<sub>θ</sub>'), `loss shown: ${await page.innerHTML('#train-eq')}`);
+      await equationRendered(page, '#train-eq', 'ISM');
       await trainStep(page);
       assert((await page.getAttribute('body', 'data-train-objective')) === 'ism', 'the run is not ISM');
       const eval0 = await bodyNumber(page, 'trainEval0');
@@ -1113,6 +1122,56 @@ const tests = [
       await page.waitForSelector('body[data-image-step="1"]', { timeout: 120_000 });
       assert((await page.textContent('#step-counter')) === '1', 'step did not take one step');
       assert(await page.isHidden('#error'), `error: ${await page.textContent('#error')}`);
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'images (flex): a diffusers DDPMPipeline folder and a folder written by dplay train load, with their schedulers, and sample',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&data=digits&igrid=3&isteps=10&ispeed=5');
+      await page.waitForSelector('body[data-image-model="the default digit model"]', { timeout: 120_000 });
+      // A folder picked once the grid in view is finished; done again only when the new model's
+      // grid is.
+      const pick = async (dir) => {
+        await page.waitForSelector('body[data-image-done="1"]', { timeout: 300_000 });
+        await page.evaluate(() => { delete document.body.dataset.imageDone; });
+        await page.setInputFiles('#model-dir', dir);
+        return modelMessage(page);
+      };
+      // A pipeline as DDPMPipeline.save_pretrained writes it: the UNet in unet/, its scheduler in
+      // scheduler/. The scheduler's T = 500 (the reference config's own default is 1000) shows
+      // that the page read scheduler/scheduler_config.json.
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dplay-pipeline-'));
+      const pipe = path.join(root, 'ddpm-pipeline');
+      for (const d of ['unet', 'scheduler']) fs.mkdirSync(path.join(pipe, d), { recursive: true });
+      fs.writeFileSync(path.join(pipe, 'model_index.json'), JSON.stringify({
+        _class_name: 'DDPMPipeline', _diffusers_version: '0.30.0', scheduler: ['diffusers', 'DDPMScheduler'], unet: ['diffusers', 'UNet2DModel'],
+      }));
+      for (const f of UNET_FILES) fs.copyFileSync(referenceFile(f), path.join(pipe, 'unet', f));
+      fs.writeFileSync(path.join(pipe, 'scheduler', 'scheduler_config.json'), JSON.stringify({
+        _class_name: 'DDPMScheduler', num_train_timesteps: 500, beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear',
+        clip_sample: true, prediction_type: 'epsilon', variance_type: 'fixed_small',
+      }));
+      let m = await pick(pipe);
+      assert(m.kind === 'ok', `the pipeline folder did not load: ${JSON.stringify(m)}`);
+      assert((await page.getAttribute('body', 'data-image-model')) === 'the folder ddpm-pipeline', await page.getAttribute('body', 'data-image-model'));
+      const caption = await page.textContent('#model-caption');
+      assert(/1×28×28/.test(caption) && /T = 500\b/.test(caption), `pipeline caption: ${caption}`);
+      await page.waitForSelector('body[data-image-done="1"]', { timeout: 300_000 });
+      assert((await pixelSpread(page, '#grid-x0')) > 5, 'the pipeline\'s grid is blank');
+      await equationRendered(page, '#reverse-eq', 'image DDIM');
+      fs.rmSync(root, { recursive: true, force: true });
+
+      // The page's digit model as `dplay train` wrote it (its train.json, check.json and check.png
+      // beside the model files), picked as a folder: the grid turns into digits again.
+      m = await pick(path.join(WWW, 'weights', 'ddpm_digits'));
+      assert(m.kind === 'ok', `the dplay train folder did not load: ${JSON.stringify(m)}`);
+      assert((await page.getAttribute('body', 'data-image-model')) === 'the folder ddpm_digits', await page.getAttribute('body', 'data-image-model'));
+      assert(/T = 1000\b/.test(await page.textContent('#model-caption')), await page.textContent('#model-caption'));
+      await page.waitForSelector('body[data-image-done="1"]', { timeout: 300_000 });
+      const s = await greyStats(page, '#grid-xt');
+      assert(s.dark > 0.6 && s.ink > 0.04 && s.mid < 0.25, `the samples do not look like digits: ${JSON.stringify(s)}`);
+      await page.screenshot({ path: path.join(SHOTS, 'images-pipeline-and-dplay-folders.png'), fullPage: true });
       await checkHealthy(page, problems);
     }),
   ],

@@ -5,6 +5,7 @@
 import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
 import { PROCESS_TEXT } from '../process.js';
+import { showEquation } from '../eq.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -99,7 +100,7 @@ export class ForwardPanel {
   showProcess() {
     const process = this.process();
     const text = PROCESS_TEXT[process];
-    $('forward-eq').textContent = text.marginal;
+    showEquation($('forward-eq'), text.marginal);
     $('chain-play').title = `Run the one-step chain ${text.chain}`;
     $('chart-schedule-caption').textContent = process === 've' ? 'σ_t (log scale)' : `ᾱ_t and ${text.std}`;
     document.body.dataset.process = process;

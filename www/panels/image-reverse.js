@@ -3,6 +3,7 @@
 // scheduler of the model asks for clipping.
 import { drawGrid, drawMessage } from '../imaging.js';
 import { ImagePlayer } from './image-player.js';
+import { showEquation } from '../eq.js';
 
 const $ = (id) => document.getElementById(id);
 const inImageMode = () => document.body.dataset.mode === 'images';
@@ -62,7 +63,7 @@ export class ImageReversePanel {
 
   syncOptions() {
     document.body.dataset.isampler = this.state.isampler;
-    $('reverse-eq').textContent = EQUATIONS[this.state.isampler];
+    showEquation($('reverse-eq'), EQUATIONS[this.state.isampler]);
   }
 
   // Begin a new grid from x_T (`init`, [n, c·h·w], or noise from the seed); false if there is no

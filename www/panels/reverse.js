@@ -4,6 +4,7 @@
 // which sampler on the page's process is Rust's to say (samplerSupport); a choice that cannot run
 // gets a message here instead of an error.
 import { COLORS, drawPaths, drawPoints } from '../draw.js';
+import { showEquation } from '../eq.js';
 
 const $ = (id) => document.getElementById(id);
 const TRAJECTORIES = 8;
@@ -84,7 +85,7 @@ export class ReversePanel {
     for (const el of document.querySelectorAll('#reverse-panel .options')) {
       el.hidden = !el.dataset.sampler.split(' ').includes(s.sampler);
     }
-    $('reverse-eq').textContent = EQUATIONS[s.sampler];
+    showEquation($('reverse-eq'), EQUATIONS[s.sampler]);
     const why = await this.call('sourceSupport', { spec: samplerSpec(s) });
     for (const option of $('source').options) option.disabled = why[option.value] !== null;
     let note = SOURCE_NOTE[s.source];

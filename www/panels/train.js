@@ -8,6 +8,7 @@
 import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
 import { processConfig } from '../process.js';
+import { showEquation } from '../eq.js';
 
 const $ = (id) => document.getElementById(id);
 const REPORT_EVERY = 100;
@@ -85,7 +86,7 @@ export class TrainPanel {
     option.disabled = esm.reason !== null;
     option.title = esm.reason ?? '';
     this.message(why.reason);
-    $('train-eq').textContent = LOSSES[s.objective];
+    showEquation($('train-eq'), LOSSES[s.objective]);
     return why.reason === null;
   }
 

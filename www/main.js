@@ -9,6 +9,7 @@ import { view } from './draw.js';
 import { ForwardPanel, pointsView } from './panels/forward.js';
 import { ImageMode } from './image-mode.js';
 import { ScorePanel } from './panels/score.js';
+import { LangevinPair } from './panels/langevin-pair.js';
 import { ReversePanel } from './panels/reverse.js';
 import { DataPanel } from './panels/data.js';
 import { TrainPanel } from './panels/train.js';
@@ -44,6 +45,7 @@ const TRAIN_KEYS = new Set(['width', 'depth', 'lr', 'batch', 'iters', 'tseed']);
 const hud = new Hud();
 let forward;
 let score;
+let pair;
 let reverse;
 let data;
 let train;
@@ -124,7 +126,10 @@ async function processChanged() {
     do {
       processAgain = false;
       const shown = pointsShown();
-      if (shown) await reverse.stop(); // its sampler walks the old process
+      if (shown) {
+        await reverse.stop(); // its sampler walks the old process
+        pair.stop();
+      }
       let r;
       try {
         r = await call('setProcess', { config: processConfig(state) });
@@ -167,6 +172,7 @@ async function redrawData() {
   await reverse.setData(x);
   await forward.reset();
   train.setData(x, dataInfo);
+  pair.setData(x, dataInfo);
   return x;
 }
 
@@ -287,6 +293,8 @@ async function setup2d() {
   await score.init();
   train.init();
   train.setData(x, dataInfo);
+  pair.init();
+  pair.setData(x, dataInfo);
   await train.checkObjective();
   twoD = true;
 }
@@ -296,6 +304,7 @@ async function enterImages() {
   if (twoD) {
     await reverse.stop();
     forward.chainRunning = false;
+    pair.stop();
     if (train.playing) train.pause(); // its panel hides: it would only take the worker's time
   }
   mode = 'images';
@@ -368,18 +377,23 @@ async function main() {
   forward = new ForwardPanel(common);
   score = new ScorePanel(common);
   score.onChange = save;
+  pair = new LangevinPair({ state, call, onError: showError });
   reverse = new ReversePanel({ ...common, hud });
   reverse.optionKeys = new Set(['variance', 'ddimSteps', 'eta', 'spacing', 'lSteps', 'lStep', 'levels', 'perLevel',
     'aStep', 'sigmaMin', 'sdeSteps', 'sde', 'snr', 'corrector', 'ode', 'odeSteps']);
-  // The worker drops the running sampler with the old data: stop the reverse loop first, and
-  // start it again where the worker kept the data.
+  // The worker drops the running samplers with the old data: stop the reverse loop and the
+  // Langevin pair first, and start the reverse loop again where the worker kept the data.
   const shown = () => started && pointsShown();
   data = new DataPanel({
     state,
     call,
     onChange: save,
     onData: dataChanged,
-    onBefore: async () => { if (shown()) await reverse.stop(); },
+    onBefore: async () => {
+      if (!shown()) return;
+      pair.stop();
+      await reverse.stop();
+    },
     onKept: () => { if (shown()) reverse.play().catch(showError); },
   });
   train = new TrainPanel({ state, call, onError: showError, onUse: useTrained, onTrained: trainedChanged });
@@ -402,6 +416,7 @@ window.dplay = {
   state,
   call,
   get score() { return score; },
+  get pair() { return pair; },
   get reverse() { return reverse; },
   get train() { return train; },
   get data() { return data; },

@@ -192,6 +192,16 @@ const handlers = {
     f.free();
     return out;
   },
+  // The score panel's Langevin and annealed Langevin, side by side on the oracle.
+  startComparison({ specs, n, seed }, p) {
+    return { totals: Array.from(p.startComparison(JSON.stringify(specs), n, BigInt(seed))) };
+  },
+  async comparisonSteps({ ks }, p) {
+    const f = await p.comparisonSteps(Uint32Array.from(ks));
+    const out = { x: f.x, remaining: Array.from(f.remaining) };
+    f.free();
+    return out;
+  },
   componentWeights({ x }, p) {
     return { weights: p.componentWeights(x) };
   },

@@ -75,6 +75,7 @@ impl Playground {
         self.x0 = None;
         self.chain = None;
         self.sampler = None;
+        self.comparison.clear();
     }
 
     pub(super) fn train_data(&self) -> Result<&TrainData, Error> {

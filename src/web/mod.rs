@@ -19,12 +19,14 @@ use crate::train::{DataSpec, ModelCard, TrainData, Trainer};
 
 mod bench;
 mod checkpoint;
+mod compare;
 mod data;
 mod images;
 mod process;
 mod sources;
 mod train;
 
+pub use compare::Comparison;
 pub use images::ImageRun;
 
 #[wasm_bindgen(start)]
@@ -164,6 +166,8 @@ pub struct Playground {
     chain: Option<(Tensor<2>, usize)>,
     /// The running sampler and the score source it was started with.
     sampler: Option<(Box<dyn Sampler>, ScoreSource)>,
+    /// The score panel's samplers side by side (empty when none runs), on the oracle.
+    comparison: Vec<Box<dyn Sampler>>,
     /// The CPU device the oracle score runs on: its math is host f64, reading x back
     /// synchronously, which WebGPU forbids.
     host: Device,
@@ -216,6 +220,7 @@ impl Playground {
             x0: None,
             chain: None,
             sampler: None,
+            comparison: Vec::new(),
             host: Device::flex(),
             trainer: None,
             images: ImageLab::default(),

@@ -26,6 +26,7 @@ impl Playground {
             self.chain = Some((x0.clone(), 0));
         }
         self.sampler = None;
+        self.comparison.clear();
         Ok(self.process.num_steps())
     }
 

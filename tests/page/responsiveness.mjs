@@ -45,6 +45,15 @@ function observe() {
 const mark = (page) => page.evaluate(() => performance.now());
 const body = (page, key) => page.evaluate((k) => document.body.dataset[k], key);
 
+// Move a slider by keyboard: `presses` of PageUp spread over `ms`.
+async function slide(page, selector, presses, ms) {
+  await page.focus(selector);
+  for (let i = 0; i < presses; i++) {
+    await page.keyboard.press('PageUp');
+    await page.waitForTimeout(ms / presses);
+  }
+}
+
 // The panel has drawn the slider's last position (the worker answers in order, after the frames
 // already asked of it).
 function caughtUp(page, key, slider) {
@@ -96,23 +105,17 @@ async function run(backend) {
       await idle();
     });
     await phase(page, rows, backend, 'forward scrubber (keys)', 'forwardT', async () => {
-      await page.focus('#t-scrub');
-      for (let i = 0; i < 40; i++) {
-        await page.keyboard.press('PageUp');
-        await page.waitForTimeout(PHASE_MS / 40);
-      }
+      await slide(page, '#t-scrub', 40, PHASE_MS);
       await caughtUp(page, 'forwardT', '#t-scrub');
     });
-    await phase(page, rows, backend, 'score field (t slider, grid)', 'scoreT', async () => {
-      await page.focus('#score-t');
-      for (let i = 0; i < 10; i++) {
-        await page.keyboard.press('PageUp');
-        await page.waitForTimeout(PHASE_MS / 20);
-      }
+    await phase(page, rows, backend, 'score field (t slider, grid; Langevin pair)', 'scoreT', async () => {
+      await slide(page, '#score-t', 10, PHASE_MS / 2);
       await caughtUp(page, 'scoreT', '#score-t');
       await page.selectOption('#score-heat', { index: 1 });
       await page.fill('#score-grid', '41');
       await page.press('#score-grid', 'Enter');
+      await page.click('#pair-run');
+      await page.waitForFunction(() => document.body.dataset.pairWeights !== undefined, null, { timeout: 300_000 });
       await idle();
     });
     await phase(page, rows, backend, 'training (▶ train, use in panels)', 'trainReports', async () => {

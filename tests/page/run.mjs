@@ -550,6 +550,38 @@ const tests = [
     }),
   ],
   [
+    'score panel: plain and annealed Langevin side by side on the seeds\' mixture; annealing recovers ⅕/⅘, plain Langevin does not',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&data=seeds&n=1000&seed=3');
+      const truth = JSON.parse(await page.evaluate(() => JSON.stringify(window.dplay.reverse.trueWeights)));
+      assert(truth.length === 2 && Math.abs(truth[0] - 0.2) < 1e-6, `the seeds' weights: ${truth}`);
+      await page.locator('#pair-run').scrollIntoViewIfNeeded();
+      await page.click('#pair-run');
+      await page.waitForFunction(() => document.body.dataset.pairWeights !== undefined, null, { timeout: 300_000 });
+      const [plain, annealed] = JSON.parse(await page.getAttribute('body', 'data-pair-weights'));
+      for (const w of [plain, annealed]) assert(w.length === 2 && Math.abs(w[0] + w[1] - 1) < 1e-4, `weights ${w}`);
+      // n = 1000 points: a weight's standard error is at most √(¼/1000) = 0.016. Annealed Langevin
+      // on the exact score recovers π = (⅕, ⅘) to within 0.08 (5 SE, for the finite step size and
+      // levels). Plain Langevin starts uniform on a box symmetric about both modes, and a particle
+      // keeps the mode of its starting basin, so it gives about ½ each: 0.3 from π. The bound 0.15
+      // lies 9 SE from both outcomes.
+      assert(Math.abs(annealed[0] - truth[0]) < 0.08, `annealed Langevin recovered ${annealed}, π = ${truth}`);
+      assert(Math.abs(plain[0] - truth[0]) > 0.15, `plain Langevin recovered ${plain}: as close to π = ${truth} as annealing`);
+      const rows = await page.$$eval('#pair-weights tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+      assert(rows.length === 2 && rows.every((r) => r.length === 4), `weights table ${JSON.stringify(rows)}`);
+      assert(Number(rows[0][2]) === Number(plain[0].toFixed(3)) && Number(rows[0][3]) === Number(annealed[0].toFixed(3)), `table ${JSON.stringify(rows)}`);
+      for (const id of ['pair-plain', 'pair-annealed']) assert((await inkFraction(page, id)) > 0.002, `${id} is blank`);
+      assert(/\/.*steps/.test(await page.textContent('#pair-annealed-caption')), 'no step count under the annealed samples');
+      await page.locator('#score-panel').screenshot({ path: path.join(SHOTS, 'langevin-pair.png') });
+      // Data without an exact score: the comparison is off, and says why.
+      await choose(page, '#data-select', 'moons');
+      await page.waitForFunction(() => !document.getElementById('pair-message').hidden, null, { timeout: 60_000 });
+      assert(/exact score/.test(await page.textContent('#pair-message')), await page.textContent('#pair-message'));
+      assert(await page.isDisabled('#pair-run'), 'compare is enabled without a mixture');
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
     'samplers: each sampler completes and shows recovered mixture weights',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
       await ready(page, '#backend=flex&n=1000&speed=50&sampler=ddim&ddimSteps=25');

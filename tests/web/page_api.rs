@@ -155,3 +155,41 @@ async fn training_on_drawn_points_and_recovery_through_the_weights() {
     let f = pg.sample_steps(1000).await.unwrap();
     assert_eq!(f.remaining(), 0);
 }
+
+/// The score panel's comparison: plain and annealed Langevin on the seeds' exact score, stepped
+/// together; annealing recovers π = (⅕, ⅘) and plain Langevin does not (n = 1000: a weight's
+/// standard error is at most 0.016; the page test derives the same bounds). Bad input is refused.
+#[wasm_bindgen_test]
+async fn langevin_and_annealed_langevin_side_by_side() {
+    let mut pg = Playground::create(Backend::Flex).await;
+    pg.load_model(WEIGHTS, CONFIG).unwrap();
+    pg.set_dataset("seeds").unwrap();
+    let specs = r#"[{"kind": "langevin", "steps": 500, "step_size": 0.05},
+        {"kind": "annealed_langevin", "levels": 10, "n_per_level": 50, "step_size": 0.005,
+         "sigma_min": 0.1, "sigma_max": null}]"#;
+    assert!(message(pg.comparison_steps(&[1, 1]).await.unwrap_err()).contains("startComparison"));
+    let totals = pg.start_comparison(specs, 1000, 3).unwrap();
+    assert_eq!(totals, vec![500, 500]);
+    assert!(message(pg.comparison_steps(&[1]).await.unwrap_err()).contains("2 samplers"));
+    let half = pg.comparison_steps(&[250, 100]).await.unwrap();
+    assert_eq!(half.remaining(), vec![250, 400]);
+    let f = pg.comparison_steps(&[1000, 1000]).await.unwrap();
+    assert_eq!(f.remaining(), vec![0, 0]);
+    let x = f.x().to_vec();
+    assert_eq!(x.len(), 2 * 1000 * 2);
+    let plain = pg.component_weights(&x[..2000]).unwrap().to_vec();
+    let annealed = pg.component_weights(&x[2000..]).unwrap().to_vec();
+    assert!((annealed[0] - 0.2).abs() < 0.08, "annealed {annealed:?}");
+    assert!((plain[0] - 0.2).abs() > 0.15, "plain {plain:?}");
+
+    assert!(message(pg.start_comparison("[]", 10, 0).unwrap_err()).contains("at least one"));
+    assert!(message(
+        pg.start_comparison("[{\"kind\": \"nope\"}]", 10, 0)
+            .unwrap_err()
+    )
+    .contains("not a list of samplers"));
+    // A new data set ends the comparison; without a mixture there is no exact score to run it on.
+    pg.set_dataset("moons").unwrap();
+    assert!(message(pg.comparison_steps(&[1, 1]).await.unwrap_err()).contains("startComparison"));
+    assert!(message(pg.start_comparison(specs, 10, 0).unwrap_err()).contains("mixtures"));
+}

@@ -1,0 +1,106 @@
+//! Samplers side by side on the exact score of the page's mixture. The score panel runs plain and
+//! annealed Langevin from one seed: with the true score, plain Langevin still recovers the wrong
+//! mixture weights, because between well-separated modes it mixes too slowly to move mass across
+//! the low-density gap, and annealing from large σ fixes that (Song & Ermon 2019, §3.2.2).
+
+use js_sys::Float32Array;
+use wasm_bindgen::prelude::*;
+
+use super::{read, Playground};
+use crate::error::Error;
+use crate::noise;
+use crate::process::Process;
+use crate::sampler::{SamplerSpec, ScoreSource};
+
+/// Every compared sampler after a round of steps: their samples stacked, `[m, n, d]` row-major,
+/// and the steps each one still has to go.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Comparison {
+    x: Vec<f32>,
+    remaining: Vec<u32>,
+}
+
+#[wasm_bindgen]
+impl Comparison {
+    #[wasm_bindgen(getter)]
+    pub fn x(&self) -> Float32Array {
+        Float32Array::from(&self.x[..])
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn remaining(&self) -> Vec<u32> {
+        self.remaining.clone()
+    }
+}
+
+#[wasm_bindgen]
+impl Playground {
+    /// Begin the samplers `specs` (a JSON array of [`SamplerSpec`]s) side by side, each on `n`
+    /// points from `seed`, all driven by the exact score of the page's mixture (on the CPU).
+    /// Returns each one's number of steps.
+    #[wasm_bindgen(js_name = startComparison)]
+    pub fn start_comparison(
+        &mut self,
+        specs: &str,
+        n: usize,
+        seed: u64,
+    ) -> Result<Vec<u32>, JsValue> {
+        let specs: Vec<SamplerSpec> = serde_json::from_str(specs)
+            .map_err(|e| Error::invalid(format!("not a list of samplers: {e}")))?;
+        if specs.is_empty() || n == 0 {
+            return Err(
+                Error::invalid("compare at least one sampler on at least one point").into(),
+            );
+        }
+        self.oracle()?;
+        let data = self.train_data()?;
+        let config = self.process.config();
+        let mut samplers = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let spec = spec.at_most(self.process.num_steps());
+            spec.support(&config, ScoreSource::Oracle)?;
+            let points = || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim()));
+            let mut sampler = spec.build_on(&self.process, ScoreSource::Oracle, points, seed)?;
+            sampler.reset_from_prior(n, data.dim(), &self.host);
+            samplers.push(sampler);
+        }
+        let totals = samplers.iter().map(|s| s.remaining() as u32).collect();
+        self.comparison = samplers;
+        Ok(totals)
+    }
+
+    /// Take up to `ks[i]` steps of compared sampler `i`.
+    #[wasm_bindgen(js_name = comparisonSteps)]
+    pub async fn comparison_steps(&mut self, ks: &[u32]) -> Result<Comparison, JsValue> {
+        if self.comparison.is_empty() {
+            return Err(Error::invalid("call startComparison first").into());
+        }
+        if ks.len() != self.comparison.len() {
+            return Err(Error::invalid(format!(
+                "{} step counts for {} samplers",
+                ks.len(),
+                self.comparison.len()
+            ))
+            .into());
+        }
+        let oracle = self.oracle()?;
+        let mut x = Vec::new();
+        let mut remaining = Vec::with_capacity(ks.len());
+        for (sampler, &k) in self.comparison.iter_mut().zip(ks) {
+            for _ in 0..k {
+                if sampler.done() {
+                    break;
+                }
+                sampler.step(&oracle)?;
+            }
+            let current = sampler
+                .current()
+                .cloned()
+                .ok_or_else(|| Error::invalid("no sample"))?;
+            x.extend(read(current).await?);
+            remaining.push(sampler.remaining() as u32);
+        }
+        Ok(Comparison { x, remaining })
+    }
+}

@@ -1,0 +1,120 @@
+// Score panel, below the field: plain and annealed Langevin side by side on the exact score of the
+// mixture, from one seed, animated together, then the mixture weights each recovered beside the
+// true ones (Song & Ermon 2019, §3.2.2). Their settings are the reverse panel's Langevin and
+// annealed Langevin options; the walks run in the worker (src/web/compare.rs).
+import { COLORS, drawPoints } from '../draw.js';
+import { samplerSpec } from './reverse.js';
+
+const $ = (id) => document.getElementById(id);
+// Both walks end together in about this many frames, whatever their step counts.
+const FRAMES = 60;
+
+export class LangevinPair {
+  constructor({ state, call, onError }) {
+    this.state = state;
+    this.call = call;
+    this.onError = onError;
+    this.weights = null; // the true mixture weights; null where the data is not a mixture
+    this.x = null; // the data, drawn faintly behind the samples
+    this.run = 0; // the walk in progress; a newer one (or a stop) makes older frames stale
+    this.running = false;
+  }
+
+  init() {
+    $('pair-run').addEventListener('click', () => this.start().catch(this.onError));
+    $('pair-stop').addEventListener('click', () => this.stop());
+  }
+
+  // New data (or a new draw of it): the comparison needs a mixture's exact score.
+  setData(x, info) {
+    this.stop();
+    this.x = x;
+    this.weights = info?.weights ?? null;
+    $('pair-weights').hidden = true;
+    for (const id of ['pair-plain', 'pair-annealed']) drawPoints($(id), [{ points: x, color: COLORS.data, size: 2 }]);
+    this.message(this.weights ? null : 'The comparison runs on the exact score, which only the Gaussian mixtures have: choose one in the Data panel.');
+    this.buttons();
+  }
+
+  message(text) {
+    $('pair-message').textContent = text ?? '';
+    $('pair-message').hidden = !text;
+  }
+
+  buttons() {
+    $('pair-run').disabled = !this.weights || this.running;
+    $('pair-stop').disabled = !this.running;
+    document.body.dataset.pairRunning = this.running ? '1' : '0';
+  }
+
+  stop() {
+    this.run++;
+    this.running = false;
+    this.buttons();
+  }
+
+  async start() {
+    const run = ++this.run;
+    this.running = true;
+    this.buttons();
+    this.message(null);
+    $('pair-weights').hidden = true;
+    delete document.body.dataset.pairWeights;
+    const specs = ['langevin', 'annealed'].map((sampler) => samplerSpec({ ...this.state, sampler }));
+    try {
+      const { totals } = await this.call('startComparison', { specs, n: this.state.n, seed: this.state.seed });
+      const ks = totals.map((t) => Math.max(1, Math.ceil(t / FRAMES)));
+      let f;
+      do {
+        if (f) await new Promise(requestAnimationFrame);
+        if (run !== this.run) return;
+        f = await this.call('comparisonSteps', { ks });
+        if (run !== this.run) return;
+        this.draw(f, totals);
+      } while (f.remaining.some((r) => r > 0));
+      await this.showWeights(f, run);
+    } catch (e) {
+      if (run !== this.run || e.lost) return;
+      this.message(e.message);
+    } finally {
+      if (run === this.run) {
+        this.running = false;
+        this.buttons();
+      }
+    }
+  }
+
+  // The two samples, each half of `f.x` ([2, n, 2]).
+  halves(f) {
+    const half = f.x.length / 2;
+    return [f.x.slice(0, half), f.x.slice(half)];
+  }
+
+  draw(f, totals) {
+    const [plain, annealed] = this.halves(f);
+    const steps = (i) => `${totals[i] - f.remaining[i]}/${totals[i]} steps`;
+    drawPoints($('pair-plain'), [{ points: this.x, color: COLORS.data, size: 2 }, { points: plain, color: COLORS.xt, size: 2 }]);
+    drawPoints($('pair-annealed'), [{ points: this.x, color: COLORS.data, size: 2 }, { points: annealed, color: COLORS.xt, size: 2 }]);
+    $('pair-plain-caption').textContent = `Langevin · ${steps(0)}`;
+    $('pair-annealed-caption').textContent = `annealed Langevin · ${steps(1)}`;
+  }
+
+  async showWeights(f, run) {
+    const got = [];
+    for (const x of this.halves(f)) got.push((await this.call('componentWeights', { x })).weights);
+    if (run !== this.run) return;
+    const body = $('pair-weights').querySelector('tbody');
+    body.replaceChildren();
+    this.weights.forEach((w, k) => {
+      const tr = document.createElement('tr');
+      for (const v of [String(k + 1), w.toFixed(3), got[0][k].toFixed(3), got[1][k].toFixed(3)]) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        tr.append(td);
+      }
+      body.append(tr);
+    });
+    $('pair-weights').hidden = false;
+    document.body.dataset.pairWeights = JSON.stringify(got.map((w) => Array.from(w)));
+  }
+}

@@ -198,7 +198,7 @@ const handlers = {
   },
   async comparisonSteps({ ks }, p) {
     const f = await p.comparisonSteps(Uint32Array.from(ks));
-    const out = { x: f.x, remaining: Array.from(f.remaining) };
+    const out = { x: f.x, remaining: Array.from(f.remaining), weights: f.weights };
     f.free();
     return out;
   },

@@ -8,17 +8,20 @@ use wasm_bindgen::prelude::*;
 
 use super::{read, Playground};
 use crate::error::Error;
+use crate::metrics;
 use crate::noise;
 use crate::process::Process;
 use crate::sampler::{SamplerSpec, ScoreSource};
 
 /// Every compared sampler after a round of steps: their samples stacked, `[m, n, d]` row-major,
-/// and the steps each one still has to go.
+/// the steps each one still has to go and, once all are done, the mixture weights each sample
+/// recovered, `[m, K]` (points by nearest component).
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Comparison {
     x: Vec<f32>,
     remaining: Vec<u32>,
+    weights: Vec<f32>,
 }
 
 #[wasm_bindgen]
@@ -31,6 +34,12 @@ impl Comparison {
     #[wasm_bindgen(getter)]
     pub fn remaining(&self) -> Vec<u32> {
         self.remaining.clone()
+    }
+
+    /// Empty until every sampler is done.
+    #[wasm_bindgen(getter)]
+    pub fn weights(&self) -> Float32Array {
+        Float32Array::from(&self.weights[..])
     }
 }
 
@@ -70,7 +79,7 @@ impl Playground {
         Ok(totals)
     }
 
-    /// Take up to `ks[i]` steps of compared sampler `i`.
+    /// Take up to `ks[i]` steps of compared sampler `i`; the last round carries the weights.
     #[wasm_bindgen(js_name = comparisonSteps)]
     pub async fn comparison_steps(&mut self, ks: &[u32]) -> Result<Comparison, JsValue> {
         if self.comparison.is_empty() {
@@ -85,8 +94,10 @@ impl Playground {
             .into());
         }
         let oracle = self.oracle()?;
+        let mixture = oracle.mixture();
         let mut x = Vec::new();
         let mut remaining = Vec::with_capacity(ks.len());
+        let mut weights = Vec::new();
         for (sampler, &k) in self.comparison.iter_mut().zip(ks) {
             for _ in 0..k {
                 if sampler.done() {
@@ -98,9 +109,24 @@ impl Playground {
                 .current()
                 .cloned()
                 .ok_or_else(|| Error::invalid("no sample"))?;
-            x.extend(read(current).await?);
+            let sample = read(current).await?;
+            if sampler.done() {
+                weights.extend(
+                    metrics::component_weights(mixture, &sample)?
+                        .iter()
+                        .map(|&w| w as f32),
+                );
+            }
+            x.extend(sample);
             remaining.push(sampler.remaining() as u32);
         }
-        Ok(Comparison { x, remaining })
+        if remaining.iter().any(|&r| r > 0) {
+            weights.clear();
+        }
+        Ok(Comparison {
+            x,
+            remaining,
+            weights,
+        })
     }
 }

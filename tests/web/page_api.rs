@@ -171,14 +171,20 @@ async fn langevin_and_annealed_langevin_side_by_side() {
     let totals = pg.start_comparison(specs, 1000, 3).unwrap();
     assert_eq!(totals, vec![500, 500]);
     assert!(message(pg.comparison_steps(&[1]).await.unwrap_err()).contains("2 samplers"));
-    let half = pg.comparison_steps(&[250, 100]).await.unwrap();
-    assert_eq!(half.remaining(), vec![250, 400]);
+    let half = pg.comparison_steps(&[250, 500]).await.unwrap();
+    assert_eq!(half.remaining(), vec![250, 0]);
+    assert_eq!(
+        half.weights().length(),
+        0,
+        "weights before every sampler is done"
+    );
     let f = pg.comparison_steps(&[1000, 1000]).await.unwrap();
     assert_eq!(f.remaining(), vec![0, 0]);
     let x = f.x().to_vec();
     assert_eq!(x.len(), 2 * 1000 * 2);
     let plain = pg.component_weights(&x[..2000]).unwrap().to_vec();
     let annealed = pg.component_weights(&x[2000..]).unwrap().to_vec();
+    assert_eq!(f.weights().to_vec(), [&plain[..], &annealed[..]].concat());
     assert!((annealed[0] - 0.2).abs() < 0.08, "annealed {annealed:?}");
     assert!((plain[0] - 0.2).abs() > 0.15, "plain {plain:?}");
 

@@ -6,8 +6,10 @@ import { COLORS, drawPoints } from '../draw.js';
 import { samplerSpec } from './reverse.js';
 
 const $ = (id) => document.getElementById(id);
-// Both walks end together in about this many frames, whatever their step counts.
-const FRAMES = 60;
+// Both walks keep pace with the clock and end together after about this long, whatever their
+// step counts and whatever else the worker is doing (the reverse panel shares it: on a slow
+// adapter its frames come seconds apart, and each of ours catches up with the clock).
+const DURATION_MS = 3000;
 
 export class LangevinPair {
   constructor({ state, call, onError }) {
@@ -63,16 +65,19 @@ export class LangevinPair {
     const specs = ['langevin', 'annealed'].map((sampler) => samplerSpec({ ...this.state, sampler }));
     try {
       const { totals } = await this.call('startComparison', { specs, n: this.state.n, seed: this.state.seed });
-      const ks = totals.map((t) => Math.max(1, Math.ceil(t / FRAMES)));
+      const t0 = performance.now();
       let f;
       do {
         if (f) await new Promise(requestAnimationFrame);
         if (run !== this.run) return;
+        const due = Math.min(1, (performance.now() - t0) / DURATION_MS);
+        const taken = totals.map((t, i) => (f ? t - f.remaining[i] : 0));
+        const ks = totals.map((t, i) => Math.max(1, Math.ceil(t * due) - taken[i]));
         f = await this.call('comparisonSteps', { ks });
         if (run !== this.run) return;
         this.draw(f, totals);
       } while (f.remaining.some((r) => r > 0));
-      await this.showWeights(f, run);
+      this.showWeights(f.weights);
     } catch (e) {
       if (run !== this.run || e.lost) return;
       this.message(e.message);
@@ -99,10 +104,10 @@ export class LangevinPair {
     $('pair-annealed-caption').textContent = `annealed Langevin · ${steps(1)}`;
   }
 
-  async showWeights(f, run) {
-    const got = [];
-    for (const x of this.halves(f)) got.push((await this.call('componentWeights', { x })).weights);
-    if (run !== this.run) return;
+  // `weights`: [2, K], the plain walk's then the annealed one's.
+  showWeights(weights) {
+    const K = this.weights.length;
+    const got = [weights.slice(0, K), weights.slice(K)];
     const body = $('pair-weights').querySelector('tbody');
     body.replaceChildren();
     this.weights.forEach((w, k) => {

@@ -2,7 +2,9 @@
 // WebGPU and on the CPU backend. Each phase is driven through real input (Playwright's mouse and
 // keyboard) and nothing reads the page's canvases, so every task measured is the page's own or the
 // browser's work for it. Reports, per phase, the longest main-thread task (Long Tasks API) and the
-// longest animation frame with what filled it (the page's scripts, style and layout, rendering).
+// longest animation frame with what filled it (the page's scripts, style and layout, rendering)
+// and how long of it blocked input (a frame can also wait on the GPU process: SwiftShader runs
+// WebGPU's compute and the page's compositing in the same process).
 // The page's bound is 50 ms per task. Not a test: how long a task takes depends on the machine
 // and its load (headless Chromium renders on the CPU here). RESP_PHASE_S sets each phase's length.
 import fs from 'node:fs';
@@ -33,6 +35,7 @@ function observe() {
       window.__frames.push({
         at: e.startTime,
         ms: e.duration,
+        blocking: e.blockingDuration,
         scripts: own.reduce((a, s) => a + s.duration, 0),
         top: top ? `${top.sourceURL.slice(location.origin.length)} ${top.invoker}`.trim() : '',
         layout: e.styleAndLayoutStart ? end - e.styleAndLayoutStart : 0,
@@ -173,11 +176,11 @@ try {
 
 const ms = (v) => (v ? v.toFixed(0) : '0');
 console.log(`\nmain-thread responsiveness (bound ${BOUND_MS} ms per task; ${os.cpus().length} logical cores, headless Chromium, ${PHASE_MS / 1000} s phases)`);
-console.log('| backend | phase | tasks > 50 ms | longest task ms | longest frame ms | its page scripts ms | its style+layout ms | its rendering ms | longest page script |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+console.log('| backend | phase | tasks > 50 ms | longest task ms | longest frame ms | its blocking ms | its page scripts ms | its style+layout ms | its rendering ms | longest page script |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const r of rows) {
   const f = r.frame;
-  console.log(`| ${r.backend} | ${r.name} | ${r.over} | ${ms(r.task)} | ${ms(f?.ms)} | ${ms(f?.scripts)} | ${ms(f?.layout)} | ${ms(f?.render)} | ${f?.top || '–'} |`);
+  console.log(`| ${r.backend} | ${r.name} | ${r.over} | ${ms(r.task)} | ${ms(f?.ms)} | ${ms(f?.blocking)} | ${ms(f?.scripts)} | ${ms(f?.layout)} | ${ms(f?.render)} | ${f?.top || '–'} |`);
 }
 const over = rows.reduce((a, r) => a + r.over, 0);
 console.log(over ? `\n${over} main-thread task(s) over ${BOUND_MS} ms` : `\nno main-thread task over ${BOUND_MS} ms`);

@@ -95,9 +95,8 @@ impl Playground {
         }
         let oracle = self.oracle()?;
         let mixture = oracle.mixture();
-        let mut x = Vec::new();
+        let mut samples = Vec::with_capacity(ks.len());
         let mut remaining = Vec::with_capacity(ks.len());
-        let mut weights = Vec::new();
         for (sampler, &k) in self.comparison.iter_mut().zip(ks) {
             for _ in 0..k {
                 if sampler.done() {
@@ -109,22 +108,24 @@ impl Playground {
                 .current()
                 .cloned()
                 .ok_or_else(|| Error::invalid("no sample"))?;
-            let sample = read(current).await?;
-            if sampler.done() {
-                weights.extend(
-                    metrics::component_weights(mixture, &sample)?
-                        .iter()
-                        .map(|&w| w as f32),
-                );
-            }
-            x.extend(sample);
+            samples.push(read(current).await?);
             remaining.push(sampler.remaining() as u32);
         }
-        if remaining.iter().any(|&r| r > 0) {
-            weights.clear();
-        }
+        // The weights once, in the round where the last walk ends.
+        let weights = if remaining.iter().all(|&r| r == 0) {
+            samples
+                .iter()
+                .map(|x| metrics::component_weights(mixture, x))
+                .collect::<Result<Vec<_>, _>>()?
+                .concat()
+                .into_iter()
+                .map(|w| w as f32)
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(Comparison {
-            x,
+            x: samples.concat(),
             remaining,
             weights,
         })

@@ -4,6 +4,7 @@
 // annealed Langevin options; the walks run in the worker (src/web/compare.rs).
 import { COLORS, drawPoints } from '../draw.js';
 import { samplerSpec } from './reverse.js';
+import { fillWeights } from './weights-table.js';
 
 const $ = (id) => document.getElementById(id);
 // Both walks keep pace with the clock and end together after about this long, whatever their
@@ -98,8 +99,9 @@ export class LangevinPair {
   draw(f, totals) {
     const [plain, annealed] = this.halves(f);
     const steps = (i) => `${totals[i] - f.remaining[i]}/${totals[i]} steps`;
-    drawPoints($('pair-plain'), [{ points: this.x, color: COLORS.data, size: 2 }, { points: plain, color: COLORS.xt, size: 2 }]);
-    drawPoints($('pair-annealed'), [{ points: this.x, color: COLORS.data, size: 2 }, { points: annealed, color: COLORS.xt, size: 2 }]);
+    const data = { points: this.x, color: COLORS.data, size: 2 };
+    drawPoints($('pair-plain'), [data, { points: plain, color: COLORS.xt, size: 2 }]);
+    drawPoints($('pair-annealed'), [data, { points: annealed, color: COLORS.xt, size: 2 }]);
     $('pair-plain-caption').textContent = `Langevin · ${steps(0)}`;
     $('pair-annealed-caption').textContent = `annealed Langevin · ${steps(1)}`;
   }
@@ -108,18 +110,7 @@ export class LangevinPair {
   showWeights(weights) {
     const K = this.weights.length;
     const got = [weights.slice(0, K), weights.slice(K)];
-    const body = $('pair-weights').querySelector('tbody');
-    body.replaceChildren();
-    this.weights.forEach((w, k) => {
-      const tr = document.createElement('tr');
-      for (const v of [String(k + 1), w.toFixed(3), got[0][k].toFixed(3), got[1][k].toFixed(3)]) {
-        const td = document.createElement('td');
-        td.textContent = v;
-        tr.append(td);
-      }
-      body.append(tr);
-    });
-    $('pair-weights').hidden = false;
+    fillWeights($('pair-weights'), this.weights, ...got);
     document.body.dataset.pairWeights = JSON.stringify(got.map((w) => Array.from(w)));
   }
 }

@@ -5,6 +5,7 @@
 // gets a message here instead of an error.
 import { COLORS, drawPaths, drawPoints } from '../draw.js';
 import { showEquation } from '../eq.js';
+import { fillWeights } from './weights-table.js';
 
 const $ = (id) => document.getElementById(id);
 const TRAJECTORIES = 8;
@@ -217,18 +218,7 @@ export class ReversePanel {
     }
     const { weights } = await this.call('componentWeights', { x: this.frame.x });
     if (stale()) return;
-    const body = $('weights').querySelector('tbody');
-    body.replaceChildren();
-    this.trueWeights.forEach((w, k) => {
-      const tr = document.createElement('tr');
-      for (const v of [String(k + 1), w.toFixed(3), weights[k].toFixed(3)]) {
-        const td = document.createElement('td');
-        td.textContent = v;
-        tr.append(td);
-      }
-      body.append(tr);
-    });
-    $('weights').hidden = false;
+    fillWeights($('weights'), this.trueWeights, weights);
     document.body.dataset.weights = JSON.stringify(Array.from(weights));
     document.body.dataset.reverseDone = '1';
   }

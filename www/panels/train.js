@@ -9,6 +9,7 @@ import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
 import { processConfig } from '../process.js';
 import { showEquation } from '../eq.js';
+import { fillWeights } from './weights-table.js';
 
 const $ = (id) => document.getElementById(id);
 const REPORT_EVERY = 100;
@@ -263,20 +264,9 @@ export class TrainPanel {
     $('train-energy').textContent = r.energy.toPrecision(3);
     this.lastSamples = r.x;
     this.drawScatter(r.x);
-    const table = $('train-weights');
-    table.hidden = !r.weights;
+    $('train-weights').hidden = !r.weights;
     if (r.weights) {
-      const body = table.querySelector('tbody');
-      body.replaceChildren();
-      this.trueWeights.forEach((w, k) => {
-        const tr = document.createElement('tr');
-        for (const v of [String(k + 1), w.toFixed(3), r.weights[k].toFixed(3)]) {
-          const td = document.createElement('td');
-          td.textContent = v;
-          tr.append(td);
-        }
-        body.append(tr);
-      });
+      fillWeights($('train-weights'), this.trueWeights, r.weights);
       document.body.dataset.trainWeights = JSON.stringify(Array.from(r.weights));
     }
     document.body.dataset.trainStep = String(r.step);

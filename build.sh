@@ -8,10 +8,16 @@ cd "$ROOT"
 
 PORT="${PORT:-8080}"
 WASM_TARGET=wasm32-unknown-unknown
-# wasm builds (release package and browser tests), under CARGO_TARGET_DIR when it is set, as the
-# native builds are
+# wasm builds (the page's package and the browser tests), under CARGO_TARGET_DIR when it is set, as the
+# native builds are. Both use the size-optimised `web` profile of Cargo.toml, so burn is compiled
+# for wasm once.
 WEB_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/web"
-TOOLS="$ROOT/.tools"                        # wasm-bindgen-cli and friends, installed per project
+WEB_PROFILE=web
+WEB_WASM="$WEB_TARGET_DIR/$WASM_TARGET/$WEB_PROFILE/diffusion_playground.wasm"
+# Tools pinned to Cargo.lock (wasm-bindgen-cli), cached per user and shared by every clone of the
+# project, CI's fresh clones included: one directory per version, so clones of different revisions
+# never overwrite each other's.
+TOOLS_CACHE="${DPLAY_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/diffusion-playground/tools}"
 # simd128: every current browser runs wasm SIMD; flex's CPU kernels (the fallback) use it.
 WASM_RUSTFLAGS='--cfg getrandom_backend="wasm_js" --cfg web_sys_unstable_apis -C target-feature=+simd128'
 
@@ -43,7 +49,7 @@ wasm_toolchain() {
       rustup target list --installed 2>/dev/null | grep -qx "$WASM_TARGET" ||
       timeout 120 rustup target add "$WASM_TARGET" >/dev/null 2>&1; }; then
     WASM_CARGO=cargo
-    WASM_CLIPPY=(cargo clippy)
+    WASM_CLIPPY_DRIVER="$(rustup which clippy-driver)"
   else
     log "rustup cannot provide $WASM_TARGET here; using Debian's rustc-web toolchain"
     apt_install rustc-web cargo-web rust-web-src rust-web-clippy lld-19
@@ -66,7 +72,8 @@ wasm_toolchain() {
     export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
     export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/lib/llvm-19/bin/wasm-ld
     WASM_CARGO=/usr/bin/cargo
-    WASM_CLIPPY=(env PATH="/usr/bin:$PATH" /usr/bin/cargo clippy)
+    WASM_CLIPPY_DRIVER="$({ dpkg -L rust-web-clippy || true; } | grep '/clippy-driver$' | head -n1 || true)"
+    [ -n "$WASM_CLIPPY_DRIVER" ] || die "rust-web-clippy has no clippy-driver"
   fi
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RUSTFLAGS"
 }
@@ -75,17 +82,34 @@ wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
 
-# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock, so it lives in .tools, not ~/.cargo.
+# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock, so it lives in the tools cache under
+# its version, not in ~/.cargo/bin.
 wasm_bindgen_cli() {
-  local v
+  local v dir tmp
   v="$(wasm_bindgen_version)"
   [ -n "$v" ] || die "wasm-bindgen not found in Cargo.lock"
-  if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $v\$"; then
-    log "installing wasm-bindgen-cli $v into .tools (a few minutes, once)"
-    # Not --locked: one of its locked dependencies is not on every registry mirror.
-    cargo install -q wasm-bindgen-cli --version "=$v" --root "$TOOLS" --force
+  dir="$TOOLS_CACHE/wasm-bindgen-cli-$v"
+  if ! "$dir/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $v\$"; then
+    log "installing wasm-bindgen-cli $v into $dir (a few minutes, once per user)"
+    mkdir -p "$TOOLS_CACHE"
+    tmp="$(mktemp -d "$TOOLS_CACHE/.wasm-bindgen-cli-$v.XXXXXX")"
+    # Not --locked: one of its locked dependencies is not on every registry mirror. Installed
+    # aside and moved in whole, so a clone running beside this one never sees half a tool.
+    cargo install -q wasm-bindgen-cli --version "=$v" --root "$tmp" --force
+    rm -rf "$dir" && mv -T "$tmp" "$dir"
   fi
-  export PATH="$TOOLS/bin:$PATH"
+  export PATH="$dir/bin:$PATH"
+}
+
+# Clippy as the compiler of the project's own crate (`RUSTC_WORKSPACE_WRAPPER`, as `cargo clippy`
+# itself does), so the lint pass and the test build are one compilation and burn is built once per
+# configuration. Dependencies are compiled by plain rustc either way.
+with_clippy() { # with_clippy DRIVER COMMAND... (a command or a function of this script)
+  local driver="$1"; shift
+  (
+    export RUSTC_WORKSPACE_WRAPPER="$driver" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+    "$@"
+  )
 }
 
 npm_deps() {
@@ -133,17 +157,28 @@ cmd_setup() {
   digits
 }
 
+web_cargo() { # web_cargo SUBCOMMAND ARGS... : cargo for the wasm target in the web profile
+  local sub="$1"; shift
+  env CARGO_TARGET_DIR="$WEB_TARGET_DIR" "$WASM_CARGO" "$sub" --profile "$WEB_PROFILE" \
+    --target "$WASM_TARGET" --no-default-features "$@"
+}
+
 cmd_build() {
   cmd_setup
-  log "building the wasm package (release) into www/pkg/"
-  CARGO_TARGET_DIR="$WEB_TARGET_DIR" "$WASM_CARGO" build --lib --release --target "$WASM_TARGET" --no-default-features
-  local wasm="$WEB_TARGET_DIR/$WASM_TARGET/release/diffusion_playground.wasm"
+  log "building the wasm package (profile $WEB_PROFILE) into www/pkg/"
+  web_cargo build --lib
+  pack
+}
+
+pack() { # www/pkg from the built module: wasm-bindgen, then wasm-opt
+  local wasm="$WEB_WASM"
+  [ -f "$wasm" ] || { log "$wasm is missing: the wasm build failed"; return 1; }
   if [ -f www/pkg/.built-from ] && [ ! "$wasm" -nt www/pkg/.built-from ] && [ -f www/pkg/diffusion_playground_bg.wasm ]; then
     log "www/pkg is up to date"
     return 0
   fi
   rm -rf www/pkg && mkdir -p www/pkg
-  wasm-bindgen --target web --no-typescript --out-dir www/pkg "$wasm"
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg "$wasm" || return 1
   local opt
   opt="$(wasm_opt_bin)"
   if [ -n "$opt" ]; then
@@ -206,14 +241,26 @@ record() { # record NAME LOGFILE STATUS : count `test result:` lines or fall bac
   log "$name: $p passed, $f failed"
 }
 
-suite() { # suite NAME COMMAND... : run a step, tee its log, record its result
+STAGES=()
+stage_time() { # stage_time NAME SECONDS : keep a stage's wall time for the closing table
+  STAGES+=("$(printf '%-28s %4d min %2d s' "$1" $(($2 / 60)) $(($2 % 60)))")
+}
+
+suite() { # suite NAME COMMAND... : run a step, tee its log, record its result and its time
   local name="$1"; shift
   local logf="$ROOT/target/test-logs/${name// /_}.log"
   mkdir -p "$(dirname "$logf")"
   log "[$name] $*"
-  local status=0
+  local status=0 t0=$SECONDS
   "$@" 2>&1 | tee "$logf" || status=${PIPESTATUS[0]}
   record "$name" "$logf" "$status"
+  stage_time "$name" $((SECONDS - t0))
+}
+
+staged() { # staged NAME COMMAND... : a step that is not a test (setup), timed
+  local name="$1" t0=$SECONDS; shift
+  "$@"
+  stage_time "$name" $((SECONDS - t0))
 }
 
 wasm_test_env() {
@@ -233,22 +280,32 @@ want() { [ ${#ONLY[@]} -eq 0 ] || [[ " ${ONLY[*]} " == *" $1 "* ]]; }
 cmd_test() {
   ONLY=("$@")
   local start=$SECONDS
-  apt_install chromium chromium-driver mesa-vulkan-drivers
-  cmd_build
+  staged "setup" eval 'apt_install chromium chromium-driver mesa-vulkan-drivers; cmd_setup'
 
   want fmt && suite "fmt" cargo fmt --all --check
-  want clippy && suite "clippy native" cargo clippy --all-targets -- -D warnings
-  want native && suite "native tests" cargo test --all-targets
-  want clippy-wasm && suite "clippy wasm" env CARGO_TARGET_DIR="$WEB_TARGET_DIR" "${WASM_CLIPPY[@]}" --lib --test web \
-    --target "$WASM_TARGET" --no-default-features -- -D warnings
+  # wasm: one compilation in the web profile serves clippy, the page's package and the browser
+  # tests. The package is built whatever the suites named: the page tests load it.
+  if want clippy-wasm || want browser || want page; then
+    suite "clippy wasm + package" with_clippy "$WASM_CLIPPY_DRIVER" web_cargo build --lib
+    suite "pack www/pkg" pack
+  fi
+  if want clippy-wasm || want browser; then
+    suite "clippy wasm tests" with_clippy "$WASM_CLIPPY_DRIVER" web_cargo test --test web --no-run
+  fi
   if want browser; then
     wasm_test_env
-    suite "browser tests" env CARGO_TARGET_DIR="$WEB_TARGET_DIR" "$WASM_CARGO" test --release \
-      --target "$WASM_TARGET" --no-default-features --test web
+    suite "browser tests" with_clippy "$WASM_CLIPPY_DRIVER" web_cargo test --test web
   fi
   want page && suite "page tests" node "$ROOT/tests/page/run.mjs"
+  # Native: clippy is the compiler of the test build, so the tests run what it linted.
+  local native_clippy
+  native_clippy="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
+  want clippy || want native && suite "clippy native" with_clippy "$native_clippy" cargo test --all-targets --no-run
+  want native && suite "native tests" with_clippy "$native_clippy" cargo test --all-targets
 
   if [ ${#FAILED_NAMES[@]} -gt 0 ]; then log "failed suites: ${FAILED_NAMES[*]}"; fi
+  log "stage times (2-core machine: $(nproc) cores here)"
+  printf '  %s\n' "${STAGES[@]}" >&2
   log "test run took $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s"
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" = 0 ]
@@ -317,7 +374,7 @@ usage: ./build.sh [command]
   (none)    setup, build the wasm package and serve www/ on http://127.0.0.1:\$PORT/ (default 8080)
   setup     install the wasm32 target, wasm-bindgen-cli (= Cargo.lock) and npm dev dependencies,
             and copy uPlot into www/vendor/
-  build     build the release wasm package into www/pkg/ and report the first-load size
+  build     build the wasm package (web profile) into www/pkg/ and report the first-load size
   serve     serve www/ (builds first if www/pkg is missing)
   test [SUITE...]
             fmt, clippy (native + wasm), native tests, browser tests (flex + WebGPU), page tests;

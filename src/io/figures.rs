@@ -1,6 +1,9 @@
 //! PNG figures the CLI writes while training: a scatter of samples over the data (2-D) and a grid
 //! of images. Plain RGB rasters through the `png` crate.
 
+use std::path::Path;
+
+use crate::data::images::png_dir;
 use crate::error::{Error, Result};
 
 const BACKGROUND: [u8; 3] = [255, 255, 255];
@@ -78,6 +81,44 @@ pub fn grid_png(images: &[f32], shape: [usize; 4], cols: usize) -> Result<Vec<u8
     encode_rgb(&img, gw, gh)
 }
 
+/// The inverse of [`grid_png`]: the first `n` tiles of a grid of `[c, h, w]` images, `cols` to a
+/// row, as values in `[-1, 1]` (`byte / 127.5 − 1`: within half a grey level, 1/255, of what was
+/// drawn).
+pub fn read_grid_png(
+    path: &Path,
+    n: usize,
+    [c, h, w]: [usize; 3],
+    cols: usize,
+) -> Result<Vec<f32>> {
+    let shown = path.display().to_string();
+    let (channels, gh, gw, chw) = png_dir::decode(path)?;
+    let rows = n.div_ceil(cols.max(1));
+    if n == 0 || cols == 0 || !(c == 1 || c == 3) || c > channels {
+        return Err(Error::invalid(format!(
+            "cannot read {n} tiles of {c}×{h}×{w} from a {channels}-channel grid"
+        )));
+    }
+    if gw != cols * (w + 1) + 1 || gh < rows * (h + 1) + 1 {
+        return Err(Error::format(
+            &shown,
+            format!("a {gw}×{gh} image is not a grid of {n} {w}×{h} tiles, {cols} to a row"),
+        ));
+    }
+    let mut out = Vec::with_capacity(n * c * h * w);
+    for k in 0..n {
+        let (ox, oy) = (1 + (k % cols) * (w + 1), 1 + (k / cols) * (h + 1));
+        for ch in 0..c {
+            for y in 0..h {
+                for x in 0..w {
+                    let byte = chw[(ch * gh + oy + y) * gw + ox + x];
+                    out.push(byte as f32 / 127.5 - 1.0);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn encode_rgb(rgb: &[u8], width: usize, height: usize) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, width as u32, height as u32);
@@ -93,4 +134,28 @@ fn encode_rgb(rgb: &[u8], width: usize, height: usize) -> Result<Vec<u8>> {
         .finish()
         .map_err(|e| Error::invalid(format!("png: {e}")))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grid_read_back_is_within_half_a_grey_level_of_what_was_drawn() {
+        let (n, c, h, w) = (5, 3, 4, 6);
+        let images: Vec<f32> = (0..n * c * h * w)
+            .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let path = std::env::temp_dir().join(format!("dplay-grid-{}.png", std::process::id()));
+        std::fs::write(&path, grid_png(&images, [n, c, h, w], 2).unwrap()).unwrap();
+        let back = read_grid_png(&path, n, [c, h, w], 2).unwrap();
+        let err = images
+            .iter()
+            .zip(&back)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(err <= 0.5 / 127.5 + 1e-6, "max error {err}");
+        assert!(read_grid_png(&path, n, [c, h, w + 1], 2).is_err());
+        std::fs::remove_file(&path).unwrap();
+    }
 }

@@ -1,16 +1,18 @@
 //! `dplay digits`: the check that a digit model's samples are recognisably digits. `classifier`
 //! trains the judge (a small CNN) on the shipped digits; `check` samples a UNet folder and
-//! reports the fraction the judge labels with confidence above a threshold.
+//! reports the fraction the judge labels with confidence above a threshold; `judge` labels a grid
+//! of samples written before (`check --grid`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
+use burn::prelude::{Device, Tensor, TensorData};
 use diffusion_playground::data::source;
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::{figures, write_atomic};
 use diffusion_playground::model::classifier::{
-    judge, train_classifier, ClassifierConfig, DigitClassifier,
+    judge, train_classifier, ClassifierConfig, DigitClassifier, DigitVerdict,
 };
 use diffusion_playground::model::unet::scheduler::read_schedule;
 use diffusion_playground::model::unet::UNetScore;
@@ -69,6 +71,53 @@ enum DigitsCommand {
         #[arg(long, value_enum, default_value_t = DeviceArg::Flex)]
         device: DeviceArg,
     },
+    /// Let the judge label a PNG grid of digits, 16 to a row, as `check --grid` writes it.
+    Judge {
+        #[arg(long)]
+        grid: PathBuf,
+        /// The judge's folder (dplay digits classifier).
+        #[arg(long)]
+        classifier: PathBuf,
+        /// How many tiles of the grid to judge, from its top left.
+        #[arg(long, default_value_t = 256)]
+        n: usize,
+        #[arg(long, default_value_t = 0.9)]
+        threshold: f64,
+        /// Fail (exit 1) when fewer than this fraction are confidently labelled.
+        #[arg(long)]
+        require: Option<f64>,
+    },
+}
+
+/// Tiles to a row of the grids `check --grid` writes and `judge` reads.
+const GRID_COLS: usize = 16;
+
+fn load_judge(classifier: &Path, device: &Device) -> Result<DigitClassifier> {
+    let path = classifier.join(WEIGHTS);
+    let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, e))?;
+    params::apply(
+        DigitClassifier::new(device),
+        &params::from_safetensors(&bytes, &path)?,
+    )
+    .map_err(|e| Error::format(&path, e))
+}
+
+/// Prints the verdict as one JSON line; an error when it falls short of `require`.
+fn report(verdict: &DigitVerdict, require: Option<f64>) -> Result<()> {
+    println!(
+        "{}",
+        serde_json::to_string(verdict).map_err(|e| Error::invalid(e.to_string()))?
+    );
+    match require {
+        Some(r) if verdict.confident < r => Err(Error::invalid(format!(
+            "{:.1}% of {} samples are labelled with confidence > {}; {:.1}% required",
+            100.0 * verdict.confident,
+            verdict.n,
+            verdict.threshold,
+            100.0 * r
+        ))),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn digits(a: DigitsArgs) -> Result<()> {
@@ -115,13 +164,7 @@ pub(crate) fn digits(a: DigitsArgs) -> Result<()> {
             device: d,
         } => {
             let device = device(d)?;
-            let path = classifier.join(WEIGHTS);
-            let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, e))?;
-            let judge_net = params::apply(
-                DigitClassifier::new(&device),
-                &params::from_safetensors(&bytes, &path)?,
-            )
-            .map_err(|e| Error::format(&path, e))?;
+            let judge_net = load_judge(&classifier, &device)?;
             let net = load_unet(&model, &device)?;
             let c = net.config.in_channels;
             if c != 1 {
@@ -150,20 +193,22 @@ pub(crate) fn digits(a: DigitsArgs) -> Result<()> {
                     .convert::<f32>()
                     .try_into_vec::<f32>()
                     .map_err(|e| Error::Device(format!("{e:?}")))?;
-                write_atomic(&g, &figures::grid_png(&v, [n, 1, 28, 28], 16)?)?;
+                write_atomic(&g, &figures::grid_png(&v, [n, 1, 28, 28], GRID_COLS)?)?;
             }
-            println!(
-                "{}",
-                serde_json::to_string(&verdict).map_err(|e| Error::invalid(e.to_string()))?
-            );
-            match require {
-                Some(r) if verdict.confident < r => Err(Error::invalid(format!(
-                    "{:.1}% of {n} samples are labelled with confidence > {threshold}; {:.1}% required",
-                    100.0 * verdict.confident,
-                    100.0 * r
-                ))),
-                _ => Ok(()),
-            }
+            report(&verdict, require)
+        }
+        DigitsCommand::Judge {
+            grid,
+            classifier,
+            n,
+            threshold,
+            require,
+        } => {
+            let device = Device::flex();
+            let judge_net = load_judge(&classifier, &device)?;
+            let v = figures::read_grid_png(&grid, n, [1, 28, 28], GRID_COLS)?;
+            let x = Tensor::<4>::from_data(TensorData::new(v, [n, 1, 28, 28]), &device);
+            report(&judge(&judge_net, x, threshold)?, require)
         }
     }
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 use super::ImageSet;
 use crate::error::{Error, Result};
 
-fn decode(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
+/// One PNG file as `(channels, height, width, bytes)` in CHW order.
+pub(crate) fn decode(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
     let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
     let shown = path.display().to_string();
     let mut decoder = png::Decoder::new(std::io::BufReader::new(file));

@@ -333,20 +333,19 @@ onWorkerEvent('fallback', ({ info }) => {
   document.body.dataset.backend = info.backend;
   $('notice').textContent = info.notice;
   $('notice').hidden = false;
+  // `recovered`: 1 once the session is on the CPU, `done` once the panels have restarted there.
   document.body.dataset.recovered = '1';
   train.recovered(info.step);
   dataInfo = info.data;
-  if (mode === 'images') {
-    images.recovered().catch(showError);
-    return;
-  }
-  if (!twoD) return;
-  redrawData()
-    .then(() => score.refresh())
-    .then(() => reverse.play())
-    .catch(showError);
+  const restart = mode === 'images'
+    ? images.recovered()
+    : twoD ? redrawData().then(() => score.refresh()).then(() => reverse.play()) : Promise.resolve();
+  restart.then(() => { document.body.dataset.recovered = 'done'; }, showError);
 });
-onWorkerEvent('failed', ({ error }) => showError(error));
+onWorkerEvent('failed', ({ error }) => {
+  document.body.dataset.recovered = 'failed';
+  showError(error);
+});
 
 async function main() {
   setHelp(state.help);

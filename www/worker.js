@@ -77,6 +77,27 @@ function dataInfo(p) {
   return JSON.parse(p.dataInfo());
 }
 
+// The CPU takes over in a fresh instance of the module, built from the compiled one: a panic on
+// the dead device (cubecl's error handler aborts) can strand the old instance's futures and leave
+// its locks held, and nothing in it is needed any more.
+async function freshModule() {
+  const m = await import('./pkg/diffusion_playground.js?instance=fallback');
+  await m.default({ module_or_path: compiled });
+  return m;
+}
+
+// The module, compiled once (while it downloads) for the first instance and any fresh one.
+let compiled = null;
+async function compileModule() {
+  const url = new URL('./pkg/diffusion_playground_bg.wasm', import.meta.url);
+  try {
+    return await WebAssembly.compileStreaming(fetchOk(url));
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e; // a host that sends wasm with another MIME type
+    return WebAssembly.compile(await (await fetchOk(url)).arrayBuffer());
+  }
+}
+
 // Replay the session onto a fresh Playground `p` (after a lost device).
 async function rebuild(p) {
   p.loadModel(...session.model);
@@ -112,7 +133,8 @@ async function report(p, { evalSeed, n, steps, seed }) {
 
 const handlers = {
   async init({ backend, process }) {
-    await init();
+    compiled = await compileModule();
+    await init({ module_or_path: compiled });
     pg = await Playground.create(backend);
     session.model = await fetchModel(MODEL_DIR);
     pg.loadModel(...session.model);
@@ -253,10 +275,14 @@ const handlers = {
   async evalLoss({ seed }, p) {
     return { loss: await p.evalLoss(BigInt(seed)), step: p.trainedSteps() };
   },
-  // Test hook: lose the WebGPU device as a driver reset would.
-  loseDevice() {
+  // Test hook: lose the WebGPU device as a driver reset would, and hear of it at once. Chromium
+  // settles `device.lost` only after the GPU process has worked through everything queued before
+  // the destroy (SwiftShader's kernel compiles: minutes on a loaded machine), and until then the
+  // requests that reach the dead device fail as if they were ordinary errors.
+  loseDevice(_args, _p, id) {
     if (!gpuDevice || pg.backend !== 'webgpu') throw new Error('there is no WebGPU device to lose');
     gpuDevice.destroy();
+    onDeviceLost('destroyed', id);
     return {};
   },
   async bench({ n, steps }, p) {
@@ -293,7 +319,7 @@ async function handle({ id, cmd, args }) {
   if (abandoned.delete(id)) return;
   const p = pg;
   try {
-    const result = await handlers[cmd](args ?? {}, p);
+    const result = await handlers[cmd](args ?? {}, p, id);
     if (abandoned.delete(id)) return;
     self.postMessage({ id, ok: true, result }, transferables(result));
   } catch (err) {
@@ -305,16 +331,17 @@ async function handle({ id, cmd, args }) {
   }
 }
 
-// The device is gone: every open request is answered as lost (one may never finish), and the
-// session is rebuilt on the CPU before any later request runs.
-function onDeviceLost(reason) {
+// The device is gone: every open request (but `answered`, the one reporting the loss) is answered
+// as lost (one may never finish), and the session is rebuilt on the CPU before any later request
+// runs.
+function onDeviceLost(reason, answered = null) {
   if (lostReason !== null || !pg || pg.backend !== 'webgpu') return;
   lostReason = reason;
-  const lostIds = [...open];
+  const lostIds = [...open].filter((id) => id !== answered);
   for (const id of lostIds) abandoned.add(id);
   queue = (async () => {
     try {
-      const cpu = await Playground.create('flex');
+      const cpu = await (await freshModule()).Playground.create('flex');
       await rebuild(cpu);
       pg = cpu;
       const step = session.checkpoint?.step ?? 0;

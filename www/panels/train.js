@@ -179,11 +179,14 @@ export class TrainPanel {
     this.playing = true;
     $('train-pause').disabled = false;
     $('train-play').disabled = true;
+    // `trainPlaying`: 0 once the loop has ended, its last report shown.
+    document.body.dataset.trainPlaying = '1';
     this.loop = this.guard(() => this.runLoop()).finally(() => {
       this.playing = false;
       this.loop = null;
       $('train-pause').disabled = true;
       $('train-play').disabled = false;
+      document.body.dataset.trainPlaying = '0';
     });
   }
 

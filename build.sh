@@ -8,9 +8,9 @@ cd "$ROOT"
 
 PORT="${PORT:-8080}"
 WASM_TARGET=wasm32-unknown-unknown
-# wasm builds (the page's package and the browser tests), under CARGO_TARGET_DIR when it is set, as the
-# native builds are. Both use the size-optimised `web` profile of Cargo.toml, so burn is compiled
-# for wasm once.
+# wasm builds (the page's package and the browser tests), under CARGO_TARGET_DIR when it is set,
+# as the native builds are. Both use the size-optimised `web` profile of Cargo.toml, so burn is
+# compiled for wasm once.
 WEB_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/web"
 WEB_PROFILE=web
 WEB_WASM="$WEB_TARGET_DIR/$WASM_TARGET/$WEB_PROFILE/diffusion_playground.wasm"
@@ -304,7 +304,7 @@ cmd_test() {
   want native && suite "native tests" with_clippy "$native_clippy" cargo test --all-targets
 
   if [ ${#FAILED_NAMES[@]} -gt 0 ]; then log "failed suites: ${FAILED_NAMES[*]}"; fi
-  log "stage times (2-core machine: $(nproc) cores here)"
+  log "stage times ($(nproc) cores)"
   printf '  %s\n' "${STAGES[@]}" >&2
   log "test run took $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s"
   echo "$PASSED passed, $FAILED failed"

@@ -23,9 +23,12 @@
 //! - [`image_lab`]: the page's image mode on any device: a UNet, the digits, forward noising,
 //!   grid sampling and SDEdit.
 //! - [`bundle`]: a trained model folder (`model.safetensors` + `config.json`).
+//! - [`catalogue`]: every process, objective, source and sampler with its options, as JSON for
+//!   both faces.
 //! - `web` (wasm32 only): the `Playground` class the page's worker drives.
 
 pub mod bundle;
+pub mod catalogue;
 pub mod data;
 pub mod error;
 pub mod experiments;

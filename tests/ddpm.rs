@@ -9,7 +9,7 @@ use diffusion_playground::bundle;
 use diffusion_playground::data::GaussianMixture;
 use diffusion_playground::noise;
 use diffusion_playground::process::VpProcess;
-use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance};
+use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance, Sampler};
 use diffusion_playground::train::{TrainConfig, Trainer};
 
 fn scalar(x: Tensor<1>) -> f32 {

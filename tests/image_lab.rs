@@ -379,6 +379,7 @@ fn ddim(steps: usize) -> SamplerSpec {
         steps,
         eta: 0.0,
         spacing: TimestepSpacing::Leading,
+        clip: None,
     }
 }
 
@@ -421,6 +422,7 @@ fn sdedit_starts_at_the_samplers_step_below_t0() {
     // Ancestral sampling starts at t₀ itself.
     let spec = SamplerSpec::Ancestral {
         variance: Default::default(),
+        clip: None,
     };
     let (total, start) = lab.start_sdedit(&spec, guide, 250, 2, 9, &device).unwrap();
     assert_eq!((total, start), (251, 250));

@@ -13,7 +13,7 @@ use diffusion_playground::noise;
 use diffusion_playground::process::{
     Marginal, NoiseLevel, Process, Sde, VeConfig, VeSde, VpProcess, VpSde,
 };
-use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance};
+use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance, Sampler};
 use diffusion_playground::schedule::ScheduleConfig;
 
 fn mixture() -> GaussianMixture {

@@ -6,7 +6,7 @@ use burn::prelude::*;
 use diffusion_playground::bundle;
 use diffusion_playground::data::GaussianMixture;
 use diffusion_playground::process::VpProcess;
-use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance};
+use diffusion_playground::sampler::{AncestralSampler, PosteriorVariance, Sampler};
 use diffusion_playground::train::{TrainConfig, Trainer};
 use diffusion_playground::web::{Backend, Playground};
 use wasm_bindgen_test::*;

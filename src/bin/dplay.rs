@@ -66,6 +66,9 @@ enum Command {
     /// Reverse steps per second of every sampler, with the oracle and with the default MLP, and
     /// the MLP's training steps per second for every objective, per device.
     Bench(BenchArgs),
+    /// Print the catalogue as JSON: every process, objective, score source and sampler with its
+    /// options, defaults and equation (what the page builds its controls from).
+    Catalogue,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
@@ -114,6 +117,10 @@ fn main() -> ExitCode {
         Command::Experiment(a) => experiment::experiment(a),
         Command::Digits(a) => digits::digits(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Catalogue => {
+            println!("{}", diffusion_playground::catalogue::catalogue_json());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,8 +11,8 @@ use crate::data::{GaussianMixture, MixtureScore};
 use crate::error::Result;
 use crate::metrics::component_weights;
 use crate::noise;
-use crate::process::{NoiseLevel, VeConfig};
-use crate::sampler::{AnnealedLangevin, LangevinSampler, Sampler};
+use crate::process::{ProcessConfig, VeConfig};
+use crate::sampler::{no_data, SamplerSpec, ScoreSource};
 
 /// Everything that defines experiment (b); seeds included.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -74,19 +74,32 @@ pub fn langevin_vs_annealed(
     let x_init =
         crate::sampler::langevin::uniform(&mut rng, config.n, d, config.init_radius, device);
 
-    let mut plain = LangevinSampler::new(
-        NoiseLevel::data(),
-        config.langevin_step,
-        config.langevin_steps,
+    // Both on the oracle of the VE levels: plain Langevin at the data, annealed over the levels.
+    let levels = ProcessConfig::Ve(config.levels).build()?;
+    let mut plain = SamplerSpec::Langevin {
+        steps: config.langevin_steps,
+        step_size: config.langevin_step,
+    }
+    .build_on(
+        &levels,
+        ScoreSource::Oracle,
+        no_data,
         config.seed.wrapping_add(1),
     )?;
     plain.reset(x_init.clone());
     let x_plain = to_host(plain.run(&oracle)?)?;
 
-    let mut annealed = AnnealedLangevin::new(
-        config.levels.build()?,
-        config.n_per_level,
-        config.annealed_eps,
+    let mut annealed = SamplerSpec::AnnealedLangevin {
+        levels: config.levels.levels,
+        n_per_level: config.n_per_level,
+        step_size: config.annealed_eps,
+        sigma_min: config.levels.sigma_min,
+        sigma_max: Some(config.levels.sigma_max),
+    }
+    .build_on(
+        &levels,
+        ScoreSource::Oracle,
+        no_data,
         config.seed.wrapping_add(2),
     )?;
     annealed.reset(x_init);

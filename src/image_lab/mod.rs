@@ -3,10 +3,6 @@
 //! samples from `x_T`, or SDEdit from a guide image). `web::images` wraps it for the page's worker;
 //! the native tests drive it directly.
 
-mod run;
-
-pub use run::{ImageSampler, ImageSamplerKind};
-
 use burn::prelude::*;
 
 use crate::data::images::{idx_images_from_bytes, ImageSet};
@@ -14,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::unet::{DeviceLimits, ImageModel, UNetScore};
 use crate::noise;
 use crate::process::{Process, VpProcess};
-use crate::sampler::{SamplerSpec, StepOutput};
+use crate::sampler::{SamplerSpec, StartAt, StepOutput};
 use crate::schedule::ScheduleConfig;
 
 /// The shape of the shipped digits, `[1, 28, 28]`.
@@ -42,7 +38,7 @@ pub struct ImageLab {
     process: VpProcess,
     digits: Option<ImageSet>,
     limits: DeviceLimits,
-    runs: [Option<ImageSampler>; 2],
+    runs: [Option<Box<dyn StartAt>>; 2],
 }
 
 impl Default for ImageLab {
@@ -195,7 +191,10 @@ impl ImageLab {
         }
         model.check_batch(n, &self.limits)?;
         let d = model.dim();
-        let mut sampler = ImageSampler::new(spec, &self.process, model.clip, seed)?;
+        let mut sampler = spec
+            .clone()
+            .clip_or(model.clip)
+            .build_start_at(&self.process.clone().into(), seed)?;
         match init {
             Some(x) if x.len() != n * d => {
                 return Err(Error::invalid(format!(
@@ -233,7 +232,10 @@ impl ImageLab {
             return Err(Error::invalid("edit at least one copy"));
         }
         model.check_batch(n, &self.limits)?;
-        let mut sampler = ImageSampler::new(spec, &self.process, model.clip, seed)?;
+        let mut sampler = spec
+            .clone()
+            .clip_or(model.clip)
+            .build_start_at(&self.process.clone().into(), seed)?;
         let s = sampler.start_step(t0)?;
         let mut rng = noise::rng(seed ^ 0x5ded_17ed);
         let x0 =
@@ -277,6 +279,6 @@ impl ImageLab {
     pub fn remaining(&self, slot: RunSlot) -> usize {
         self.runs[slot.index()]
             .as_ref()
-            .map_or(0, ImageSampler::remaining)
+            .map_or(0, |s| s.remaining())
     }
 }

@@ -5,7 +5,7 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::{Sampler, StartAt, StepOutput};
+use super::{Rule, Sampler, StartAt, StepOutput, Walker};
 use crate::error::{Error, Result};
 use crate::model::{Mlp, ScoreModel};
 use crate::noise;
@@ -35,16 +35,16 @@ impl std::str::FromStr for PosteriorVariance {
     }
 }
 
-pub struct AncestralSampler {
+/// DDPM's reverse chain on a VP process's T steps: step `i` takes `x_t` to `x_{t-1}`,
+/// `t = T-1-i`.
+pub struct Ancestral {
     process: VpProcess,
     variance: PosteriorVariance,
     /// Clip x̂_0 to [-c, c] and step with the posterior mean instead (diffusers' `clip_sample`).
     clip: Option<f64>,
-    rng: StdRng,
-    x: Option<Tensor<2>>,
-    /// The next step to take; the walk goes T-1, …, 0.
-    t: usize,
 }
+
+pub type AncestralSampler = Walker<Ancestral>;
 
 impl AncestralSampler {
     pub fn new(
@@ -53,70 +53,41 @@ impl AncestralSampler {
         clip: Option<f64>,
         seed: u64,
     ) -> Self {
-        let t = process.num_steps();
-        Self {
-            process,
-            variance,
-            clip,
-            rng: noise::rng(seed),
-            x: None,
-            t,
-        }
-    }
-
-    /// Start from `x_T` `[n, d]`.
-    pub fn reset(&mut self, x_t: Tensor<2>) {
-        self.x = Some(x_t);
-        self.t = self.process.num_steps();
-    }
-
-    /// Start from the prior: `n` points of `N(0, I)` in `d` dimensions.
-    pub fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
-        let x = noise::normal(&mut self.rng, [n, d], device) * self.process.prior_std();
-        self.reset(x);
-    }
-
-    pub fn done(&self) -> bool {
-        self.t == 0
-    }
-
-    /// Steps still to take.
-    pub fn remaining(&self) -> usize {
-        self.t
-    }
-
-    /// The current sample.
-    pub fn current(&self) -> Option<&Tensor<2>> {
-        self.x.as_ref()
+        Walker::with_rule(
+            Ancestral {
+                process,
+                variance,
+                clip,
+            },
+            seed,
+        )
     }
 
     /// One reverse step with the ε-network `model` (trained on this process's steps).
     pub fn step(&mut self, model: &Mlp) -> Result<StepOutput> {
-        let x = self.take()?;
-        let t = self.t - 1;
-        let n = x.dims()[0];
-        let tt = Tensor::<1>::from_data(TensorData::new(vec![t as f32; n], [n]), &x.device());
-        let eps = model.forward(x.clone(), tt);
-        Ok(self.p_sample(x, eps, t))
+        self.advance(|rule, x, i, rng| {
+            let t = rule.t(i);
+            let n = x.dims()[0];
+            let tt = Tensor::<1>::from_data(TensorData::new(vec![t as f32; n], [n]), &x.device());
+            let eps = model.forward(x.clone(), tt);
+            Ok(rule.p_sample(x, eps, t, rng))
+        })
     }
 
-    /// One reverse step with any score model, through `ε = -√(1-ᾱ_t) s` (DDPM eq. 11 read
-    /// backwards).
+    /// One reverse step with any score model (the [`Sampler`] step).
     pub fn step_score(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
-        let x = self.take()?;
-        let t = self.t - 1;
-        let level = NoiseLevel::step(&self.process, t);
-        let score = model.score(x.clone(), &level)?;
-        let eps = score * (-level.marginal.std);
-        Ok(self.p_sample(x, eps, t))
+        Sampler::step(self, model)
     }
+}
 
-    fn take(&mut self) -> Result<Tensor<2>> {
-        super::take_state(self.done(), &mut self.x)
+impl Ancestral {
+    /// The DDPM step of walk step `i`.
+    fn t(&self, i: usize) -> usize {
+        self.process.num_steps() - 1 - i
     }
 
     /// `p_sample`: draw `x_{t-1} ~ p_θ(x_{t-1}|x_t)` given the predicted noise `eps`.
-    fn p_sample(&mut self, x: Tensor<2>, eps: Tensor<2>, t: usize) -> StepOutput {
+    fn p_sample(&self, x: Tensor<2>, eps: Tensor<2>, t: usize, rng: &mut StdRng) -> StepOutput {
         let [n, d] = x.dims();
         let device = x.device();
         let s = self.process.schedule();
@@ -143,12 +114,10 @@ impl AncestralSampler {
                 PosteriorVariance::Beta => s.betas[t],
                 PosteriorVariance::BetaTilde => s.posterior_variance[t],
             };
-            x_mean.clone() + noise::normal(&mut self.rng, [n, d], &device) * var.sqrt()
+            x_mean.clone() + noise::normal(rng, [n, d], &device) * var.sqrt()
         } else {
             x_mean.clone()
         };
-        self.x = Some(x_next.clone());
-        self.t = t;
         StepOutput {
             x: x_next,
             x_mean,
@@ -159,35 +128,34 @@ impl AncestralSampler {
     }
 }
 
-impl Sampler for AncestralSampler {
-    fn reset(&mut self, x_t: Tensor<2>) {
-        AncestralSampler::reset(self, x_t)
+impl Rule for Ancestral {
+    fn steps(&self) -> usize {
+        self.process.num_steps()
     }
 
-    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
-        AncestralSampler::reset_from_prior(self, n, d, device)
+    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
+        noise::normal(rng, [n, d], device) * self.process.prior_std()
     }
 
-    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
-        self.step_score(model)
-    }
-
-    fn done(&self) -> bool {
-        AncestralSampler::done(self)
-    }
-
-    fn remaining(&self) -> usize {
-        AncestralSampler::remaining(self)
-    }
-
-    fn current(&self) -> Option<&Tensor<2>> {
-        AncestralSampler::current(self)
+    /// Through `ε = -√(1-ᾱ_t) s` (DDPM eq. 11 read backwards).
+    fn update(
+        &mut self,
+        x: Tensor<2>,
+        i: usize,
+        rng: &mut StdRng,
+        model: &dyn ScoreModel,
+    ) -> Result<StepOutput> {
+        let t = self.t(i);
+        let level = NoiseLevel::step(&self.process, t);
+        let score = model.score(x.clone(), &level)?;
+        let eps = score * (-level.marginal.std);
+        Ok(self.p_sample(x, eps, t, rng))
     }
 }
 
 impl StartAt for AncestralSampler {
     fn start_step(&self, t0: usize) -> Result<usize> {
-        let steps = self.process.num_steps();
+        let steps = self.rule().process.num_steps();
         if t0 >= steps {
             return Err(Error::invalid(format!(
                 "t₀ = {t0} is past the last step T-1 = {}",
@@ -199,9 +167,9 @@ impl StartAt for AncestralSampler {
 
     fn reset_at(&mut self, x: Tensor<2>, t: usize) -> Result<()> {
         let t = self.start_step(t)?;
-        self.x = Some(x);
-        // The next step takes x_t to x_{t-1}: `self.t` counts the steps still to take.
-        self.t = t + 1;
+        // The next step takes x_t to x_{t-1}: T-1-t steps are behind it.
+        let i = self.rule().process.num_steps() - 1 - t;
+        self.start_at(x, i);
         Ok(())
     }
 }

@@ -6,27 +6,39 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 
 use super::langevin::uniform;
-use super::{check_positive, check_steps, take_state, Sampler, StepOutput};
+use super::{check_positive, check_steps, Rule, StepOutput, Walker};
 use crate::error::Result;
 use crate::model::{x0_from_score, ScoreModel};
 use crate::noise;
 use crate::process::{NoiseLevel, Process, VeProcess};
 
-pub struct AnnealedLangevin {
+/// The levels from the top, `n_per_level` Langevin steps at each.
+pub struct Annealed {
     process: VeProcess,
     n_per_level: usize,
     eps: f64,
-    /// The prior of [`Sampler::reset_from_prior`]: uniform on `[-r, r]^d` (NCSN starts from
-    /// uniform noise).
+    /// The prior of [`super::Sampler::reset_from_prior`]: uniform on `[-r, r]^d` (NCSN starts
+    /// from uniform noise).
     init_radius: f64,
-    rng: StdRng,
-    x: Option<Tensor<2>>,
-    done_steps: usize,
 }
+
+pub type AnnealedLangevin = Walker<Annealed>;
 
 impl AnnealedLangevin {
     /// `n_per_level` steps at each level of `process`, base step `eps` (ε).
     pub fn new(process: VeProcess, n_per_level: usize, eps: f64, seed: u64) -> Result<Self> {
+        Annealed::new(process, n_per_level, eps).map(|r| Walker::with_rule(r, seed))
+    }
+
+    pub fn with_init_radius(mut self, r: f64) -> Result<Self> {
+        check_positive("the initial radius", r)?;
+        self.rule_mut().init_radius = r;
+        Ok(self)
+    }
+}
+
+impl Annealed {
+    fn new(process: VeProcess, n_per_level: usize, eps: f64) -> Result<Self> {
         check_steps("the number of steps per level", n_per_level)?;
         check_positive("the annealed Langevin step size ε", eps)?;
         Ok(Self {
@@ -34,40 +46,30 @@ impl AnnealedLangevin {
             n_per_level,
             eps,
             init_radius: 8.0,
-            rng: noise::rng(seed),
-            x: None,
-            done_steps: 0,
         })
-    }
-
-    pub fn with_init_radius(mut self, r: f64) -> Result<Self> {
-        check_positive("the initial radius", r)?;
-        self.init_radius = r;
-        Ok(self)
-    }
-
-    fn total(&self) -> usize {
-        self.process.num_steps() * self.n_per_level
     }
 }
 
-impl Sampler for AnnealedLangevin {
-    fn reset(&mut self, x_t: Tensor<2>) {
-        self.x = Some(x_t);
-        self.done_steps = 0;
+impl Rule for Annealed {
+    fn steps(&self) -> usize {
+        self.process.num_steps() * self.n_per_level
     }
 
-    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
-        let x = uniform(&mut self.rng, n, d, self.init_radius, device);
-        self.reset(x);
+    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
+        uniform(rng, n, d, self.init_radius, device)
     }
 
-    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
-        let x = take_state(self.done(), &mut self.x)?;
+    fn update(
+        &mut self,
+        x: Tensor<2>,
+        i: usize,
+        rng: &mut StdRng,
+        model: &dyn ScoreModel,
+    ) -> Result<StepOutput> {
         let [n, d] = x.dims();
         let levels = self.process.num_steps();
         // Level i = 1..L from the top is process step t = L - i (σ grows with t).
-        let t = levels - 1 - self.done_steps / self.n_per_level;
+        let t = levels - 1 - i / self.n_per_level;
         let level = NoiseLevel::step(&self.process, t);
         let sigma = level.marginal.std;
         let sigma_l = self.process.sigmas()[0];
@@ -75,10 +77,7 @@ impl Sampler for AnnealedLangevin {
         let score = model.score(x.clone(), &level)?;
         let x0_pred = x0_from_score(x.clone(), score.clone(), level.marginal);
         let x_mean = x + score * (alpha / 2.0);
-        let x_next =
-            x_mean.clone() + noise::normal(&mut self.rng, [n, d], &x_mean.device()) * alpha.sqrt();
-        self.done_steps += 1;
-        self.x = Some(x_next.clone());
+        let x_next = x_mean.clone() + noise::normal(rng, [n, d], &x_mean.device()) * alpha.sqrt();
         Ok(StepOutput {
             x: x_next,
             x_mean,
@@ -86,17 +85,5 @@ impl Sampler for AnnealedLangevin {
             t,
             time: level.time,
         })
-    }
-
-    fn done(&self) -> bool {
-        self.done_steps >= self.total()
-    }
-
-    fn remaining(&self) -> usize {
-        self.total() - self.done_steps
-    }
-
-    fn current(&self) -> Option<&Tensor<2>> {
-        self.x.as_ref()
     }
 }

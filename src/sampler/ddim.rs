@@ -13,7 +13,7 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::{take_state, Sampler, StartAt, StepOutput};
+use super::{Rule, StartAt, StepOutput, Walker};
 use crate::error::{Error, Result};
 use crate::model::ScoreModel;
 use crate::noise;
@@ -74,16 +74,16 @@ pub fn ddim_timesteps(
     Ok(steps)
 }
 
-pub struct DdimSampler {
+/// DDIM's walk down τ: step `i` goes from `τ_i` to `τ_{i+1}` (the clean data after the last).
+pub struct Ddim {
     process: DiscreteProcess,
     timesteps: Vec<usize>,
     eta: f64,
     /// Clip x̂_0 to [-c, c] (diffusers' `clip_sample`).
     clip: Option<f64>,
-    rng: StdRng,
-    x: Option<Tensor<2>>,
-    i: usize,
 }
+
+pub type DdimSampler = Walker<Ddim>;
 
 impl DdimSampler {
     pub fn new(
@@ -113,43 +113,44 @@ impl DdimSampler {
             super::check_positive("the clip bound", c)?;
         }
         let timesteps = ddim_timesteps(process.num_steps(), n_steps, spacing)?;
-        Ok(Self {
+        let rule = Ddim {
             process,
             timesteps,
             eta,
             clip,
-            rng: noise::rng(seed),
-            x: None,
-            i: 0,
-        })
+        };
+        Ok(Walker::with_rule(rule, seed))
     }
 
     /// The timesteps τ this sampler visits, noisiest first.
     pub fn timesteps(&self) -> &[usize] {
-        &self.timesteps
+        &self.rule().timesteps
     }
 }
 
-impl Sampler for DdimSampler {
-    fn reset(&mut self, x_t: Tensor<2>) {
-        self.x = Some(x_t);
-        self.i = 0;
+impl Rule for Ddim {
+    fn steps(&self) -> usize {
+        self.timesteps.len()
     }
 
-    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
-        let x = noise::normal(&mut self.rng, [n, d], device) * self.process.prior_std();
-        self.reset(x);
+    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
+        noise::normal(rng, [n, d], device) * self.process.prior_std()
     }
 
-    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
-        let x = take_state(self.done(), &mut self.x)?;
+    fn update(
+        &mut self,
+        x: Tensor<2>,
+        i: usize,
+        rng: &mut StdRng,
+        model: &dyn ScoreModel,
+    ) -> Result<StepOutput> {
         let [n, d] = x.dims();
-        let t = self.timesteps[self.i];
+        let t = self.timesteps[i];
         let level = NoiseLevel::step(&self.process, t);
         let (a, s_t) = (level.marginal.mean_coef, level.marginal.std);
         // The next visited step's marginal; the clean data past the end (diffusers'
         // set_alpha_to_one).
-        let next = self.timesteps.get(self.i + 1).map_or(
+        let next = self.timesteps.get(i + 1).map_or(
             Marginal {
                 mean_coef: 1.0,
                 std: 0.0,
@@ -170,12 +171,10 @@ impl Sampler for DdimSampler {
         let dir = (s_next * s_next - sigma * sigma).max(0.0).sqrt();
         let x_mean = x0_pred.clone() * a_next + eps * dir;
         let x_next = if sigma > 0.0 {
-            x_mean.clone() + noise::normal(&mut self.rng, [n, d], &x_mean.device()) * sigma
+            x_mean.clone() + noise::normal(rng, [n, d], &x_mean.device()) * sigma
         } else {
             x_mean.clone()
         };
-        self.i += 1;
-        self.x = Some(x_next.clone());
         Ok(StepOutput {
             x: x_next,
             x_mean,
@@ -184,24 +183,12 @@ impl Sampler for DdimSampler {
             time: Time::Step(t),
         })
     }
-
-    fn done(&self) -> bool {
-        self.i >= self.timesteps.len()
-    }
-
-    fn remaining(&self) -> usize {
-        self.timesteps.len() - self.i
-    }
-
-    fn current(&self) -> Option<&Tensor<2>> {
-        self.x.as_ref()
-    }
 }
 
 impl StartAt for DdimSampler {
     fn start_step(&self, t0: usize) -> Result<usize> {
         // τ is descending: the first entry ≤ t₀.
-        self.timesteps
+        self.timesteps()
             .iter()
             .copied()
             .find(|&t| t <= t0)
@@ -209,14 +196,17 @@ impl StartAt for DdimSampler {
     }
 
     fn reset_at(&mut self, x: Tensor<2>, t: usize) -> Result<()> {
-        let i = self.timesteps.iter().position(|&s| s == t).ok_or_else(|| {
-            Error::invalid(format!(
-                "t = {t} is not one of the {} DDIM steps; start at start_step(t)",
-                self.timesteps.len()
-            ))
-        })?;
-        self.x = Some(x);
-        self.i = i;
+        let i = self
+            .timesteps()
+            .iter()
+            .position(|&s| s == t)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "t = {t} is not one of the {} DDIM steps; start at start_step(t)",
+                    self.timesteps().len()
+                ))
+            })?;
+        self.start_at(x, i);
         Ok(())
     }
 }

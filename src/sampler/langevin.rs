@@ -5,43 +5,41 @@
 use burn::prelude::*;
 use rand::rngs::StdRng;
 
-use super::{check_positive, check_steps, take_state, Sampler, StepOutput};
+use super::{check_positive, check_steps, Rule, StepOutput, Walker};
 use crate::error::Result;
 use crate::model::{x0_from_score, ScoreModel};
 use crate::noise;
 use crate::process::NoiseLevel;
 
-pub struct LangevinSampler {
+/// `n_steps` Langevin steps at one level.
+pub struct Langevin {
     level: NoiseLevel,
     step_size: f64,
     n_steps: usize,
-    /// The prior of [`Sampler::reset_from_prior`]: uniform on `[-r, r]^d`.
+    /// The prior of [`super::Sampler::reset_from_prior`]: uniform on `[-r, r]^d`.
     init_radius: f64,
-    rng: StdRng,
-    x: Option<Tensor<2>>,
-    left: usize,
 }
+
+pub type LangevinSampler = Walker<Langevin>;
 
 impl LangevinSampler {
     /// `n_steps` steps of size `step_size` (ε) on the score at `level`.
     pub fn new(level: NoiseLevel, step_size: f64, n_steps: usize, seed: u64) -> Result<Self> {
         check_positive("the Langevin step size", step_size)?;
         check_steps("the number of Langevin steps", n_steps)?;
-        Ok(Self {
+        let rule = Langevin {
             level,
             step_size,
             n_steps,
             init_radius: 8.0,
-            rng: noise::rng(seed),
-            x: None,
-            left: 0,
-        })
+        };
+        Ok(Walker::with_rule(rule, seed))
     }
 
-    /// Draw [`Sampler::reset_from_prior`]'s points uniformly on `[-r, r]^d` (default 8).
+    /// Draw [`super::Sampler::reset_from_prior`]'s points uniformly on `[-r, r]^d` (default 8).
     pub fn with_init_radius(mut self, r: f64) -> Result<Self> {
         check_positive("the initial radius", r)?;
-        self.init_radius = r;
+        self.rule_mut().init_radius = r;
         Ok(self)
     }
 }
@@ -53,47 +51,35 @@ pub fn uniform(rng: &mut StdRng, n: usize, d: usize, r: f64, device: &Device) ->
     Tensor::from_data(TensorData::new(v, [n, d]), device)
 }
 
-impl Sampler for LangevinSampler {
-    fn reset(&mut self, x_t: Tensor<2>) {
-        self.x = Some(x_t);
-        self.left = self.n_steps;
+impl Rule for Langevin {
+    fn steps(&self) -> usize {
+        self.n_steps
     }
 
-    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
-        let x = uniform(&mut self.rng, n, d, self.init_radius, device);
-        self.reset(x);
+    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
+        uniform(rng, n, d, self.init_radius, device)
     }
 
-    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
-        let x = take_state(self.done(), &mut self.x)?;
+    fn update(
+        &mut self,
+        x: Tensor<2>,
+        i: usize,
+        rng: &mut StdRng,
+        model: &dyn ScoreModel,
+    ) -> Result<StepOutput> {
         let [n, d] = x.dims();
         let score = model.score(x.clone(), &self.level)?;
         let x0_pred = x0_from_score(x.clone(), score.clone(), self.level.marginal);
         let eps = self.step_size;
         let x_mean = x + score * (eps / 2.0);
-        let x_next =
-            x_mean.clone() + noise::normal(&mut self.rng, [n, d], &x_mean.device()) * eps.sqrt();
-        self.left -= 1;
-        self.x = Some(x_next.clone());
+        let x_next = x_mean.clone() + noise::normal(rng, [n, d], &x_mean.device()) * eps.sqrt();
         Ok(StepOutput {
             x: x_next,
             x_mean,
             x0_pred,
-            t: self.left,
+            t: self.n_steps - 1 - i,
             time: self.level.time,
         })
-    }
-
-    fn done(&self) -> bool {
-        self.left == 0
-    }
-
-    fn remaining(&self) -> usize {
-        self.left
-    }
-
-    fn current(&self) -> Option<&Tensor<2>> {
-        self.x.as_ref()
     }
 }
 

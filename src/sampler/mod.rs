@@ -13,6 +13,7 @@ pub mod langevin;
 pub mod ode;
 pub mod pc;
 pub mod spec;
+pub mod walk;
 
 pub use ancestral::{AncestralSampler, PosteriorVariance};
 pub use annealed::AnnealedLangevin;
@@ -21,7 +22,8 @@ pub use euler_maruyama::EulerMaruyama;
 pub use langevin::{langevin_corrector_step, LangevinSampler};
 pub use ode::{OdeMethod, ProbabilityFlowOde};
 pub use pc::PredictorCorrector;
-pub use spec::{SamplerSpec, ScoreSource, SdeKind};
+pub use spec::{no_data, SamplerSpec, ScoreSource, SdeKind};
+pub use walk::{Rule, Walker};
 
 use burn::prelude::*;
 
@@ -80,15 +82,6 @@ pub trait StartAt: Sampler {
     /// Start from `x` `[n, d]`, a draw of `q(x_t | x_0)` at step `t = start_step(t)`: the next
     /// step queries the model at `t`.
     fn reset_at(&mut self, x: Tensor<2>, t: usize) -> Result<()>;
-}
-
-/// The current sample, or the reason there is none to step from.
-pub(crate) fn take_state(done: bool, x: &mut Option<Tensor<2>>) -> Result<Tensor<2>> {
-    if done {
-        return Err(Error::invalid("the sampler is done; call reset first"));
-    }
-    x.take()
-        .ok_or_else(|| Error::invalid("the sampler has no x_T; call reset first"))
 }
 
 /// score_sde's sampling grid, with its end made exact: `t_i = 1 - i (1-ε)/N`, `i = 0..N`, so the

@@ -6,7 +6,7 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::{take_state, Sampler, StepOutput, TimeGrid};
+use super::{Rule, StepOutput, TimeGrid, Walker};
 use crate::error::Result;
 use crate::model::{x0_from_score, ScoreModel};
 use crate::noise;
@@ -22,15 +22,14 @@ pub enum OdeMethod {
     Heun,
 }
 
-pub struct ProbabilityFlowOde {
+/// The probability-flow ODE on a [`TimeGrid`]; its random stream draws only the prior.
+pub struct Ode {
     sde: Box<dyn Sde>,
     grid: TimeGrid,
     method: OdeMethod,
-    /// Draws only the prior.
-    rng: StdRng,
-    x: Option<Tensor<2>>,
-    i: usize,
 }
+
+pub type ProbabilityFlowOde = Walker<Ode>;
 
 impl ProbabilityFlowOde {
     pub fn new(
@@ -40,16 +39,12 @@ impl ProbabilityFlowOde {
         method: OdeMethod,
         seed: u64,
     ) -> Result<Self> {
-        Ok(Self {
-            sde,
-            grid: TimeGrid::new(steps, eps)?,
-            method,
-            rng: noise::rng(seed),
-            x: None,
-            i: 0,
-        })
+        let grid = TimeGrid::new(steps, eps)?;
+        Ok(Walker::with_rule(Ode { sde, grid, method }, seed))
     }
+}
 
+impl Ode {
     fn slope(
         &self,
         model: &dyn ScoreModel,
@@ -67,20 +62,23 @@ impl ProbabilityFlowOde {
     }
 }
 
-impl Sampler for ProbabilityFlowOde {
-    fn reset(&mut self, x_t: Tensor<2>) {
-        self.x = Some(x_t);
-        self.i = 0;
+impl Rule for Ode {
+    fn steps(&self) -> usize {
+        self.grid.steps
     }
 
-    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
-        let x = noise::normal(&mut self.rng, [n, d], device) * self.sde.prior_std();
-        self.reset(x);
+    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
+        noise::normal(rng, [n, d], device) * self.sde.prior_std()
     }
 
-    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
-        let x = take_state(self.done(), &mut self.x)?;
-        let (t, dt) = (self.grid.t(self.i), self.grid.dt());
+    fn update(
+        &mut self,
+        x: Tensor<2>,
+        i: usize,
+        _rng: &mut StdRng,
+        model: &dyn ScoreModel,
+    ) -> Result<StepOutput> {
+        let (t, dt) = (self.grid.t(i), self.grid.dt());
         let (d1, x0_pred) = self.slope(model, x.clone(), t)?;
         let x_next = match self.method {
             OdeMethod::Euler => x - d1 * dt,
@@ -90,26 +88,12 @@ impl Sampler for ProbabilityFlowOde {
                 x - (d1 + d2) * (0.5 * dt)
             }
         };
-        self.i += 1;
-        self.x = Some(x_next.clone());
         Ok(StepOutput {
             x: x_next.clone(),
             x_mean: x_next,
             x0_pred,
-            t: self.remaining(),
+            t: self.grid.steps - 1 - i,
             time: crate::process::Time::Continuous(t),
         })
-    }
-
-    fn done(&self) -> bool {
-        self.i >= self.grid.steps
-    }
-
-    fn remaining(&self) -> usize {
-        self.grid.steps - self.i
-    }
-
-    fn current(&self) -> Option<&Tensor<2>> {
-        self.x.as_ref()
     }
 }

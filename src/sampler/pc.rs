@@ -6,21 +6,21 @@
 use burn::prelude::*;
 use rand::rngs::StdRng;
 
-use super::{check_positive, langevin_corrector_step, take_state, Sampler, StepOutput, TimeGrid};
+use super::{check_positive, langevin_corrector_step, Rule, StepOutput, TimeGrid, Walker};
 use crate::error::{Error, Result};
 use crate::model::{x0_from_score, ScoreModel};
 use crate::noise;
 use crate::process::Sde;
 
-pub struct PredictorCorrector {
+/// Corrector then predictor at each time of a [`TimeGrid`].
+pub struct Pc {
     sde: Box<dyn Sde>,
     grid: TimeGrid,
     snr: f64,
     corrector_steps: usize,
-    rng: StdRng,
-    x: Option<Tensor<2>>,
-    i: usize,
 }
+
+pub type PredictorCorrector = Walker<Pc>;
 
 impl PredictorCorrector {
     /// `steps` predictor steps from `t = 1` to `eps`, each after `corrector_steps` Langevin
@@ -38,39 +38,40 @@ impl PredictorCorrector {
         } else if snr.is_nan() || snr < 0.0 {
             return Err(Error::invalid(format!("snr must be ≥ 0, got {snr}")));
         }
-        Ok(Self {
+        let rule = Pc {
             sde,
             grid: TimeGrid::new(steps, eps)?,
             snr,
             corrector_steps,
-            rng: noise::rng(seed),
-            x: None,
-            i: 0,
-        })
+        };
+        Ok(Walker::with_rule(rule, seed))
     }
 }
 
-impl Sampler for PredictorCorrector {
-    fn reset(&mut self, x_t: Tensor<2>) {
-        self.x = Some(x_t);
-        self.i = 0;
+impl Rule for Pc {
+    fn steps(&self) -> usize {
+        self.grid.steps
     }
 
-    fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
-        let x = noise::normal(&mut self.rng, [n, d], device) * self.sde.prior_std();
-        self.reset(x);
+    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
+        noise::normal(rng, [n, d], device) * self.sde.prior_std()
     }
 
-    fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
-        let mut x = take_state(self.done(), &mut self.x)?;
+    fn update(
+        &mut self,
+        mut x: Tensor<2>,
+        i: usize,
+        rng: &mut StdRng,
+        model: &dyn ScoreModel,
+    ) -> Result<StepOutput> {
         let [n, d] = x.dims();
-        let (t, dt) = (self.grid.t(self.i), self.grid.dt());
+        let (t, dt) = (self.grid.t(i), self.grid.dt());
         let level = self.sde.level(t);
         // Corrector (Algorithm 5).
         let alpha = self.sde.corrector_alpha(t, dt);
         for _ in 0..self.corrector_steps {
             let score = model.score(x.clone(), &level)?;
-            x = langevin_corrector_step(x, score, self.snr, alpha, &mut self.rng)?.0;
+            x = langevin_corrector_step(x, score, self.snr, alpha, rng)?.0;
         }
         // Predictor: reverse diffusion (eq. 46).
         let score = model.score(x.clone(), &level)?;
@@ -78,31 +79,18 @@ impl Sampler for PredictorCorrector {
         let step = self.sde.discretize(t, dt);
         let rev_f = x.clone() * step.f_coef - score * (step.g * step.g);
         let x_mean = x - rev_f;
-        self.i += 1;
-        let x_next = if self.done() {
+        let left = self.grid.steps - 1 - i;
+        let x_next = if left == 0 {
             x_mean.clone()
         } else {
-            x_mean.clone() + noise::normal(&mut self.rng, [n, d], &x_mean.device()) * step.g
+            x_mean.clone() + noise::normal(rng, [n, d], &x_mean.device()) * step.g
         };
-        self.x = Some(x_next.clone());
         Ok(StepOutput {
             x: x_next,
             x_mean,
             x0_pred,
-            t: self.remaining(),
+            t: left,
             time: level.time,
         })
-    }
-
-    fn done(&self) -> bool {
-        self.i >= self.grid.steps
-    }
-
-    fn remaining(&self) -> usize {
-        self.grid.steps - self.i
-    }
-
-    fn current(&self) -> Option<&Tensor<2>> {
-        self.x.as_ref()
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     AncestralSampler, AnnealedLangevin, DdimSampler, EulerMaruyama, LangevinSampler, OdeMethod,
-    PosteriorVariance, PredictorCorrector, ProbabilityFlowOde, Sampler, TimestepSpacing,
+    PosteriorVariance, PredictorCorrector, ProbabilityFlowOde, Sampler, StartAt, TimestepSpacing,
 };
 use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
@@ -52,13 +52,20 @@ pub enum SdeKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SamplerSpec {
-    /// DDPM Algorithm 2 over all T steps.
-    Ancestral { variance: PosteriorVariance },
+    /// DDPM Algorithm 2 over all T steps; `clip` bounds x̂₀ to `[-c, c]` (diffusers'
+    /// `clip_sample`).
+    Ancestral {
+        variance: PosteriorVariance,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clip: Option<f64>,
+    },
     /// DDIM on `steps` of the T steps, η ∈ [0, 1].
     Ddim {
         steps: usize,
         eta: f64,
         spacing: TimestepSpacing,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clip: Option<f64>,
     },
     /// Fixed-step Langevin dynamics on the least noisy score: the data score for the oracle, the
     /// network's t = 0 for the learned model.
@@ -73,20 +80,30 @@ pub enum SamplerSpec {
         sigma_min: f64,
         sigma_max: Option<f64>,
     },
-    /// Euler–Maruyama on the reverse SDE.
-    EulerMaruyama { steps: usize, process: SdeKind },
+    /// Euler–Maruyama on the reverse SDE. The continuous samplers end at `t_end` (None:
+    /// score_sde's ε, [`SdeKind::t_end`]).
+    EulerMaruyama {
+        steps: usize,
+        process: SdeKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        t_end: Option<f64>,
+    },
     /// Reverse-diffusion predictor + Langevin corrector at signal-to-noise `snr`.
     Pc {
         steps: usize,
         snr: f64,
         corrector_steps: usize,
         process: SdeKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        t_end: Option<f64>,
     },
     /// The probability-flow ODE.
     Ode {
         steps: usize,
         method: OdeMethod,
         process: SdeKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        t_end: Option<f64>,
     },
 }
 
@@ -135,10 +152,35 @@ impl SamplerSpec {
                 steps,
                 eta,
                 spacing,
+                clip,
             } => Self::Ddim {
                 steps: steps.min(t),
                 eta,
                 spacing,
+                clip,
+            },
+            other => other,
+        }
+    }
+
+    /// The same sampler clipping x̂₀ to `[-c, c]` with `clip` where it names no bound of its own
+    /// (an image model's scheduler default; only the discrete walks clip).
+    pub fn clip_or(self, clip: Option<f64>) -> Self {
+        match self {
+            Self::Ancestral {
+                variance,
+                clip: None,
+            } => Self::Ancestral { variance, clip },
+            Self::Ddim {
+                steps,
+                eta,
+                spacing,
+                clip: None,
+            } => Self::Ddim {
+                steps,
+                eta,
+                spacing,
+                clip,
             },
             other => other,
         }
@@ -198,22 +240,10 @@ impl SamplerSpec {
         self.support(&config, source)?;
         let network = source.is_network();
         Ok(match *self {
-            Self::Ancestral { variance } => {
-                let vp = process.as_vp().expect("support() checked the VP chain");
-                Box::new(AncestralSampler::new(vp.clone(), variance, None, seed))
-            }
-            Self::Ddim {
-                steps,
-                eta,
-                spacing,
-            } => Box::new(DdimSampler::on_process(
-                process.clone(),
-                steps,
-                spacing,
-                eta,
-                None,
-                seed,
-            )?),
+            Self::Ancestral { .. } | Self::Ddim { .. } => match self.discrete(process, seed)? {
+                Discrete::Ancestral(s) => Box::new(s),
+                Discrete::Ddim(s) => Box::new(s),
+            },
             Self::Langevin { steps, step_size } => {
                 let level = if network {
                     NoiseLevel::step(process, 0)
@@ -249,21 +279,23 @@ impl SamplerSpec {
             Self::EulerMaruyama {
                 steps,
                 process: kind,
+                t_end,
             } => {
                 let (sde, eps) = sde(kind, &config, data_points)?;
-                Box::new(EulerMaruyama::new(sde, steps, eps, seed)?)
+                Box::new(EulerMaruyama::new(sde, steps, t_end.unwrap_or(eps), seed)?)
             }
             Self::Pc {
                 steps,
                 snr,
                 corrector_steps,
                 process: kind,
+                t_end,
             } => {
                 let (sde, eps) = sde(kind, &config, data_points)?;
                 Box::new(PredictorCorrector::new(
                     sde,
                     steps,
-                    eps,
+                    t_end.unwrap_or(eps),
                     snr,
                     corrector_steps,
                     seed,
@@ -273,12 +305,196 @@ impl SamplerSpec {
                 steps,
                 method,
                 process: kind,
+                t_end,
             } => {
                 let (sde, eps) = sde(kind, &config, data_points)?;
-                Box::new(ProbabilityFlowOde::new(sde, steps, eps, method, seed)?)
+                Box::new(ProbabilityFlowOde::new(
+                    sde,
+                    steps,
+                    t_end.unwrap_or(eps),
+                    method,
+                    seed,
+                )?)
             }
         })
     }
+
+    /// The discrete walks that can join the chain partway down (SDEdit, [`StartAt`]): ancestral
+    /// sampling on a VP chain, DDIM on any process.
+    pub fn build_start_at(&self, process: &DiscreteProcess, seed: u64) -> Result<Box<dyn StartAt>> {
+        Ok(match self.discrete(process, seed)? {
+            Discrete::Ancestral(s) => Box::new(s),
+            Discrete::Ddim(s) => Box::new(s),
+        })
+    }
+
+    fn discrete(&self, process: &DiscreteProcess, seed: u64) -> Result<Discrete> {
+        match *self {
+            Self::Ancestral { variance, clip } => {
+                if let Some(c) = clip {
+                    super::check_positive("the clip bound", c)?;
+                }
+                let vp = process.as_vp().ok_or_else(|| {
+                    Error::invalid(format!(
+                        "DDPM ancestral sampling walks the discrete VP chain, and the {} process has none",
+                        process.config().name()
+                    ))
+                })?;
+                Ok(Discrete::Ancestral(AncestralSampler::new(
+                    vp.clone(),
+                    variance,
+                    clip,
+                    seed,
+                )))
+            }
+            Self::Ddim {
+                steps,
+                eta,
+                spacing,
+                clip,
+            } => Ok(Discrete::Ddim(DdimSampler::on_process(
+                process.clone(),
+                steps,
+                spacing,
+                eta,
+                clip,
+                seed,
+            )?)),
+            _ => Err(Error::invalid(format!(
+                "only DDPM ancestral sampling and DDIM walk a discrete chain from a chosen step, not {}",
+                self.kind()
+            ))),
+        }
+    }
+
+    /// The sampler for a network that learned one noise-free score (ESM, ISM, SSM, DSM at one σ):
+    /// only plain Langevin dynamics, on that score.
+    pub fn build_noise_free(&self, seed: u64) -> Result<Box<dyn Sampler>> {
+        match *self {
+            Self::Langevin { steps, step_size } => Ok(Box::new(LangevinSampler::new(
+                NoiseLevel::data(),
+                step_size,
+                steps,
+                seed,
+            )?)),
+            _ => Err(Error::invalid(format!(
+                "this network learned one noise-free score (it knows only the data score), so it drives plain Langevin dynamics only, not {}",
+                self.kind()
+            ))),
+        }
+    }
+
+    /// The catalogue name, the JSON's `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Ancestral { .. } => "ancestral",
+            Self::Ddim { .. } => "ddim",
+            Self::Langevin { .. } => "langevin",
+            Self::AnnealedLangevin { .. } => "annealed_langevin",
+            Self::EulerMaruyama { .. } => "euler_maruyama",
+            Self::Pc { .. } => "pc",
+            Self::Ode { .. } => "ode",
+        }
+    }
+
+    /// Every sampler with its default options, in the catalogue's order: the one place the
+    /// defaults are written (the CLI's flags and the page's controls start from them).
+    pub fn defaults() -> Vec<Self> {
+        vec![
+            Self::Ancestral {
+                variance: PosteriorVariance::BetaTilde,
+                clip: None,
+            },
+            Self::Ddim {
+                steps: 50,
+                eta: 0.0,
+                spacing: TimestepSpacing::Leading,
+                clip: None,
+            },
+            Self::Langevin {
+                steps: 500,
+                step_size: 0.05,
+            },
+            Self::AnnealedLangevin {
+                levels: 10,
+                n_per_level: 50,
+                step_size: 0.005,
+                sigma_min: 0.1,
+                sigma_max: None,
+            },
+            Self::EulerMaruyama {
+                steps: 500,
+                process: SdeKind::Vp,
+                t_end: None,
+            },
+            Self::Pc {
+                steps: 500,
+                snr: 0.16,
+                corrector_steps: 1,
+                process: SdeKind::Vp,
+                t_end: None,
+            },
+            Self::Ode {
+                steps: 100,
+                method: OdeMethod::Heun,
+                process: SdeKind::Vp,
+                t_end: None,
+            },
+        ]
+    }
+
+    /// The sampler named `kind` with its default options.
+    pub fn default_of(kind: &str) -> Result<Self> {
+        Self::defaults()
+            .into_iter()
+            .find(|s| s.kind() == kind)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::defaults().iter().map(|s| s.kind()).collect();
+                Error::invalid(format!(
+                    "unknown sampler '{kind}' (expected one of {})",
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// The sampler named `kind` with `options` (JSON values by option name) over its defaults; an
+    /// option the sampler does not have is an error that names the ones it has.
+    pub fn with_options(
+        kind: &str,
+        options: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self> {
+        let base = Self::default_of(kind)?;
+        let serde_json::Value::Object(mut fields) =
+            serde_json::to_value(&base).map_err(|e| Error::invalid(e.to_string()))?
+        else {
+            unreachable!("a sampler serialises to an object")
+        };
+        let own = crate::catalogue::sampler_options(kind);
+        for (key, value) in options {
+            if !own.contains(&key.as_str()) {
+                return Err(Error::invalid(format!(
+                    "the {kind} sampler has no option '{key}' (its options: {})",
+                    own.join(", ")
+                )));
+            }
+            fields.insert(key.clone(), value.clone());
+        }
+        Self::from_json(&serde_json::Value::Object(fields).to_string())
+    }
+}
+
+/// The two walks of [`SamplerSpec::build_start_at`], before they are boxed.
+enum Discrete {
+    Ancestral(AncestralSampler),
+    Ddim(DdimSampler),
+}
+
+/// The data points of [`SamplerSpec::build_on`] where none are at hand: only the oracle's VE
+/// levels on another process are sized from data, and those need them.
+pub fn no_data() -> Result<(Vec<f32>, usize)> {
+    Err(Error::invalid(
+        "this sampler sizes its VE levels from the data, and none are at hand: give σ_max",
+    ))
 }
 
 /// NCSNv2's σ_max (Technique 1) on the data points `data_points` returns.
@@ -295,10 +511,7 @@ fn sde(
     process: &ProcessConfig,
     data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>,
 ) -> Result<(Box<dyn Sde>, f64)> {
-    let eps = match kind {
-        SdeKind::Ve => 1e-5,
-        _ => 1e-3,
-    };
+    let eps = kind.t_end();
     if kind == SdeKind::of(process) {
         if let Ok(sde) = process.sde() {
             return Ok((sde, eps));
@@ -321,6 +534,14 @@ impl SdeKind {
         }
     }
 
+    /// score_sde's end time ε: 1e-3 for VP and sub-VP, 1e-5 for VE.
+    pub fn t_end(self) -> f64 {
+        match self {
+            Self::Ve => 1e-5,
+            _ => 1e-3,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Vp => "VP",
@@ -332,8 +553,6 @@ impl SdeKind {
 
 impl Default for SamplerSpec {
     fn default() -> Self {
-        Self::Ancestral {
-            variance: PosteriorVariance::BetaTilde,
-        }
+        Self::defaults().remove(0)
     }
 }

@@ -10,7 +10,7 @@ use super::{device_err, read, Playground};
 use crate::error::Error;
 use crate::model::NetworkScore;
 use crate::process::Process;
-use crate::sampler::{AncestralSampler, PosteriorVariance, Sampler};
+use crate::sampler::{no_data, SamplerSpec, ScoreSource};
 use crate::train::Trainer;
 
 /// Untimed steps first.
@@ -31,15 +31,20 @@ impl Playground {
             .ok_or_else(|| Error::invalid("load a model first"))?;
         let process = crate::process::VpProcess::new(card.train.schedule)?;
         let score = NetworkScore::new(&model, card.parameterization, process.num_steps());
-        let mut s = AncestralSampler::new(process, PosteriorVariance::BetaTilde, None, 1);
+        let mut s = SamplerSpec::default().build_on(
+            &process.into(),
+            ScoreSource::Pretrained,
+            no_data,
+            1,
+        )?;
         s.reset_from_prior(n, card.train.model.dim, &self.device);
         for _ in 0..WARMUP {
-            Sampler::step(&mut s, &score)?;
+            s.step(&score)?;
         }
         read(s.current().cloned().expect("reset above")).await?;
         let start = js_sys::Date::now();
         for _ in 0..steps {
-            Sampler::step(&mut s, &score)?;
+            s.step(&score)?;
         }
         read(s.current().cloned().expect("reset above")).await?;
         Ok(steps as f64 / seconds_since(start))

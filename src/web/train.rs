@@ -13,7 +13,7 @@ use super::{checkpoint, device_err, read, Playground};
 use crate::error::Error;
 use crate::model::{MlpConfig, NetworkScore};
 use crate::process::{Process, ProcessConfig};
-use crate::sampler::{DdimSampler, Sampler, TimestepSpacing};
+use crate::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
 use crate::schedule::ScheduleConfig;
 use crate::score::{LevelObjective, Objective};
 use crate::train::{params, TrainConfig, Trainer};
@@ -181,8 +181,13 @@ impl Playground {
             process.num_steps(),
         );
         let steps = steps.min(process.num_steps());
-        let mut sampler =
-            DdimSampler::on_process(process, steps, TimestepSpacing::Leading, 0.0, None, seed)?;
+        let spec = SamplerSpec::Ddim {
+            steps,
+            eta: 0.0,
+            spacing: TimestepSpacing::Leading,
+            clip: None,
+        };
+        let mut sampler = spec.build_on(&process, ScoreSource::Learned, no_data, seed)?;
         sampler.reset_from_prior(n, config.model.dim, &self.device);
         let x = sampler.run(&model)?;
         Ok(Float32Array::from(&read(x).await?[..]))

@@ -13,12 +13,11 @@ use serde_json::json;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::model::{Mlp, MlpConfig, NetworkScore, Parameterization, ScoreModel};
-use diffusion_playground::process::{NoiseLevel, VeConfig, VpProcess, VpSde};
+use diffusion_playground::noise;
+use diffusion_playground::process::{ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{
-    AncestralSampler, AnnealedLangevin, DdimSampler, EulerMaruyama, LangevinSampler, OdeMethod,
-    PosteriorVariance, PredictorCorrector, ProbabilityFlowOde, Sampler, TimestepSpacing,
+    OdeMethod, Sampler, SamplerSpec, ScoreSource, SdeKind, TimestepSpacing,
 };
-use diffusion_playground::schedule::ScheduleConfig;
 use diffusion_playground::score::LevelObjective;
 
 use super::bench_train::{adapter, machine, time_training};
@@ -69,100 +68,75 @@ pub(crate) struct BenchArgs {
     unet_steps: usize,
 }
 
-/// Every sampler, each long enough for the warm-up and the default timed steps. Plain Langevin
-/// runs on the data score for the oracle and at DDPM's least noisy step for a `network`.
-fn samplers(network: bool) -> Result<Vec<(&'static str, Box<dyn Sampler>)>> {
-    let vp = || VpProcess::new(ScheduleConfig::default());
-    let sde = || Box::new(VpSde::default());
-    let all: Vec<(&'static str, Box<dyn Sampler>)> = vec![
-        (
-            "ancestral",
-            Box::new(AncestralSampler::new(
-                vp()?,
-                PosteriorVariance::BetaTilde,
-                None,
-                0,
-            )),
-        ),
-        (
-            "ddim-eta0",
-            Box::new(DdimSampler::new(
-                vp()?,
-                200,
-                TimestepSpacing::Trailing,
-                0.0,
-                None,
-                0,
-            )?),
-        ),
-        (
-            "ddim-eta1",
-            Box::new(DdimSampler::new(
-                vp()?,
-                200,
-                TimestepSpacing::Trailing,
-                1.0,
-                None,
-                0,
-            )?),
-        ),
+/// Every sampler, each long enough for the warm-up and the default timed steps, on the process
+/// its network row reads the MLP on: DDPM's VP chain (an ε-network), NCSN's VE levels for
+/// annealed Langevin (a score network). Plain Langevin runs on the data score for the oracle and
+/// at the process's least noisy step for the network.
+fn samplers() -> Vec<(&'static str, SamplerSpec, ProcessConfig)> {
+    let vp = ProcessConfig::default();
+    let ve = ProcessConfig::Ve(VeConfig {
+        sigma_min: 0.1,
+        sigma_max: 20.0,
+        levels: 10,
+    });
+    let ddim = |eta| SamplerSpec::Ddim {
+        steps: 200,
+        eta,
+        spacing: TimestepSpacing::Trailing,
+        clip: None,
+    };
+    let ode = |method| SamplerSpec::Ode {
+        steps: 1000,
+        method,
+        process: SdeKind::Vp,
+        t_end: None,
+    };
+    vec![
+        ("ancestral", SamplerSpec::default(), vp),
+        ("ddim-eta0", ddim(0.0), vp),
+        ("ddim-eta1", ddim(1.0), vp),
         (
             "langevin",
-            Box::new(LangevinSampler::new(
-                if network {
-                    NoiseLevel::step(&vp()?, 0)
-                } else {
-                    NoiseLevel::data()
-                },
-                0.01,
-                1000,
-                0,
-            )?),
+            SamplerSpec::Langevin {
+                steps: 1000,
+                step_size: 0.01,
+            },
+            vp,
         ),
         (
             "annealed-langevin",
-            Box::new(AnnealedLangevin::new(
-                VeConfig {
-                    sigma_min: 0.1,
-                    sigma_max: 20.0,
-                    levels: 10,
-                }
-                .build()?,
-                100,
-                5e-3,
-                0,
-            )?),
+            SamplerSpec::AnnealedLangevin {
+                levels: 10,
+                n_per_level: 100,
+                step_size: 5e-3,
+                sigma_min: 0.1,
+                sigma_max: Some(20.0),
+            },
+            ve,
         ),
         (
             "euler-maruyama",
-            Box::new(EulerMaruyama::new(sde(), 1000, 1e-3, 0)?),
+            SamplerSpec::EulerMaruyama {
+                steps: 1000,
+                process: SdeKind::Vp,
+                t_end: None,
+            },
+            vp,
         ),
         (
             "pc",
-            Box::new(PredictorCorrector::new(sde(), 1000, 1e-3, 0.16, 1, 0)?),
+            SamplerSpec::Pc {
+                steps: 1000,
+                snr: 0.16,
+                corrector_steps: 1,
+                process: SdeKind::Vp,
+                t_end: None,
+            },
+            vp,
         ),
-        (
-            "ode-euler",
-            Box::new(ProbabilityFlowOde::new(
-                sde(),
-                1000,
-                1e-3,
-                OdeMethod::Euler,
-                0,
-            )?),
-        ),
-        (
-            "ode-heun",
-            Box::new(ProbabilityFlowOde::new(
-                sde(),
-                1000,
-                1e-3,
-                OdeMethod::Heun,
-                0,
-            )?),
-        ),
-    ];
-    Ok(all)
+        ("ode-euler", ode(OdeMethod::Euler), vp),
+        ("ode-heun", ode(OdeMethod::Heun), vp),
+    ]
 }
 
 /// Seconds per step of `sampler` with `model` on `n` points.
@@ -208,7 +182,7 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
             .map(|o| o.parse())
             .collect::<Result<_>>()?
     };
-    let known: Vec<&str> = samplers(false)?.into_iter().map(|(name, _)| name).collect();
+    let known: Vec<&str> = samplers().into_iter().map(|(name, ..)| name).collect();
     if let Some(bad) = a.sampler.iter().find(|s| !known.contains(&s.as_str())) {
         return Err(Error::invalid(format!(
             "unknown sampler '{bad}' (expected one of {})",
@@ -247,20 +221,29 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
             "sampler", "score", "device", "steps/s", "ms/step", "points·steps/s"
         );
         let net: Mlp = MlpConfig::new().init(&dev);
-        let steps = ScheduleConfig::default().steps;
-        let eps_net = NetworkScore::new(&net, Parameterization::Epsilon, steps);
-        let score_net = NetworkScore::new(&net, Parameterization::Score, 10);
-        // VP samplers read the MLP as an ε-network, annealed Langevin as a score network.
-        for (source, network) in [("oracle", false), ("mlp", true)] {
-            for (name, mut sampler) in samplers(network)? {
+        for (source, score) in [
+            ("oracle", ScoreSource::Oracle),
+            ("mlp", ScoreSource::Learned),
+        ] {
+            for (name, spec, process) in samplers() {
                 if !a.sampler.is_empty() && !a.sampler.iter().any(|s| s == name) {
                     continue;
                 }
-                let model: &dyn ScoreModel = match (network, name) {
-                    (false, _) => &oracle,
-                    (true, "annealed-langevin") => &score_net,
-                    (true, _) => &eps_net,
+                let parameterization = match process {
+                    ProcessConfig::Ve(_) => Parameterization::Score,
+                    _ => Parameterization::Epsilon,
                 };
+                let network = NetworkScore::new(&net, parameterization, process.num_steps());
+                let model: &dyn ScoreModel = match score {
+                    ScoreSource::Oracle => &oracle,
+                    _ => &network,
+                };
+                let mut sampler = spec.build_on(
+                    &process.build()?,
+                    score,
+                    || Ok((mix.sample(2000, &mut noise::rng(0)), mix.dim())),
+                    0,
+                )?;
                 let secs = time_sampler(sampler.as_mut(), model, a.n, a.steps, &dev)?;
                 println!(
                     "{name:<18} {source:<7} {device_name:<6} {:>10.1} {:>10.2} {:>16.3e}",

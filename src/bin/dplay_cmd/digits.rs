@@ -17,7 +17,7 @@ use diffusion_playground::model::classifier::{
 use diffusion_playground::model::unet::scheduler::read_schedule;
 use diffusion_playground::model::unet::UNetScore;
 use diffusion_playground::process::{Process, VpProcess};
-use diffusion_playground::sampler::{DdimSampler, Sampler, TimestepSpacing};
+use diffusion_playground::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
 use diffusion_playground::train::params;
 
 use super::predict::load_unet;
@@ -176,14 +176,13 @@ pub(crate) fn digits(a: DigitsArgs) -> Result<()> {
             let schedule = read_schedule(&model)?;
             let process = VpProcess::new(schedule)?;
             let score = UNetScore::new(&net, [1, 28, 28], process.num_steps());
-            let mut s = DdimSampler::new(
-                process,
+            let mut s = SamplerSpec::Ddim {
                 steps,
-                TimestepSpacing::Leading,
-                0.0,
-                Some(1.0),
-                seed,
-            )?;
+                eta: 0.0,
+                spacing: TimestepSpacing::Leading,
+                clip: Some(1.0),
+            }
+            .build_on(&process.into(), ScoreSource::Learned, no_data, seed)?;
             s.reset_from_prior(n, 28 * 28, &device);
             let x = s.run(&score)?;
             let verdict = judge(&judge_net, x.clone().reshape([n, 1, 28, 28]), threshold)?;

@@ -1,10 +1,13 @@
-//! `dplay sample`: any sampler by name, driven by a trained model or the exact mixture score.
+//! `dplay sample`: any sampler of the catalogue, driven by a trained model or the exact mixture
+//! score. The flags (or `--spec`, the page's JSON) map onto one [`SamplerSpec`], built on the
+//! model's own process or, for the oracle, on the process the flags describe.
 
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
+use serde_json::{Map, Value};
 
 use diffusion_playground::bundle;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
@@ -14,18 +17,13 @@ use diffusion_playground::model::unet::scheduler::read_schedule;
 use diffusion_playground::model::unet::{is_diffusers_dir, UNet2D, UNetScore};
 use diffusion_playground::model::{NetworkScore, Parameterization, ScoreModel};
 use diffusion_playground::noise;
-use diffusion_playground::process::{
-    sigma_max_from_data, NoiseLevel, Process, Sde, SubVpSde, VeConfig, VeSde, VpProcess, VpSde,
-};
-use diffusion_playground::sampler::{
-    AncestralSampler, AnnealedLangevin, DdimSampler, EulerMaruyama, LangevinSampler, OdeMethod,
-    PosteriorVariance, PredictorCorrector, ProbabilityFlowOde, Sampler, TimestepSpacing,
-};
+use diffusion_playground::process::{sigma_max_from_data, ProcessConfig, VeConfig};
+use diffusion_playground::sampler::{Sampler, SamplerSpec, ScoreSource, SdeKind};
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
 use diffusion_playground::score::Objective;
 
 use super::predict::{load_unet, read_images};
-use super::{check_writable_file, device, DeviceArg, VarianceArg};
+use super::{check_writable_file, device, DeviceArg};
 
 /// Where the score comes from.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
@@ -37,56 +35,30 @@ enum ScoreArg {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
-enum SamplerArg {
-    /// DDPM ancestral sampling (Ho et al. 2020, Algorithm 2).
-    Ancestral,
-    /// DDIM with --eta and --spacing (Song et al. 2021).
-    Ddim,
-    /// Langevin dynamics with a fixed step --eps on the data score.
-    Langevin,
-    /// NCSN's annealed Langevin dynamics over VE levels, --n-per-level steps each.
-    AnnealedLangevin,
-    /// Euler–Maruyama on the reverse SDE of --process.
-    EulerMaruyama,
-    /// Reverse-diffusion predictor + Langevin corrector with --snr.
-    Pc,
-    /// Probability-flow ODE, Euler steps.
-    OdeEuler,
-    /// Probability-flow ODE, Heun steps.
-    OdeHeun,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
 pub(crate) enum ProcessArg {
     /// Variance preserving: DDPM (discrete) and its SDE limit (continuous).
     Vp,
     /// Variance exploding: NCSN's levels (discrete) and its SDE (continuous).
     Ve,
-    /// Sub-VP SDE (continuous only).
+    /// Sub-VP: VP's mean with less variance.
     SubVp,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
-enum SpacingArg {
-    Leading,
-    Trailing,
-    Linspace,
-}
-
-impl From<SpacingArg> for TimestepSpacing {
-    fn from(s: SpacingArg) -> Self {
-        match s {
-            SpacingArg::Leading => TimestepSpacing::Leading,
-            SpacingArg::Trailing => TimestepSpacing::Trailing,
-            SpacingArg::Linspace => TimestepSpacing::Linspace,
+impl ProcessArg {
+    fn sde(self) -> SdeKind {
+        match self {
+            Self::Vp => SdeKind::Vp,
+            Self::Ve => SdeKind::Ve,
+            Self::SubVp => SdeKind::SubVp,
         }
     }
 }
 
 #[derive(Args)]
 pub(crate) struct SampleArgs {
-    /// A folder written by `dplay train` (its ε-network drives the sampler), or a diffusers
-    /// UNet2DModel folder (ε-prediction on DDPM's linear schedule, T = 1000; images [n, c, h, w]).
+    /// A folder written by `dplay train` or downloaded from the page (its network drives the
+    /// sampler on the process it was trained on), or a diffusers UNet2DModel folder
+    /// (ε-prediction; images [n, c, h, w]).
     #[arg(long)]
     model: Option<PathBuf>,
     /// A mixture JSON whose exact perturbed score drives the sampler.
@@ -95,49 +67,57 @@ pub(crate) struct SampleArgs {
     /// The score source; default: model with --model, oracle with --data.
     #[arg(long, value_enum)]
     score: Option<ScoreArg>,
-    #[arg(long, value_enum, default_value_t = SamplerArg::Ancestral)]
-    sampler: SamplerArg,
-    /// The process of the continuous samplers (euler-maruyama, pc, ode-*).
-    #[arg(long, value_enum, default_value_t = ProcessArg::Vp)]
-    process: ProcessArg,
-    /// Sampling steps (ancestral with the oracle: T of the DDPM schedule; langevin: its steps).
-    /// Defaults: ancestral 1000 (or the model's T), ddim 50, langevin 1000, euler-maruyama and
-    /// pc 1000, ode-euler 500, ode-heun 100.
+    /// The sampler, by its catalogue name (`dplay catalogue` lists them with their options):
+    /// ancestral, ddim, langevin, annealed-langevin, euler-maruyama, pc, ode. Default ancestral.
+    #[arg(long, conflicts_with = "spec")]
+    sampler: Option<String>,
+    /// The whole sampler as the page holds it: a JSON file, or the JSON itself, e.g.
+    /// '{"kind": "ddim", "steps": 50, "eta": 0, "spacing": "leading"}'.
+    #[arg(long)]
+    spec: Option<String>,
+    /// The process. With --data: the oracle's process (its discrete chain and its SDE). With
+    /// --model: the SDE of euler-maruyama, pc and ode (default the model's own).
+    #[arg(long, value_enum)]
+    process: Option<ProcessArg>,
+    /// The sampler's `steps` (with the oracle and ancestral: T of the VP chain).
     #[arg(long)]
     steps: Option<usize>,
-    /// Langevin step size ε (langevin: default 0.1; annealed-langevin: α_i = ε σ_i²/σ_L²,
-    /// default 0.005).
+    /// The Langevin step size ε (`step_size`; annealed: α_i = ε σ_i²/σ_L²).
     #[arg(long, allow_negative_numbers = true)]
     eps: Option<f64>,
-    /// Steps per noise level of annealed Langevin.
-    #[arg(long, default_value_t = 100)]
-    n_per_level: usize,
-    /// Signal-to-noise ratio of the PC corrector.
-    #[arg(long, default_value_t = 0.16, allow_negative_numbers = true)]
-    snr: f64,
+    /// Annealed Langevin's steps per noise level.
+    #[arg(long)]
+    n_per_level: Option<usize>,
+    /// The PC corrector's signal-to-noise ratio.
+    #[arg(long, allow_negative_numbers = true)]
+    snr: Option<f64>,
     /// Langevin corrector steps per PC step.
-    #[arg(long, default_value_t = 1)]
-    corrector_steps: usize,
+    #[arg(long)]
+    corrector_steps: Option<usize>,
     /// DDIM's η (0 deterministic, 1 DDPM-like).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    eta: f64,
-    /// DDIM timestep spacing.
-    #[arg(long, value_enum, default_value_t = SpacingArg::Leading)]
-    spacing: SpacingArg,
+    #[arg(long, allow_negative_numbers = true)]
+    eta: Option<f64>,
+    /// DDIM's timestep spacing: leading, trailing or linspace.
+    #[arg(long)]
+    spacing: Option<String>,
+    /// The ODE's method: heun or euler.
+    #[arg(long)]
+    ode_method: Option<String>,
     /// End time ε of the continuous samplers (default 1e-3 for VP and sub-VP, 1e-5 for VE).
     #[arg(long, allow_negative_numbers = true)]
     t_end: Option<f64>,
-    /// VE: smallest σ (default 0.01; 0.1 for annealed-langevin).
+    /// VE: the smallest σ (the oracle's VE process: default 0.01; annealed Langevin's levels
+    /// otherwise).
     #[arg(long, allow_negative_numbers = true)]
     sigma_min: Option<f64>,
-    /// VE: largest σ (default: the largest distance between 2000 data points, NCSNv2's rule).
+    /// VE: the largest σ (default: the largest distance between 2000 data points, NCSNv2's rule).
     #[arg(long, allow_negative_numbers = true)]
     sigma_max: Option<f64>,
-    /// VE: number of levels of annealed Langevin (default 10; a trained NCSN model's own).
+    /// VE: the number of levels (the oracle's VE process, or annealed Langevin's; default 10).
     #[arg(long)]
     levels: Option<usize>,
-    /// VP and sub-VP SDEs: β(t) from beta-min to beta-max (with the oracle, the discrete VP chain
-    /// of ancestral and ddim uses β_i from beta-min/T to beta-max/T).
+    /// The oracle's VP and sub-VP processes: β(t) from beta-min to beta-max, the discrete chain
+    /// β_i from beta-min/T to beta-max/T.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     beta_min: f64,
     #[arg(long, default_value_t = 20.0, allow_negative_numbers = true)]
@@ -154,9 +134,9 @@ pub(crate) struct SampleArgs {
     /// Output .npy (float32, [n, d], or [n, c, h, w] for a UNet).
     #[arg(long)]
     out: PathBuf,
-    /// Reverse-step variance σ_t² of ancestral sampling.
-    #[arg(long, value_enum, default_value_t = VarianceArg::BetaTilde)]
-    variance: VarianceArg,
+    /// Ancestral sampling's reverse-step variance σ_t²: beta-tilde or beta.
+    #[arg(long)]
+    variance: Option<String>,
     /// Clip x̂₀ to [-c, c] at each step (ancestral, ddim). With a diffusers UNet the default is
     /// 1, as diffusers' schedulers' `clip_sample=True`.
     #[arg(long)]
@@ -173,8 +153,9 @@ enum Source {
     Oracle(MixtureScore),
     Model {
         net: Box<diffusion_playground::model::Mlp>,
-        schedule: ScheduleConfig,
         objective: Objective,
+        /// The process whose levels the network knows; None: one noise-free score.
+        process: Option<ProcessConfig>,
         parameterization: Parameterization,
         dim: usize,
     },
@@ -185,43 +166,6 @@ enum Source {
         /// From the folder's scheduler_config.json, else DDPM's.
         schedule: ScheduleConfig,
     },
-}
-
-impl Source {
-    /// The trained model's objective, if the score comes from a model.
-    fn objective(&self) -> Option<Objective> {
-        match self {
-            Source::Model { objective, .. } => Some(*objective),
-            // A diffusers UNet2DModel is a DDPM ε-network.
-            Source::UNet { .. } => Some(Objective::Ddpm),
-            Source::Oracle(_) => None,
-        }
-    }
-}
-
-/// The samplers a model trained with `objective` can drive, for error messages.
-fn model_samplers(objective: Objective) -> &'static str {
-    match objective {
-        Objective::Ddpm => {
-            "ancestral, ddim, langevin, and euler-maruyama, pc, ode-* with --process vp"
-        }
-        Objective::Ncsn(_) => {
-            "annealed-langevin, langevin, and euler-maruyama, pc, ode-* with --process ve"
-        }
-        _ => "langevin (the network knows only the data score)",
-    }
-}
-
-fn unsupported(objective: Objective, sampler: SamplerArg) -> Error {
-    let name = sampler
-        .to_possible_value()
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_default();
-    Error::invalid(format!(
-        "the model was trained with the {} objective and cannot drive --sampler {name}; it supports {}",
-        objective.name(),
-        model_samplers(objective)
-    ))
 }
 
 /// Rules that need no file: checked before any work.
@@ -320,18 +264,10 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
                 }
             } else {
                 let (net, card) = bundle::load(dir, &device)?;
-                if let Objective::OnProcess { process, .. } = card.train.objective {
-                    return Err(Error::invalid(format!(
-                        "{} was trained with the {} objective at every level of the {} process, as the page trains; dplay sample drives DDPM, NCSN and noise-free score models",
-                        dir.display(),
-                        card.train.objective.name(),
-                        process.describe()
-                    )));
-                }
                 Source::Model {
                     net: Box::new(net),
-                    schedule: card.train.schedule,
                     objective: card.train.objective,
+                    process: card.train.objective.process(card.train.schedule),
                     parameterization: card.parameterization,
                     dim: card.train.model.dim,
                 }
@@ -366,17 +302,12 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
         Source::Oracle(o) => Box::new(o.clone()),
         Source::Model {
             net,
-            schedule,
-            objective,
+            process,
             parameterization,
             ..
         } => {
-            // The network's conditioning input counts DDPM steps or NCSN levels.
-            let steps = match objective {
-                Objective::Ncsn(ve) => ve.levels,
-                Objective::Ddpm => schedule.steps,
-                _ => 1,
-            };
+            // The network's conditioning input counts its process's steps (levels).
+            let steps = process.map_or(1, |p| p.num_steps());
             Box::new(NetworkScore::new(net, *parameterization, steps))
         }
         Source::UNet {
@@ -385,7 +316,7 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             schedule,
         } => Box::new(UNetScore::new(net, *image, schedule.steps)),
     };
-    let mut sampler = build_sampler(&a, &source)?;
+    let (spec, mut sampler) = build_sampler(&a, &source)?;
     match init {
         Some((x, rows)) => sampler.reset(Tensor::from_data(TensorData::new(x, [rows, d]), &device)),
         None => sampler.reset_from_prior(n, d, &device),
@@ -410,202 +341,231 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
     let shape: Vec<usize> = std::iter::once(n).chain(out_shape).collect();
     npy::write_f32(&a.out, &values, &shape)?;
     println!(
-        "wrote {n} samples ({:?} sampler) to {}",
-        a.sampler,
+        "wrote {n} samples ({} sampler) to {}",
+        cli_name(spec.kind()),
         a.out.display()
     );
     Ok(())
 }
 
-/// The VE noise range: flags, else σ_min = 0.01 (0.1 for annealed Langevin, whose top step
-/// `ε σ_1²/σ_L²` must stay below `4σ_1²`, i.e. `ε < 4σ_L²`) and σ_max by NCSNv2's rule on 2000
-/// data points.
-fn ve_range(a: &SampleArgs, source: &Source) -> Result<(f64, f64)> {
-    if let Some(Objective::Ncsn(ve)) = source.objective() {
+/// A catalogue name as the command line spells it (`annealed-langevin`).
+fn cli_name(kind: &str) -> String {
+    kind.replace('_', "-")
+}
+
+/// `--spec`: a JSON file, or the JSON itself.
+fn read_spec(text: &str) -> Result<SamplerSpec> {
+    if text.trim_start().starts_with('{') {
+        return SamplerSpec::from_json(text);
+    }
+    let path = Path::new(text);
+    let json = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
+    SamplerSpec::from_json(&json)
+}
+
+/// The sampler the flags name: the catalogue's defaults of `--sampler`, with each option flag
+/// given put over them by its option name; or `--spec` whole. Flags that the oracle's process
+/// takes (`consumed`) need not be options of the sampler.
+fn spec_from_flags(
+    a: &SampleArgs,
+    own_sde: Option<SdeKind>,
+    consumed: &[&str],
+) -> Result<SamplerSpec> {
+    let num = |v: f64| Value::from(v);
+    let word = |v: &String| Value::from(v.replace('-', "_"));
+    let flags: [(&str, &str, Option<Value>); 14] = [
+        ("--steps", "steps", a.steps.map(Value::from)),
+        ("--eps", "step_size", a.eps.map(num)),
+        (
+            "--n-per-level",
+            "n_per_level",
+            a.n_per_level.map(Value::from),
+        ),
+        ("--snr", "snr", a.snr.map(num)),
+        (
+            "--corrector-steps",
+            "corrector_steps",
+            a.corrector_steps.map(Value::from),
+        ),
+        ("--eta", "eta", a.eta.map(num)),
+        ("--spacing", "spacing", a.spacing.as_ref().map(word)),
+        ("--ode-method", "method", a.ode_method.as_ref().map(word)),
+        ("--t-end", "t_end", a.t_end.map(num)),
+        ("--sigma-min", "sigma_min", a.sigma_min.map(num)),
+        ("--sigma-max", "sigma_max", a.sigma_max.map(num)),
+        ("--levels", "levels", a.levels.map(Value::from)),
+        ("--variance", "variance", a.variance.as_ref().map(word)),
+        ("--clip", "clip", a.clip.map(num)),
+    ];
+    if let Some(text) = &a.spec {
+        if let Some((flag, ..)) = flags.iter().find(|(_, _, v)| v.is_some()) {
+            return Err(Error::invalid(format!(
+                "--spec names the whole sampler; drop {flag} or put it in the spec"
+            )));
+        }
+        return read_spec(text);
+    }
+    let kind = a
+        .sampler
+        .as_deref()
+        .unwrap_or("ancestral")
+        .replace('-', "_");
+    if SamplerSpec::default_of(&kind).is_err() {
+        let names: Vec<String> = SamplerSpec::defaults()
+            .iter()
+            .map(|s| cli_name(s.kind()))
+            .collect();
+        return Err(Error::invalid(format!(
+            "unknown sampler '{}' (expected one of {}; `dplay catalogue` lists their options)",
+            a.sampler.as_deref().unwrap_or_default(),
+            names.join(", ")
+        )));
+    }
+    let own = diffusion_playground::catalogue::sampler_options(&kind);
+    let mut options = Map::new();
+    for (flag, key, value) in flags {
+        let Some(value) = value else { continue };
+        if own.contains(&key) {
+            options.insert(key.into(), value);
+        } else if !consumed.contains(&flag) {
+            return Err(Error::invalid(format!(
+                "{flag} is not an option of the {} sampler (its options: {})",
+                cli_name(&kind),
+                own.join(", ")
+            )));
+        }
+    }
+    let sde = a.process.map(ProcessArg::sde).or(own_sde);
+    if let (Some(sde), true) = (sde, own.contains(&"process")) {
+        options.insert(
+            "process".into(),
+            serde_json::to_value(sde).expect("serialises"),
+        );
+    }
+    SamplerSpec::with_options(&kind, &options)
+}
+
+/// The oracle's process from the flags: VP or sub-VP with β_i linear from β_min/T to β_max/T
+/// (score_sde's `VPSDE.discrete_betas`; T = 1000 is DDPM's 1e-4..0.02, and ancestral sampling's
+/// --steps sets T), or VE from --sigma-min (0.01, or annealed Langevin's own σ_min) to
+/// --sigma-max (NCSNv2's rule on 2000 data points) over --levels (10).
+fn oracle_process(a: &SampleArgs, mix: &GaussianMixture) -> Result<ProcessConfig> {
+    let sampler = a
+        .sampler
+        .as_deref()
+        .unwrap_or("ancestral")
+        .replace('-', "_");
+    let linear = |steps: usize| ScheduleConfig {
+        kind: BetaSchedule::Linear,
+        steps,
+        beta_start: a.beta_min / steps as f64,
+        beta_end: a.beta_max / steps as f64,
+    };
+    let t = match (sampler.as_str(), a.spec.is_some()) {
+        ("ancestral", false) => a.steps.unwrap_or(1000),
+        _ => 1000,
+    };
+    let process = match a.process.unwrap_or(ProcessArg::Vp) {
+        ProcessArg::Vp => ProcessConfig::Vp {
+            schedule: linear(t),
+        },
+        ProcessArg::SubVp => ProcessConfig::SubVp {
+            schedule: linear(t),
+        },
+        ProcessArg::Ve => {
+            let annealed_min = match SamplerSpec::default_of(&sampler) {
+                Ok(SamplerSpec::AnnealedLangevin { sigma_min, .. }) => Some(sigma_min),
+                _ => None,
+            };
+            let sigma_max = match a.sigma_max {
+                Some(s) => s,
+                None => {
+                    let pts = mix.sample(2000, &mut noise::rng(a.seed));
+                    sigma_max_from_data(&pts, mix.dim())?
+                }
+            };
+            ProcessConfig::Ve(VeConfig {
+                sigma_min: a.sigma_min.or(annealed_min).unwrap_or(0.01),
+                sigma_max,
+                levels: a.levels.unwrap_or(10),
+            })
+        }
+    };
+    process.validate()?;
+    Ok(process)
+}
+
+/// The sampler, from the flags, on the model's process (or the oracle's).
+fn build_sampler(a: &SampleArgs, source: &Source) -> Result<(SamplerSpec, Box<dyn Sampler>)> {
+    let seed = a.seed;
+    let (process, objective) = match source {
+        Source::Oracle(o) => (Some(oracle_process(a, o.mixture())?), None),
+        Source::Model {
+            process, objective, ..
+        } => (*process, Some(*objective)),
+        // A diffusers UNet2DModel is a DDPM ε-network.
+        Source::UNet { schedule, .. } => (
+            Some(ProcessConfig::Vp {
+                schedule: *schedule,
+            }),
+            Some(Objective::Ddpm),
+        ),
+    };
+    let consumed: &[&str] = match source {
+        Source::Oracle(_) => &["--steps", "--sigma-min", "--sigma-max", "--levels"],
+        _ => &[],
+    };
+    // A network's VE levels are fixed by training: annealed Langevin's own levels are the
+    // oracle's, on another process.
+    if let (Some(ProcessConfig::Ve(ve)), false) = (process, matches!(source, Source::Oracle(_))) {
         if a.sigma_min.is_some() || a.sigma_max.is_some() {
             return Err(Error::invalid(format!(
-                "the NCSN model was trained on σ from {} to {}; drop --sigma-min/--sigma-max",
+                "the model was trained on σ from {} to {}; drop --sigma-min/--sigma-max",
                 ve.sigma_min, ve.sigma_max
             )));
         }
-        return Ok((ve.sigma_min, ve.sigma_max));
+        if a.levels.is_some_and(|l| l != ve.levels) {
+            return Err(Error::invalid(format!(
+                "the model was trained on {} levels; drop --levels",
+                ve.levels
+            )));
+        }
     }
-    let sigma_min = a.sigma_min.unwrap_or(match a.sampler {
-        SamplerArg::AnnealedLangevin => 0.1,
-        _ => 0.01,
-    });
-    let sigma_max = match (a.sigma_max, source) {
-        (Some(s), _) => s,
-        (None, Source::Oracle(o)) => {
-            let pts = o.mixture().sample(2000, &mut noise::rng(a.seed));
-            sigma_max_from_data(&pts, o.mixture().dim())?
-        }
-        (None, _) => {
-            return Err(Error::invalid(
-                "a VE process with --model needs --sigma-max (the data are not at hand)",
-            ))
-        }
+    let mut spec = spec_from_flags(a, process.as_ref().map(SdeKind::of), consumed)?;
+    if let (Source::UNet { .. }, false) = (source, a.no_clip) {
+        spec = spec.clip_or(Some(1.0));
+    }
+    let Some(process) = process else {
+        return Ok((spec.clone(), spec.build_noise_free(seed)?));
     };
-    VeSde::new(sigma_min, sigma_max)?;
-    Ok((sigma_min, sigma_max))
-}
-
-fn build_sampler(a: &SampleArgs, source: &Source) -> Result<Box<dyn Sampler>> {
-    // The discrete VP process: the model's own, or for the oracle the VP SDE's own chain with T
-    // steps, β_i linear from β_min/T to β_max/T (score_sde's `VPSDE.discrete_betas`; T = 1000 is
-    // DDPM's 1e-4..0.02).
-    let vp_schedule = match source {
-        Source::Model { schedule, .. } => *schedule,
-        // scheduler_config.json, else diffusers' defaults: linear β 1e-4..0.02, T = 1000.
-        Source::UNet { schedule, .. } => *schedule,
-        Source::Oracle(_) => {
-            let steps = match a.sampler {
-                SamplerArg::Ancestral => a.steps.unwrap_or(1000),
-                _ => 1000,
-            };
-            ScheduleConfig {
-                kind: BetaSchedule::Linear,
-                steps,
-                beta_start: a.beta_min / steps as f64,
-                beta_end: a.beta_max / steps as f64,
-            }
-        }
+    let score = match source {
+        Source::Oracle(_) => ScoreSource::Oracle,
+        _ => ScoreSource::Learned,
     };
-    let objective = source.objective();
-    // Samplers on DDPM's discrete VP chain need an ε-network (or the oracle).
-    let needs_ddpm = |sampler| match objective {
-        Some(o) if o != Objective::Ddpm => Err(unsupported(o, sampler)),
-        _ => Ok(()),
+    if let Err(e) = spec.support(&process, score) {
+        return Err(match objective {
+            Some(o) => Error::invalid(format!(
+                "the model was trained with the {} objective and cannot drive --sampler {} on its {} process: {e}",
+                o.name(),
+                cli_name(spec.kind()),
+                process.describe()
+            )),
+            None => e,
+        });
+    }
+    let data_points = || {
+        match source {
+        Source::Oracle(o) => Ok((
+            o.mixture().sample(2000, &mut noise::rng(seed)),
+            o.mixture().dim(),
+        )),
+        _ => Err(Error::invalid(
+            "this sampler sizes its VE levels from the data, which a model does not carry: give --sigma-max",
+        )),
+    }
     };
-    let clip = match (a.clip, a.no_clip, source) {
-        (_, true, _) => None,
-        (None, false, Source::UNet { .. }) => Some(1.0),
-        (c, false, _) => c,
-    };
-    let variance = match a.variance {
-        VarianceArg::Beta => PosteriorVariance::Beta,
-        VarianceArg::BetaTilde => PosteriorVariance::BetaTilde,
-    };
-    let seed = a.seed;
-    Ok(match a.sampler {
-        SamplerArg::Ancestral => {
-            needs_ddpm(a.sampler)?;
-            let process = VpProcess::new(vp_schedule)?;
-            if let Some(s) = a.steps {
-                if s != process.num_steps() {
-                    return Err(Error::invalid(format!(
-                        "ancestral sampling walks all T = {} steps of the model; use --sampler ddim for {s}",
-                        process.num_steps()
-                    )));
-                }
-            }
-            Box::new(AncestralSampler::new(process, variance, clip, seed))
-        }
-        SamplerArg::Ddim => Box::new(DdimSampler::new(
-            needs_ddpm(a.sampler).and_then(|_| VpProcess::new(vp_schedule))?,
-            a.steps.unwrap_or(50),
-            a.spacing.into(),
-            a.eta,
-            clip,
-            seed,
-        )?),
-        SamplerArg::Langevin => {
-            // The least noisy level the network knows.
-            let level = match objective {
-                None => NoiseLevel::data(),
-                Some(Objective::Ddpm) => NoiseLevel::step(&VpProcess::new(vp_schedule)?, 0),
-                Some(Objective::Ncsn(ve)) => NoiseLevel::step(&ve.build()?, 0),
-                Some(_) => NoiseLevel::data(),
-            };
-            Box::new(LangevinSampler::new(
-                level,
-                a.eps.unwrap_or(0.1),
-                a.steps.unwrap_or(1000),
-                seed,
-            )?)
-        }
-        SamplerArg::AnnealedLangevin => {
-            let levels = match objective {
-                None => {
-                    let (sigma_min, sigma_max) = ve_range(a, source)?;
-                    VeConfig {
-                        sigma_min,
-                        sigma_max,
-                        levels: a.levels.unwrap_or(10),
-                    }
-                    .build()?
-                }
-                // The levels the network was trained on, which its conditioning input counts.
-                Some(Objective::Ncsn(ve)) => {
-                    ve_range(a, source)?;
-                    if a.levels.is_some_and(|l| l != ve.levels) {
-                        return Err(Error::invalid(format!(
-                            "the NCSN model was trained on {} levels; drop --levels",
-                            ve.levels
-                        )));
-                    }
-                    ve.build()?
-                }
-                Some(o) => return Err(unsupported(o, a.sampler)),
-            };
-            Box::new(AnnealedLangevin::new(
-                levels,
-                a.n_per_level,
-                a.eps.unwrap_or(0.005),
-                seed,
-            )?)
-        }
-        SamplerArg::EulerMaruyama | SamplerArg::Pc | SamplerArg::OdeEuler | SamplerArg::OdeHeun => {
-            // A DDPM network is the VP SDE's discretisation; an NCSN network's level index is the
-            // VE SDE's `t·(L-1)`, since σ(t) = σ_min (σ_max/σ_min)^t passes through its levels.
-            let sde: Box<dyn Sde> = match (a.process, objective) {
-                (ProcessArg::Vp, Some(Objective::Ddpm)) => {
-                    Box::new(VpSde::from_schedule(&vp_schedule)?)
-                }
-                (ProcessArg::Ve, Some(Objective::Ncsn(_))) | (ProcessArg::Ve, None) => {
-                    let (lo, hi) = ve_range(a, source)?;
-                    Box::new(VeSde::new(lo, hi)?)
-                }
-                (_, Some(o)) => return Err(unsupported(o, a.sampler)),
-                (ProcessArg::Vp, None) => Box::new(VpSde::new(a.beta_min, a.beta_max)?),
-                (ProcessArg::SubVp, None) => Box::new(SubVpSde::new(a.beta_min, a.beta_max)?),
-            };
-            let t_end = a.t_end.unwrap_or(match a.process {
-                ProcessArg::Ve => 1e-5,
-                _ => 1e-3,
-            });
-            match a.sampler {
-                SamplerArg::EulerMaruyama => Box::new(EulerMaruyama::new(
-                    sde,
-                    a.steps.unwrap_or(1000),
-                    t_end,
-                    seed,
-                )?),
-                SamplerArg::Pc => Box::new(PredictorCorrector::new(
-                    sde,
-                    a.steps.unwrap_or(1000),
-                    t_end,
-                    a.snr,
-                    a.corrector_steps,
-                    seed,
-                )?),
-                SamplerArg::OdeEuler => Box::new(ProbabilityFlowOde::new(
-                    sde,
-                    a.steps.unwrap_or(500),
-                    t_end,
-                    OdeMethod::Euler,
-                    seed,
-                )?),
-                _ => Box::new(ProbabilityFlowOde::new(
-                    sde,
-                    a.steps.unwrap_or(100),
-                    t_end,
-                    OdeMethod::Heun,
-                    seed,
-                )?),
-            }
-        }
-    })
+    let sampler = spec.build_on(&process.build()?, score, data_points, seed)?;
+    Ok((spec, sampler))
 }
 
 /// The image shape `[c, h, w]` a UNet samples: that of `--init`, else `in_channels` and the

@@ -23,9 +23,7 @@ use diffusion_playground::model::unet::{UNet2D, UNet2DConfig, UNetScore};
 use diffusion_playground::model::{MlpConfig, NetworkScore};
 use diffusion_playground::noise;
 use diffusion_playground::process::{Process, VeConfig};
-use diffusion_playground::sampler::{
-    AncestralSampler, DdimSampler, PosteriorVariance, Sampler, TimestepSpacing,
-};
+use diffusion_playground::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
 use diffusion_playground::schedule::ScheduleConfig;
 use diffusion_playground::score::{Objective, Projection};
 use diffusion_playground::train::checkpoint::{self, Checkpoint};
@@ -666,12 +664,12 @@ impl Run for PointRun {
                     self.trainer.config().objective.parameterization(),
                     self.trainer.process().num_steps(),
                 );
-                let mut s = AncestralSampler::new(
-                    self.trainer.process().clone(),
-                    PosteriorVariance::BetaTilde,
-                    None,
+                let mut s = SamplerSpec::default().build_on(
+                    &self.trainer.process().clone().into(),
+                    ScoreSource::Learned,
+                    no_data,
                     2,
-                );
+                )?;
                 s.reset_from_prior(N, d, &self.device);
                 to_vec(s.run(&score)?)?
             }
@@ -798,14 +796,13 @@ impl Run for ImageRun {
         let process = self.trainer.process().clone();
         let t = process.num_steps();
         let score = UNetScore::new(&net, image, t);
-        let mut s = DdimSampler::new(
-            process,
-            50.min(t),
-            TimestepSpacing::Leading,
-            0.0,
-            Some(1.0),
-            3,
-        )?;
+        let mut s = SamplerSpec::Ddim {
+            steps: 50.min(t),
+            eta: 0.0,
+            spacing: TimestepSpacing::Leading,
+            clip: Some(1.0),
+        }
+        .build_on(&process.into(), ScoreSource::Learned, no_data, 3)?;
         s.reset_from_prior(16, image.iter().product(), &self.device);
         let x = to_vec(s.run(&score)?)?;
         write_figure(

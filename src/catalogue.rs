@@ -1,0 +1,562 @@
+//! The catalogue: every process, objective, score source and sampler described once, with its
+//! options (domain, default, unit) and a short label with its equation. It serialises to JSON;
+//! the page builds its controls from it and the CLI its flags' names, so a sampler added here
+//! (and in [`SamplerSpec`]) is offered by both faces.
+//!
+//! Defaults are not written here: they are read from the values themselves
+//! ([`SamplerSpec::defaults`], [`ProcessConfig`]'s, [`Objective`]'s), so each is written once.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::process::{ProcessConfig, VeConfig};
+use crate::sampler::{SamplerSpec, ScoreSource};
+use crate::schedule::ScheduleConfig;
+use crate::score::LevelObjective;
+
+/// The whole catalogue.
+#[derive(Debug, Clone, Serialize)]
+pub struct Catalogue {
+    pub processes: Vec<Entry>,
+    pub objectives: Vec<Entry>,
+    pub sources: Vec<Entry>,
+    pub samplers: Vec<Entry>,
+}
+
+/// One process, objective, source or sampler.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// The name in JSON, in the URL hash and (with `-` for `_`) on the command line.
+    pub kind: &'static str,
+    pub label: &'static str,
+    /// The defining equation, in the page's plain-text math (`x_t`, `√`, `ᾱ`).
+    pub equation: &'static str,
+    /// One sentence for the help line.
+    pub help: &'static str,
+    /// The paper, e.g. "Ho et al. 2020, Algorithm 2".
+    pub cite: &'static str,
+    pub options: Vec<Opt>,
+}
+
+/// One option of an entry: the JSON field `key` of its value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Opt {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    #[serde(flatten)]
+    pub domain: Domain,
+    /// The default value, as JSON (`null`: chosen by the rule `help` names).
+    pub default: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<&'static str>,
+}
+
+/// The values an option takes; `min`/`max` are the controls' range.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Domain {
+    Int {
+        min: f64,
+        max: f64,
+    },
+    /// `log`: the range spans decades (a step size), so a control moves on a log scale.
+    Num {
+        min: f64,
+        max: f64,
+        log: bool,
+    },
+    Choice {
+        values: Vec<Choice>,
+    },
+    /// A number or `null` (the automatic rule).
+    OptionalNum {
+        min: f64,
+        max: f64,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+fn choice(values: &[(&'static str, &'static str)]) -> Domain {
+    Domain::Choice {
+        values: values
+            .iter()
+            .map(|&(value, label)| Choice { value, label })
+            .collect(),
+    }
+}
+
+const SDES: [(&str, &str); 3] = [("vp", "VP"), ("sub_vp", "sub-VP"), ("ve", "VE")];
+
+/// An option whose default is the field `key` of `value`'s JSON.
+fn opt(
+    value: &impl Serialize,
+    key: &'static str,
+    label: &'static str,
+    help: &'static str,
+    domain: Domain,
+) -> Opt {
+    let json = serde_json::to_value(value).expect("catalogue values serialise");
+    let default = lookup(&json, key).cloned().unwrap_or(Value::Null);
+    Opt {
+        key,
+        label,
+        help,
+        domain,
+        default,
+        unit: None,
+    }
+}
+
+/// The field at a dotted path (`schedule.steps`).
+fn lookup<'a>(json: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(json, |v, k| v.get(k))
+}
+
+fn samplers() -> Vec<Entry> {
+    SamplerSpec::defaults().iter().map(sampler_entry).collect()
+}
+
+fn steps(d: &SamplerSpec, max: f64, help: &'static str) -> Opt {
+    opt(d, "steps", "steps", help, Domain::Int { min: 1.0, max })
+}
+
+fn clip(d: &SamplerSpec) -> Opt {
+    opt(
+        d,
+        "clip",
+        "clip x̂₀",
+        "bound x̂₀ to [−c, c] at each step (diffusers' clip_sample); empty: no clipping",
+        Domain::OptionalNum {
+            min: 0.01,
+            max: 100.0,
+        },
+    )
+}
+
+fn sde(d: &SamplerSpec) -> Opt {
+    opt(
+        d,
+        "process",
+        "SDE",
+        "the forward SDE whose reverse is walked; a network needs its own process's",
+        choice(&SDES),
+    )
+}
+
+fn t_end(d: &SamplerSpec) -> Opt {
+    opt(
+        d,
+        "t_end",
+        "end time ε",
+        "where the walk stops; empty: score_sde's 1e-3 (VP, sub-VP) or 1e-5 (VE)",
+        Domain::OptionalNum {
+            min: 1e-6,
+            max: 0.5,
+        },
+    )
+}
+
+fn sampler_entry(d: &SamplerSpec) -> Entry {
+    let (label, equation, help, cite, options) = match d {
+        SamplerSpec::Ancestral { .. } => (
+            "DDPM ancestral",
+            "x_{t−1} = (x_t − β_t/√(1−ᾱ_t) ε_θ)/√α_t + σ_t z",
+            "all T steps of the VP chain, each a draw from the learned reverse Gaussian",
+            "Ho et al. 2020, Algorithm 2",
+            vec![
+                opt(
+                    d,
+                    "variance",
+                    "σ_t²",
+                    "the reverse step's variance: β̃_t (optimal for one x₀) or β_t (for x₀ ~ N(0, I))",
+                    choice(&[("beta_tilde", "β̃_t"), ("beta", "β_t")]),
+                ),
+                clip(d),
+            ],
+        ),
+        SamplerSpec::Ddim { .. } => (
+            "DDIM",
+            "x_{t′} = √ᾱ_{t′} x̂_0 + √(1−ᾱ_{t′}−σ²) ε_θ + σ z,  σ = η √((1−ᾱ_{t′})/(1−ᾱ_t)) √(1−ᾱ_t/ᾱ_{t′})",
+            "a sub-sequence of the steps; η = 0 is deterministic, η = 1 DDPM's variance",
+            "Song, Meng & Ermon 2021, eqs. 12 and 16",
+            vec![
+                steps(d, 1000.0, "visited steps, at most the process's T"),
+                opt(
+                    d,
+                    "eta",
+                    "η",
+                    "0 deterministic, 1 DDPM-like",
+                    Domain::Num {
+                        min: 0.0,
+                        max: 1.0,
+                        log: false,
+                    },
+                ),
+                opt(
+                    d,
+                    "spacing",
+                    "spacing",
+                    "how the steps spread over 0..T−1 (diffusers' timestep_spacing)",
+                    choice(&[
+                        ("leading", "leading"),
+                        ("trailing", "trailing"),
+                        ("linspace", "linspace"),
+                    ]),
+                ),
+                clip(d),
+            ],
+        ),
+        SamplerSpec::Langevin { .. } => (
+            "Langevin",
+            "x ← x + (ε/2) ∇log p(x) + √ε z",
+            "fixed-step Langevin dynamics on the least noisy score the source knows",
+            "Song & Ermon 2019, eq. 4; Welling & Teh 2011",
+            vec![
+                steps(d, 5000.0, "Langevin steps"),
+                opt(
+                    d,
+                    "step_size",
+                    "ε",
+                    "the step size",
+                    Domain::Num {
+                        min: 1e-5,
+                        max: 1.0,
+                        log: true,
+                    },
+                ),
+            ],
+        ),
+        SamplerSpec::AnnealedLangevin { .. } => (
+            "annealed Langevin (NCSN)",
+            "x ← x + (α_i/2) s(x, σ_i) + √α_i z,  α_i = ε σ_i²/σ_L²",
+            "Langevin steps at each noise level from the largest down; a network needs the VE process",
+            "Song & Ermon 2019, Algorithm 1",
+            vec![
+                opt(
+                    d,
+                    "levels",
+                    "levels L",
+                    "VE levels, when the process is not VE (the oracle)",
+                    Domain::Int {
+                        min: 2.0,
+                        max: 50.0,
+                    },
+                ),
+                opt(
+                    d,
+                    "n_per_level",
+                    "steps per level",
+                    "Langevin steps at each level",
+                    Domain::Int {
+                        min: 1.0,
+                        max: 500.0,
+                    },
+                ),
+                opt(
+                    d,
+                    "step_size",
+                    "ε",
+                    "the base step; stable while ε < 4σ_L²",
+                    Domain::Num {
+                        min: 1e-6,
+                        max: 0.1,
+                        log: true,
+                    },
+                ),
+                opt(
+                    d,
+                    "sigma_min",
+                    "σ_min",
+                    "the smallest level, when the process is not VE",
+                    Domain::Num {
+                        min: 0.01,
+                        max: 1.0,
+                        log: true,
+                    },
+                ),
+                opt(
+                    d,
+                    "sigma_max",
+                    "σ_max",
+                    "the largest level, when the process is not VE; empty: the largest distance between 2000 data points (NCSNv2's technique 1)",
+                    Domain::OptionalNum {
+                        min: 0.1,
+                        max: 100.0,
+                    },
+                ),
+            ],
+        ),
+        SamplerSpec::EulerMaruyama { .. } => (
+            "Euler–Maruyama (reverse SDE)",
+            "x ← x − [f(x,t) − g(t)² s(x,t)] Δt + g(t) √Δt z",
+            "the reverse-time SDE from t = 1 to ε; no noise on the last step",
+            "Song et al. 2021, eq. 6",
+            vec![steps(d, 2000.0, "time steps"), sde(d), t_end(d)],
+        ),
+        SamplerSpec::Pc { .. } => (
+            "predictor–corrector",
+            "corrector x ← x + ε s + √(2ε) z, ε = 2α (r‖z‖/‖s‖)²; predictor: reverse diffusion",
+            "Langevin corrector steps at a signal-to-noise ratio r, then a reverse-diffusion step",
+            "Song et al. 2021, Algorithms 1 and 5",
+            vec![
+                steps(d, 2000.0, "predictor steps"),
+                opt(
+                    d,
+                    "snr",
+                    "r (snr)",
+                    "the corrector's signal-to-noise ratio (score_sde: 0.16 for VE, 0.01 for VP)",
+                    Domain::Num {
+                        min: 0.001,
+                        max: 1.0,
+                        log: true,
+                    },
+                ),
+                opt(
+                    d,
+                    "corrector_steps",
+                    "corrector steps",
+                    "Langevin corrector steps per predictor step",
+                    Domain::Int {
+                        min: 0.0,
+                        max: 10.0,
+                    },
+                ),
+                sde(d),
+                t_end(d),
+            ],
+        ),
+        SamplerSpec::Ode { .. } => (
+            "probability-flow ODE",
+            "dx/dt = f(x,t) − ½ g(t)² s(x,t)",
+            "the deterministic flow with the SDE's marginals, Euler or Heun steps",
+            "Song et al. 2021, eq. 13; Karras et al. 2022, Algorithm 1",
+            vec![
+                steps(d, 2000.0, "time steps"),
+                opt(
+                    d,
+                    "method",
+                    "method",
+                    "Euler (first order) or Heun (second order, two score calls a step)",
+                    choice(&[("heun", "Heun"), ("euler", "Euler")]),
+                ),
+                sde(d),
+                t_end(d),
+            ],
+        ),
+    };
+    Entry {
+        kind: d.kind(),
+        label,
+        equation,
+        help,
+        cite,
+        options,
+    }
+}
+
+fn processes() -> Vec<Entry> {
+    let vp = ProcessConfig::Vp {
+        schedule: ScheduleConfig::default(),
+    };
+    let sub_vp = ProcessConfig::SubVp {
+        schedule: ScheduleConfig::default(),
+    };
+    let ve = ProcessConfig::Ve(VeConfig::default());
+    let schedule = |p: &ProcessConfig| {
+        vec![
+            opt(
+                p,
+                "schedule.kind",
+                "β schedule",
+                "linear (DDPM) or cosine (Nichol & Dhariwal 2021)",
+                choice(&[("linear", "linear"), ("cosine", "cosine")]),
+            ),
+            opt(
+                p,
+                "schedule.steps",
+                "T",
+                "the number of steps",
+                Domain::Int {
+                    min: 2.0,
+                    max: 1000.0,
+                },
+            ),
+        ]
+    };
+    vec![
+        Entry {
+            kind: "vp",
+            label: "VP (DDPM)",
+            equation: "q(x_t | x_0) = N(√ᾱ_t x_0, (1−ᾱ_t) I)",
+            help: "shrinks the data as it adds noise and ends at N(0, I)",
+            cite: "Ho et al. 2020, eq. 4",
+            options: schedule(&vp),
+        },
+        Entry {
+            kind: "sub_vp",
+            label: "sub-VP",
+            equation: "q(x_t | x_0) = N(√ᾱ_t x_0, (1−ᾱ_t)² I)",
+            help: "VP's mean with less variance",
+            cite: "Song et al. 2021, eq. 16",
+            options: schedule(&sub_vp),
+        },
+        Entry {
+            kind: "ve",
+            label: "VE (NCSN)",
+            equation: "q(x_t | x_0) = N(x_0, σ_t² I),  σ_t = σ_min (σ_max/σ_min)^{t/(L−1)}",
+            help: "keeps the data and adds noise up to σ_max",
+            cite: "Song & Ermon 2019",
+            options: vec![
+                opt(
+                    &ve,
+                    "levels",
+                    "levels L",
+                    "the number of noise levels",
+                    Domain::Int {
+                        min: 2.0,
+                        max: 100.0,
+                    },
+                ),
+                opt(
+                    &ve,
+                    "sigma_min",
+                    "σ_min",
+                    "the smallest level",
+                    Domain::Num {
+                        min: 0.001,
+                        max: 10.0,
+                        log: true,
+                    },
+                ),
+                opt(
+                    &ve,
+                    "sigma_max",
+                    "σ_max",
+                    "the largest level (about the data's diameter)",
+                    Domain::Num {
+                        min: 0.1,
+                        max: 100.0,
+                        log: true,
+                    },
+                ),
+            ],
+        },
+    ]
+}
+
+fn objectives() -> Vec<Entry> {
+    LevelObjective::ALL
+        .iter()
+        .map(|&o| {
+            let (label, equation, help, cite) = match o {
+                LevelObjective::Ddpm => (
+                    "DDPM L_simple",
+                    "‖ε_θ(x_t, t) − z‖²",
+                    "an ε-network: predict the noise that was added",
+                    "Ho et al. 2020, eq. 14",
+                ),
+                LevelObjective::Ncsn => (
+                    "NCSN (multi-level DSM)",
+                    "½ ‖s_t s_θ(x_t, t) + z‖²",
+                    "a score network, denoising score matching at every level, λ = s_t²",
+                    "Song & Ermon 2019, eqs. 5–6",
+                ),
+                LevelObjective::Dsm => (
+                    "DSM (denoiser)",
+                    "½ ‖x̂_θ(x_t, t) − x_0‖²",
+                    "an x₀-network; its score is (a_t x̂_θ − x_t)/s_t²",
+                    "Vincent 2011, §4.2",
+                ),
+                LevelObjective::Ssm => (
+                    "sliced SM",
+                    "λ [vᵀ(∇ₓs_θ)v + ½ (vᵀs_θ)²]",
+                    "score matching with Rademacher projections v, no noise targets",
+                    "Song et al. 2019, eq. 7",
+                ),
+                LevelObjective::Ism => (
+                    "implicit SM",
+                    "λ [tr(∇ₓs_θ) + ½ ‖s_θ‖²]",
+                    "score matching with the Jacobian trace exact",
+                    "Hyvärinen 2005, eq. 4",
+                ),
+                LevelObjective::Esm => (
+                    "explicit SM",
+                    "λ ½ ‖s_θ − ∇log p_t‖²",
+                    "regression on the exact perturbed score: Gaussian mixtures only",
+                    "Hyvärinen 2005, eq. 2",
+                ),
+            };
+            Entry {
+                kind: o.name(),
+                label,
+                equation,
+                help,
+                cite,
+                options: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+fn sources() -> Vec<Entry> {
+    [
+        ScoreSource::Pretrained,
+        ScoreSource::Learned,
+        ScoreSource::Oracle,
+    ]
+    .iter()
+    .map(|&s| {
+        let (kind, label, help) = match s {
+            ScoreSource::Pretrained => (
+                "pretrained",
+                "pretrained",
+                "a network trained ahead of time on this data set",
+            ),
+            ScoreSource::Learned => ("learned", "learned", "the network being trained here"),
+            ScoreSource::Oracle => (
+                "oracle",
+                "exact (oracle)",
+                "the exact score of the mixture's perturbed marginal",
+            ),
+        };
+        Entry {
+            kind,
+            label,
+            equation: "",
+            help,
+            cite: "",
+            options: Vec::new(),
+        }
+    })
+    .collect()
+}
+
+/// The catalogue.
+pub fn catalogue() -> Catalogue {
+    Catalogue {
+        processes: processes(),
+        objectives: objectives(),
+        sources: sources(),
+        samplers: samplers(),
+    }
+}
+
+/// The catalogue as JSON.
+pub fn catalogue_json() -> String {
+    serde_json::to_string(&catalogue()).expect("the catalogue serialises")
+}
+
+/// The option keys of the sampler `kind` (empty for an unknown one).
+pub fn sampler_options(kind: &str) -> Vec<&'static str> {
+    samplers()
+        .into_iter()
+        .find(|e| e.kind == kind)
+        .map(|e| e.options.iter().map(|o| o.key).collect())
+        .unwrap_or_default()
+}

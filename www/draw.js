@@ -42,27 +42,84 @@ export function drawPoints(canvas, layers, { keep = false } = {}) {
   }
 }
 
-// Polylines, one per trajectory: paths[j] = [x0, y0, x1, y1, ...].
-export function drawPaths(canvas, paths, color) {
+// Trajectories: a colour for each point's time, from noise (t = T, u = 0) to data (t = 0, u = 1):
+// plasma from indigo to orange (its yellow end is left out: it vanishes on the white canvas).
+const TRAJ_RAMP = [[13, 8, 135], [84, 2, 163], [139, 10, 165], [185, 50, 137], [219, 92, 104], [244, 136, 73], [252, 166, 54]];
+export function trajColor(u, alpha = 1) {
+  const x = (u > 0 ? Math.min(u, 1) : 0) * (TRAJ_RAMP.length - 1);
+  const i = Math.min(Math.floor(x), TRAJ_RAMP.length - 2);
+  const f = x - i;
+  const [r, g, b] = TRAJ_RAMP[i].map((c, j) => Math.round(c + f * (TRAJ_RAMP[i + 1][j] - c)));
+  return alpha >= 1 ? `rgb(${r},${g},${b})` : `rgba(${r},${g},${b},${alpha.toFixed(3)})`;
+}
+
+// The legend of trajColor: a bar from t = T (left) to t = 0 (right). Drawn once.
+export function drawTrajLegend(canvas) {
   const ctx = canvas.getContext('2d');
-  ctx.strokeStyle = color;
+  const g = ctx.createLinearGradient(0, 0, canvas.width, 0);
+  for (let k = 0; k < TRAJ_RAMP.length; k++) g.addColorStop(k / (TRAJ_RAMP.length - 1), trajColor(k / (TRAJ_RAMP.length - 1)));
+  ctx.fillStyle = g;
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+}
+
+// How far the reverse walk has gone when the caller does not say: its trajectories gain a point
+// per frame of `speed` steps out of `step-total` (exact unless steps/frame changed mid-walk).
+function walkedSoFar(points) {
+  const total = Number(document.getElementById('step-total')?.textContent);
+  const speed = Number(document.getElementById('speed')?.value);
+  return total > 0 && speed > 0 ? Math.min(1, ((points - 1) * speed) / total) : 1;
+}
+
+// Bands each trajectory is drawn in: one stroke per band for all trajectories together, so a frame
+// costs TRAJ_BANDS strokes however long the walk.
+const TRAJ_BANDS = 24;
+
+// Polylines, one per trajectory: paths[j] = [x0, y0, x1, y1, ...], one point per frame from x_T.
+// Coloured by t (trajColor, from t = T at the start to the current t at the head) and fading with
+// age: the newest steps are opaque, the oldest faint. `progress` is the fraction of the walk done
+// at the paths' last point (1: finished); a point's t is taken as linear in its frame. The heads
+// are dots in their current colour, ringed in `color`.
+export function drawPaths(canvas, paths, color = '#212121', { progress } = {}) {
+  let n = 0;
+  for (const p of paths) n = Math.max(n, p.length >> 1);
+  if (n < 2) return;
+  const done = Number.isFinite(progress) ? Math.min(Math.max(progress, 0), 1) : walkedSoFar(n);
+  const ctx = canvas.getContext('2d');
+  ctx.save();
   ctx.lineWidth = 1.5;
-  for (const p of paths) {
-    if (p.length < 4) continue;
+  ctx.lineJoin = 'round';
+  ctx.lineCap = 'round';
+  const s = canvas.width / (2 * view.half);
+  const h = view.half;
+  const H = canvas.height;
+  const segments = n - 1;
+  const bands = Math.min(TRAJ_BANDS, segments);
+  for (let b = 0; b < bands; b++) {
+    const i0 = Math.floor((b * segments) / bands);
+    const i1 = Math.floor(((b + 1) * segments) / bands);
+    const recent = (i0 + i1) / 2 / segments; // 0: the oldest step, 1: the newest
+    ctx.strokeStyle = trajColor(recent * done, 0.12 + 0.88 * recent ** 1.5);
     ctx.beginPath();
-    const [x0, y0] = toPx(canvas, p[0], p[1]);
-    ctx.moveTo(x0, y0);
-    for (let i = 2; i + 1 < p.length; i += 2) {
-      const [x, y] = toPx(canvas, p[i], p[i + 1]);
-      ctx.lineTo(x, y);
+    for (const p of paths) {
+      const last = Math.min(i1, (p.length >> 1) - 1);
+      if (last <= i0) continue;
+      ctx.moveTo((p[2 * i0] + h) * s, H - (p[2 * i0 + 1] + h) * s);
+      for (let i = i0 + 1; i <= last; i++) ctx.lineTo((p[2 * i] + h) * s, H - (p[2 * i + 1] + h) * s);
     }
     ctx.stroke();
+  }
+  ctx.fillStyle = trajColor(done);
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1;
+  for (const p of paths) {
+    if (p.length < 4) continue;
     const [xe, ye] = toPx(canvas, p[p.length - 2], p[p.length - 1]);
-    ctx.fillStyle = color;
     ctx.beginPath();
     ctx.arc(xe, ye, 3, 0, 2 * Math.PI);
     ctx.fill();
+    ctx.stroke();
   }
+  ctx.restore();
 }
 
 // A perceptually ordered ramp (viridis, 5 stops) for u in [0, 1].

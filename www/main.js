@@ -5,7 +5,7 @@
 import { SCHEMA, parseHash, parseValue, writeHash } from './state.js';
 import { PROCESS_KEYS, processConfig } from './process.js';
 import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
-import { view } from './draw.js';
+import { drawPoints, drawTrajLegend, view } from './draw.js';
 import { ForwardPanel, pointsView } from './panels/forward.js';
 import { ImageMode } from './image-mode.js';
 import { ScorePanel } from './panels/score.js';
@@ -25,6 +25,27 @@ function showError(e) {
   $('error').hidden = false;
 }
 onWorkerFailure(showError);
+
+// The page is on the CPU although it asked for WebGPU: say so in plain words, with wgpu's own
+// text (e.g. "No adapter available for WgpuDevice { … }") behind a toggle.
+function cpuNotice(raw) {
+  const plain = document.createElement('span');
+  plain.className = 'notice-text';
+  plain.textContent = 'This browser offers no WebGPU, so the page runs on the CPU: everything works, only more slowly.';
+  const details = document.createElement('details');
+  const summary = document.createElement('summary');
+  summary.textContent = 'details';
+  const code = document.createElement('code');
+  code.textContent = raw;
+  details.append(summary, code);
+  $('notice').replaceChildren(plain, details);
+  $('notice').hidden = false;
+}
+
+// The data panel's picture of x₀ (the drawing canvas takes its place for drawn data).
+function showData(x) {
+  drawPoints($('data-canvas'), [{ points: x, color: 'rgba(66,66,66,0.45)', size: 2 }]);
+}
 
 const stateNotes = [];
 function stateNotice(msg) {
@@ -169,6 +190,7 @@ async function followProcess() {
 // reference, the score field and the training scatter.
 async function redrawData() {
   const { x } = await call('drawData', { n: state.n, seed: state.seed });
+  showData(x);
   await reverse.setData(x);
   await forward.reset();
   train.setData(x, dataInfo);
@@ -287,6 +309,7 @@ async function setup2d() {
   showModelInfo();
   reverse.setReference(dataInfo);
   const { x } = await call('drawData', { n: state.n, seed: state.seed });
+  showData(x);
   await forward.setView(pointsView(call), steps);
   await reverse.setData(x);
   await reverse.init();
@@ -349,6 +372,7 @@ onWorkerEvent('failed', ({ error }) => {
 
 async function main() {
   setHelp(state.help);
+  drawTrajLegend($('traj-ramp'));
   showProcessControls();
   let info;
   try {
@@ -360,10 +384,7 @@ async function main() {
   }
   hud.backend(info);
   document.body.dataset.backend = info.backend;
-  if (info.notice) {
-    $('notice').textContent = info.notice;
-    $('notice').hidden = false;
-  }
+  if (info.notice) cpuNotice(info.notice);
   steps = info.steps;
   processLabel = info.process;
   if (info.processError) processMessage(`${info.processError} — the panels show ${processLabel}.`);

@@ -756,6 +756,80 @@ const tests = [
       }
     },
   ],
+  [
+    'layout: at 1280x800 the data, forward, reverse and training panels are in the first viewport; no WebGPU is said in plain words',
+    () => withPage(['--disable-gpu'], async (page, problems) => {
+      const [W, H] = [1280, 800];
+      await ready(page, '');
+      assert((await page.getAttribute('body', 'data-backend')) === 'flex', 'expected the CPU backend without a GPU');
+
+      // The notice says it in plain words; wgpu's own text waits behind a closed <details>.
+      assert(await page.isVisible('#notice'), 'no notice on the CPU');
+      const notice = await page.$eval('#notice', (n) => {
+        const d = n.querySelector('details');
+        return {
+          plain: [...n.childNodes].filter((c) => c !== d).map((c) => c.textContent).join(''),
+          details: d !== null,
+          open: d?.open ?? null,
+          raw: d?.querySelector('code')?.textContent ?? '',
+        };
+      });
+      assert(notice.details, `the notice has no <details>: ${notice.plain}`);
+      assert(/no WebGPU/.test(notice.plain) && /runs on the CPU/.test(notice.plain), `notice: ${notice.plain}`);
+      assert(!/WgpuDevice|adapter|[{}]/.test(notice.plain), `wgpu's text is outside the toggle: ${notice.plain}`);
+      assert(notice.open === false && await page.isHidden('#notice details code'), 'the details are open by default');
+      assert(/WebGPU/.test(notice.raw), `the raw text is not behind the toggle: ${notice.raw}`);
+      await page.click('#notice summary');
+      assert(await page.isVisible('#notice details code'), 'the toggle does not show the raw text');
+      await page.click('#notice summary');
+
+      // Every main panel starts, and its canvas lies whole, in the first viewport, unscrolled and
+      // uncovered; the panels do not overlap; the training controls are on screen.
+      const PANELS = ['train-panel', 'data-panel', 'forward-panel', 'reverse-panel'];
+      const CANVASES = ['data-canvas', 'forward-canvas', 'reverse-canvas'];
+      const CONTROLS = ['train-play', 'train-pause', 'train-step', 'train-reset', 'train-use', 'train-objective', 'sample'];
+      const at = await page.evaluate((ids) => {
+        const out = { scroll: [scrollX, scrollY] };
+        for (const id of ids) {
+          const el = document.getElementById(id);
+          const r = el.getBoundingClientRect();
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          out[id] = { left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height, uncovered: hit === el };
+        }
+        return out;
+      }, [...PANELS, ...CANVASES, ...CONTROLS]);
+      assert(at.scroll[0] === 0 && at.scroll[1] === 0, `the page is scrolled: ${at.scroll}`);
+      const where = (id) => `#${id} at (${Math.round(at[id].left)}, ${Math.round(at[id].top)}), ${Math.round(at[id].width)}×${Math.round(at[id].height)}`;
+      for (const id of PANELS) {
+        const b = at[id];
+        assert(b.width > 0 && b.height > 0, `#${id} is not shown`);
+        assert(b.left >= 0 && b.top >= 0 && b.left < W && b.top < H, `${where(id)} does not start in the ${W}×${H} viewport`);
+      }
+      for (const id of [...CANVASES, ...CONTROLS]) {
+        const b = at[id];
+        assert(b.left >= 0 && b.top >= 0 && b.right <= W && b.bottom <= H, `${where(id)} is not inside the ${W}×${H} viewport`);
+        assert(b.uncovered, `${where(id)} is covered by another element`);
+      }
+      for (const id of CANVASES) assert(at[id].width >= 240, `${where(id)} is too small to read`);
+      for (const [i, a] of PANELS.entries()) {
+        for (const b of PANELS.slice(i + 1)) {
+          const [p, q] = [at[a], at[b]];
+          const overlap = p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom;
+          assert(!overlap, `${where(a)} overlaps ${where(b)}`);
+        }
+      }
+      // Data | forward | reverse, side by side under the training strip.
+      assert(at['data-panel'].right <= at['forward-panel'].left && at['forward-panel'].right <= at['reverse-panel'].left,
+        `the columns are not data | forward | reverse: ${PANELS.map(where).join('; ')}`);
+      assert(at['train-panel'].bottom <= Math.min(at['data-panel'].top, at['forward-panel'].top, at['reverse-panel'].top),
+        `the training strip is not above the columns: ${PANELS.map(where).join('; ')}`);
+      assert((await inkFraction(page, 'data-canvas')) > 0.002, 'the data panel shows no data');
+      // The picture, once the reverse panel has drawn some of its walk and trajectories.
+      await page.waitForFunction(() => Number(document.body.dataset.reverseStep ?? 0) >= 100, null, { timeout: 120_000 });
+      await page.screenshot({ path: path.join(SHOTS, `layout-${W}x${H}.png`) });
+      await checkHealthy(page, problems);
+    }, { width: 1280, height: 800 }),
+  ],
 
   [
     'train (flex): ▶ lowers the fixed-batch loss; samples, energy distance and weights; the panels use it',

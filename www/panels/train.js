@@ -98,7 +98,7 @@ export class TrainPanel {
   }
 
   chartWidth() {
-    return Math.max(220, Math.min($('train-panel').clientWidth - 24, 560));
+    return Math.max(220, Math.min($('train-results').clientWidth - 24, 560));
   }
 
   config() {

@@ -502,20 +502,20 @@ fn bad_training_input_is_a_clean_error() {
         &dplay(&["train", "--resume", "--out", &s(&dir)]),
         "not a valid safetensors file",
     );
-    // Objective and process disagree; a UNet on points; an MLP on images.
+    // An objective with no form on a process's levels; a UNet on points; an MLP on images.
     assert_clean_error(
         &dplay(&[
             "train",
             "--data",
             "moons",
             "--objective",
-            "ncsn",
+            "ssm-vr",
             "--process",
             "vp",
             "--out",
             &out,
         ]),
-        "not Vp",
+        "ssm-vr learns one noise-free score",
     );
     assert_clean_error(
         &dplay(&["train", "--data", "moons", "--model", "unet", "--out", &out]),

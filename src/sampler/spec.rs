@@ -225,7 +225,8 @@ impl SamplerSpec {
         }
     }
 
-    /// Build the sampler on `process` for `source` (checked by [`SamplerSpec::support`]): a
+    /// Build the sampler on `process` for `source` (checked by [`SamplerSpec::support`]; DDIM
+    /// takes at most the process's T steps, [`SamplerSpec::at_most`]): a
     /// network trained on `process`, or the oracle, which walks the same marginals where the
     /// sampler has them and its own otherwise (VE levels sized from `data_points` by NCSNv2's
     /// technique 1, the default VP and sub-VP SDEs).
@@ -236,6 +237,13 @@ impl SamplerSpec {
         data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>,
         seed: u64,
     ) -> Result<Box<dyn Sampler>> {
+        let t = crate::process::Process::num_steps(process);
+        if matches!(self, Self::Ddim { steps, .. } if *steps > t) {
+            return self
+                .clone()
+                .at_most(t)
+                .build_on(process, source, data_points, seed);
+        }
         let config = process.config();
         self.support(&config, source)?;
         let network = source.is_network();

@@ -79,7 +79,12 @@ pub(crate) struct SampleArgs {
     /// --model: the SDE of euler-maruyama, pc and ode (default the model's own).
     #[arg(long, value_enum)]
     process: Option<ProcessArg>,
-    /// The sampler's `steps` (with the oracle and ancestral: T of the VP chain).
+    /// The oracle's process as the page holds it (a ProcessConfig): a JSON file, or the JSON
+    /// itself, e.g. '{"kind": "ve", "sigma_min": 0.1, "sigma_max": 20, "levels": 10}'.
+    #[arg(long, conflicts_with = "process")]
+    process_spec: Option<String>,
+    /// The sampler's `steps` (with the oracle and ancestral: T of the VP chain; DDIM takes at
+    /// most the process's T).
     #[arg(long)]
     steps: Option<usize>,
     /// The Langevin step size ε (`step_size`; annealed: α_i = ε σ_i²/σ_L²).
@@ -353,14 +358,17 @@ fn cli_name(kind: &str) -> String {
     kind.replace('_', "-")
 }
 
-/// `--spec`: a JSON file, or the JSON itself.
-fn read_spec(text: &str) -> Result<SamplerSpec> {
+/// `--spec` and `--process-spec`: a JSON file, or the JSON itself.
+fn json_arg(text: &str) -> Result<String> {
     if text.trim_start().starts_with('{') {
-        return SamplerSpec::from_json(text);
+        return Ok(text.to_string());
     }
     let path = Path::new(text);
-    let json = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-    SamplerSpec::from_json(&json)
+    std::fs::read_to_string(path).map_err(|e| Error::read(path, e))
+}
+
+fn read_spec(text: &str) -> Result<SamplerSpec> {
+    SamplerSpec::from_json(&json_arg(text)?)
 }
 
 /// The sampler the flags name: the catalogue's defaults of `--sampler`, with each option flag
@@ -450,6 +458,12 @@ fn spec_from_flags(
 /// --steps sets T), or VE from --sigma-min (0.01, or annealed Langevin's own σ_min) to
 /// --sigma-max (NCSNv2's rule on 2000 data points) over --levels (10).
 fn oracle_process(a: &SampleArgs, mix: &GaussianMixture) -> Result<ProcessConfig> {
+    if let Some(text) = &a.process_spec {
+        let process: ProcessConfig = serde_json::from_str(&json_arg(text)?)
+            .map_err(|e| Error::invalid(format!("--process-spec is not a process: {e}")))?;
+        process.validate()?;
+        return Ok(process);
+    }
     let sampler = a
         .sampler
         .as_deref()
@@ -511,6 +525,11 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<(SamplerSpec, Box<dy
             Some(Objective::Ddpm),
         ),
     };
+    if a.process_spec.is_some() && !matches!(source, Source::Oracle(_)) {
+        return Err(Error::invalid(
+            "--process-spec sets the oracle's process; a model samples on the process it was trained on",
+        ));
+    }
     let consumed: &[&str] = match source {
         Source::Oracle(_) => &["--steps", "--sigma-min", "--sigma-max", "--levels"],
         _ => &[],

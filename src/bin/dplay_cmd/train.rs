@@ -22,10 +22,10 @@ use diffusion_playground::model::unet::scheduler::{scheduler_json, SCHEDULER_FIL
 use diffusion_playground::model::unet::{UNet2D, UNet2DConfig, UNetScore};
 use diffusion_playground::model::{MlpConfig, NetworkScore};
 use diffusion_playground::noise;
-use diffusion_playground::process::{Process, VeConfig};
+use diffusion_playground::process::{Process, ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
 use diffusion_playground::schedule::ScheduleConfig;
-use diffusion_playground::score::{Objective, Projection};
+use diffusion_playground::score::{LevelObjective, Objective, Projection};
 use diffusion_playground::train::checkpoint::{self, Checkpoint};
 use diffusion_playground::train::images::{ImageTrainConfig, ImageTrainer};
 use diffusion_playground::train::{OptimConfig, TrainConfig, TrainData, Trainer, TrainerState};
@@ -72,7 +72,9 @@ pub(crate) struct TrainArgs {
     /// The training objective; all but ddpm learn a score network (MLP only).
     #[arg(long, value_enum)]
     objective: Option<ObjectiveArg>,
-    /// The forward process; it must agree with the objective (ddpm: vp, ncsn: ve).
+    /// The forward process whose every level the network learns, as the page trains: vp or
+    /// sub-vp (--schedule, --timesteps) or ve (--sigma-min, --sigma-max, --levels), for any
+    /// objective but ssm-vr. Without it: ddpm on vp, ncsn on ve, the others one noise-free score.
     #[arg(long, value_enum)]
     process: Option<ProcessArg>,
     #[arg(long, value_enum)]
@@ -159,6 +161,8 @@ enum ModelArg {
 enum ProcessArg {
     /// Variance preserving: DDPM's discrete chain.
     Vp,
+    /// Sub-VP: VP's mean with less variance (Song et al. 2021, eq. 16).
+    SubVp,
     /// Variance exploding: NCSN's noise levels.
     Ve,
 }
@@ -298,7 +302,7 @@ fn check_stable_phase(out: &Path, saved: &Map<String, Value>, now: &TrainArgs) -
 }
 
 impl TrainArgs {
-    fn objective(&self) -> Objective {
+    fn objective(&self) -> Result<Objective> {
         let ssm = |variance_reduced| Objective::Ssm {
             projection: match self.projection.unwrap_or(ProjectionArg::Rademacher) {
                 ProjectionArg::Gaussian => Projection::Gaussian,
@@ -307,43 +311,52 @@ impl TrainArgs {
             projections: self.projections.unwrap_or(1),
             variance_reduced,
         };
-        match self.objective.unwrap_or(match self.process {
+        let ve = VeConfig {
+            sigma_min: self.sigma_min.unwrap_or(0.01),
+            sigma_max: self.sigma_max.unwrap_or(10.0),
+            levels: self.levels.unwrap_or(10),
+        };
+        let arg = self.objective.unwrap_or(match self.process {
             Some(ProcessArg::Ve) => ObjectiveArg::Ncsn,
             _ => ObjectiveArg::Ddpm,
-        }) {
-            ObjectiveArg::Ddpm => Objective::Ddpm,
-            ObjectiveArg::Esm => Objective::Esm,
-            ObjectiveArg::Ism => Objective::Ism,
-            ObjectiveArg::Ssm => ssm(false),
-            ObjectiveArg::SsmVr => ssm(true),
-            ObjectiveArg::Dsm => Objective::Dsm {
+        });
+        Ok(match (arg, self.process) {
+            // DDPM's and NCSN's own processes: their classic objectives.
+            (ObjectiveArg::Ddpm, None | Some(ProcessArg::Vp)) => Objective::Ddpm,
+            (ObjectiveArg::Ncsn, None | Some(ProcessArg::Ve)) => Objective::Ncsn(ve),
+            (ObjectiveArg::Esm, None) => Objective::Esm,
+            (ObjectiveArg::Ism, None) => Objective::Ism,
+            (ObjectiveArg::Ssm, None) => ssm(false),
+            (ObjectiveArg::SsmVr, None) => ssm(true),
+            (ObjectiveArg::Dsm, None) => Objective::Dsm {
                 sigma: self.sigma.unwrap_or(0.1),
             },
-            ObjectiveArg::Ncsn => Objective::Ncsn(VeConfig {
-                sigma_min: self.sigma_min.unwrap_or(0.01),
-                sigma_max: self.sigma_max.unwrap_or(10.0),
-                levels: self.levels.unwrap_or(10),
-            }),
-        }
-    }
-
-    fn check_process(&self, objective: Objective) -> Result<()> {
-        let needed = match objective {
-            Objective::Ddpm => Some(ProcessArg::Vp),
-            Objective::Ncsn(_) => Some(ProcessArg::Ve),
-            _ => None,
-        };
-        match (self.process, needed) {
-            (Some(p), Some(n)) if p != n => Err(Error::invalid(format!(
-                "the {} objective trains on the {n:?} process, not {p:?}",
-                objective.name()
-            ))),
-            (Some(p), None) => Err(Error::invalid(format!(
-                "the {} objective learns one noise-free score and has no {p:?} process",
-                objective.name()
-            ))),
-            _ => Ok(()),
-        }
+            // Any other pairing: the objective at every level of the process, as the page trains.
+            (o, Some(p)) => {
+                let objective =
+                    match o {
+                        ObjectiveArg::Ddpm => LevelObjective::Ddpm,
+                        ObjectiveArg::Ncsn => LevelObjective::Ncsn,
+                        ObjectiveArg::Dsm => LevelObjective::Dsm,
+                        ObjectiveArg::Ssm => LevelObjective::Ssm,
+                        ObjectiveArg::Ism => LevelObjective::Ism,
+                        ObjectiveArg::Esm => LevelObjective::Esm,
+                        ObjectiveArg::SsmVr => return Err(Error::invalid(
+                            "ssm-vr learns one noise-free score; on a process use --objective ssm",
+                        )),
+                    };
+                let process = match p {
+                    ProcessArg::Vp => ProcessConfig::Vp {
+                        schedule: self.schedule(),
+                    },
+                    ProcessArg::SubVp => ProcessConfig::SubVp {
+                        schedule: self.schedule(),
+                    },
+                    ProcessArg::Ve => ProcessConfig::Ve(ve),
+                };
+                Objective::OnProcess { objective, process }
+            }
+        })
     }
 
     fn schedule(&self) -> ScheduleConfig {
@@ -598,8 +611,7 @@ fn train_points(
             "{origin} holds points; a UNet trains on images (use --model mlp)"
         )));
     }
-    let objective = a.objective();
-    a.check_process(objective)?;
+    let objective = a.objective()?;
     let defaults = TrainConfig::new().optim();
     let optim = a.optim(&defaults)?;
     let config = TrainConfig::new()
@@ -743,7 +755,11 @@ fn train_images(
             "images train with the ddpm objective (L_simple on a UNet); --objective {o:?} is for points"
         )));
     }
-    a.check_process(Objective::Ddpm)?;
+    if let Some(p) = a.process.filter(|&p| p != ProcessArg::Vp) {
+        return Err(Error::invalid(format!(
+            "images train with the ddpm objective on the VP process, not {p:?}"
+        )));
+    }
     let unet = match &a.unet_config {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| Error::read(p, e))?;

@@ -1,0 +1,134 @@
+//! The catalogue describes every sampler option exactly once: each field of a sampler's JSON has
+//! an option, each option's default is the sampler's own default and lies in its domain, and each
+//! option can be set by name (what the CLI's flags and the page's controls do).
+
+use serde_json::{json, Value};
+
+use diffusion_playground::catalogue::{self, Domain, Opt};
+use diffusion_playground::process::ProcessConfig;
+use diffusion_playground::sampler::SamplerSpec;
+use diffusion_playground::score::LevelObjective;
+
+fn in_domain(o: &Opt, v: &Value) -> bool {
+    match (&o.domain, v) {
+        (Domain::Int { min, max }, Value::Number(n)) => n
+            .as_u64()
+            .is_some_and(|n| (*min..=*max).contains(&(n as f64))),
+        (Domain::Num { min, max, .. }, Value::Number(n))
+        | (Domain::OptionalNum { min, max }, Value::Number(n)) => {
+            (*min..=*max).contains(&n.as_f64().unwrap())
+        }
+        (Domain::OptionalNum { .. }, Value::Null) => true,
+        (Domain::Choice { values }, Value::String(s)) => values.iter().any(|c| c.value == s),
+        _ => false,
+    }
+}
+
+/// A value of the domain other than `v`.
+fn another(o: &Opt, v: &Value) -> Value {
+    match &o.domain {
+        Domain::Int { min, max } => {
+            json!(if v == &json!(*max as u64) { *min } else { *max } as u64)
+        }
+        Domain::Num { min, max, .. } | Domain::OptionalNum { min, max } => {
+            json!(if v == &json!(*max) { *min } else { *max })
+        }
+        Domain::Choice { values } => {
+            json!(values.iter().find(|c| json!(c.value) != *v).unwrap().value)
+        }
+    }
+}
+
+#[test]
+fn every_sampler_field_has_one_option_with_its_default() {
+    let cat = catalogue::catalogue();
+    let defaults = SamplerSpec::defaults();
+    assert_eq!(cat.samplers.len(), defaults.len());
+    for (entry, spec) in cat.samplers.iter().zip(&defaults) {
+        assert_eq!(entry.kind, spec.kind());
+        assert!(!entry.label.is_empty() && !entry.equation.is_empty() && !entry.cite.is_empty());
+        let json = serde_json::to_value(spec).unwrap();
+        let fields: Vec<&String> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "kind")
+            .collect();
+        for field in &fields {
+            assert!(
+                entry.options.iter().any(|o| o.key == field.as_str()),
+                "{}: the field {field} has no option",
+                entry.kind
+            );
+        }
+        for o in &entry.options {
+            // Optional fields are left out of the JSON while unset.
+            let v = json.get(o.key).cloned().unwrap_or(Value::Null);
+            assert_eq!(o.default, v, "{}.{}", entry.kind, o.key);
+            assert!(
+                in_domain(o, &v),
+                "{}.{}: default {v} outside its domain",
+                entry.kind,
+                o.key
+            );
+            // Set by name, the option changes that field and no other.
+            let new = another(o, &v);
+            let mut options = serde_json::Map::new();
+            options.insert(o.key.into(), new.clone());
+            let set = SamplerSpec::with_options(entry.kind, &options).unwrap();
+            let set = serde_json::to_value(&set).unwrap();
+            assert_eq!(set[o.key], new, "{}.{}", entry.kind, o.key);
+            for field in &fields {
+                if field.as_str() != o.key {
+                    assert_eq!(
+                        set[field.as_str()],
+                        json[field.as_str()],
+                        "{}.{field}",
+                        entry.kind
+                    );
+                }
+            }
+        }
+        let mut bad = serde_json::Map::new();
+        bad.insert("warp".into(), json!(1));
+        let err = SamplerSpec::with_options(entry.kind, &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("has no option 'warp'"), "{err}");
+    }
+    let names: std::collections::HashSet<_> = cat.samplers.iter().map(|e| e.kind).collect();
+    assert_eq!(names.len(), cat.samplers.len(), "sampler names are unique");
+}
+
+#[test]
+fn processes_and_objectives_are_described_by_their_own_values() {
+    let cat = catalogue::catalogue();
+    for entry in &cat.processes {
+        // The default process of the kind, rebuilt from the options' defaults, is valid.
+        let mut v = json!({ "kind": entry.kind });
+        for o in &entry.options {
+            assert!(in_domain(o, &o.default), "{}.{}", entry.kind, o.key);
+            let mut at = &mut v;
+            let parts: Vec<&str> = o.key.split('.').collect();
+            for p in &parts[..parts.len() - 1] {
+                at = at.as_object_mut().unwrap().entry(*p).or_insert(json!({}));
+            }
+            at[parts[parts.len() - 1]] = o.default.clone();
+        }
+        if entry.kind != "ve" {
+            v["schedule"]["beta_start"] = json!(1e-4);
+            v["schedule"]["beta_end"] = json!(0.02);
+        }
+        let p: ProcessConfig =
+            serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"));
+        p.validate().unwrap();
+    }
+    let kinds: Vec<_> = cat.objectives.iter().map(|e| e.kind).collect();
+    let all: Vec<_> = LevelObjective::ALL.iter().map(|o| o.name()).collect();
+    assert_eq!(kinds, all);
+    let json: Value = serde_json::from_str(&catalogue::catalogue_json()).unwrap();
+    assert_eq!(
+        json["samplers"].as_array().unwrap().len(),
+        cat.samplers.len()
+    );
+}

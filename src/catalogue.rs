@@ -7,11 +7,11 @@
 //! ([`SamplerSpec::defaults`], [`ProcessConfig`]'s, [`Objective`]'s), so each is written once.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::process::{ProcessConfig, VeConfig};
+use crate::data::Toy2d;
+use crate::process::ProcessConfig;
 use crate::sampler::{SamplerSpec, ScoreSource};
-use crate::schedule::ScheduleConfig;
 use crate::score::LevelObjective;
 
 /// The whole catalogue.
@@ -21,6 +21,15 @@ pub struct Catalogue {
     pub objectives: Vec<Entry>,
     pub sources: Vec<Entry>,
     pub samplers: Vec<Entry>,
+    pub datasets: Vec<Dataset>,
+}
+
+/// A named 2-D data set, and the folder of the model shipped for it (under the page's root).
+#[derive(Debug, Clone, Serialize)]
+pub struct Dataset {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub weights: &'static str,
 }
 
 /// One process, objective, source or sampler.
@@ -36,6 +45,9 @@ pub struct Entry {
     /// The paper, e.g. "Ho et al. 2020, Algorithm 2".
     pub cite: &'static str,
     pub options: Vec<Opt>,
+    /// What else a face needs to know of the entry (a process's chain and noise scale, an
+    /// objective's parameterisation and the sign of its loss).
+    pub facts: Value,
 }
 
 /// One option of an entry: the JSON field `key` of its value.
@@ -357,18 +369,19 @@ fn sampler_entry(d: &SamplerSpec) -> Entry {
         help,
         cite,
         options,
+        facts: Value::Null,
     }
 }
 
 fn processes() -> Vec<Entry> {
-    let vp = ProcessConfig::Vp {
-        schedule: ScheduleConfig::default(),
-    };
-    let sub_vp = ProcessConfig::SubVp {
-        schedule: ScheduleConfig::default(),
-    };
-    let ve = ProcessConfig::Ve(VeConfig::default());
-    let schedule = |p: &ProcessConfig| {
+    ProcessConfig::defaults()
+        .iter()
+        .map(process_entry)
+        .collect()
+}
+
+fn process_entry(p: &ProcessConfig) -> Entry {
+    let schedule = || {
         vec![
             opt(
                 p,
@@ -387,34 +400,59 @@ fn processes() -> Vec<Entry> {
                     max: 1000.0,
                 },
             ),
+            opt(
+                p,
+                "schedule.beta_start",
+                "β₁",
+                "the first step's variance (linear schedule)",
+                Domain::Num {
+                    min: 1e-6,
+                    max: 0.5,
+                    log: true,
+                },
+            ),
+            opt(
+                p,
+                "schedule.beta_end",
+                "β_T",
+                "the last step's variance (linear schedule)",
+                Domain::Num {
+                    min: 1e-4,
+                    max: 0.999,
+                    log: true,
+                },
+            ),
         ]
     };
-    vec![
-        Entry {
-            kind: "vp",
-            label: "VP (DDPM)",
-            equation: "q(x_t | x_0) = N(√ᾱ_t x_0, (1−ᾱ_t) I)",
-            help: "shrinks the data as it adds noise and ends at N(0, I)",
-            cite: "Ho et al. 2020, eq. 4",
-            options: schedule(&vp),
-        },
-        Entry {
-            kind: "sub_vp",
-            label: "sub-VP",
-            equation: "q(x_t | x_0) = N(√ᾱ_t x_0, (1−ᾱ_t)² I)",
-            help: "VP's mean with less variance",
-            cite: "Song et al. 2021, eq. 16",
-            options: schedule(&sub_vp),
-        },
-        Entry {
-            kind: "ve",
-            label: "VE (NCSN)",
-            equation: "q(x_t | x_0) = N(x_0, σ_t² I),  σ_t = σ_min (σ_max/σ_min)^{t/(L−1)}",
-            help: "keeps the data and adds noise up to σ_max",
-            cite: "Song & Ermon 2019",
-            options: vec![
+    let (label, equation, chain, std, help, cite, options) = match p {
+        ProcessConfig::Vp { .. } => (
+            "VP (DDPM)",
+            "q(x_t | x_0) = N(√ᾱ_t x_0, (1−ᾱ_t) I)",
+            "x_t = √α_t x_{t−1} + √β_t ε",
+            "σ_t = √(1−ᾱ_t)",
+            "shrinks the data as it adds noise and ends at N(0, I)",
+            "Ho et al. 2020, eq. 4",
+            schedule(),
+        ),
+        ProcessConfig::SubVp { .. } => (
+            "sub-VP",
+            "q(x_t | x_0) = N(√ᾱ_t x_0, (1−ᾱ_t)² I)",
+            "x_t = √α_t x_{t−1} + √((1−α_t)(1−α_t ᾱ²_{t−1})) ε",
+            "σ_t = 1−ᾱ_t",
+            "VP's mean with less variance",
+            "Song et al. 2021, eq. 16",
+            schedule(),
+        ),
+        ProcessConfig::Ve(_) => (
+            "VE (NCSN)",
+            "q(x_t | x_0) = N(x_0, σ_t² I),  σ_t = σ_min (σ_max/σ_min)^{t/(L−1)}",
+            "x_t = x_{t−1} + √(σ_t² − σ_{t−1}²) ε",
+            "σ_t",
+            "keeps the data and adds noise up to σ_max",
+            "Song & Ermon 2019",
+            vec![
                 opt(
-                    &ve,
+                    p,
                     "levels",
                     "levels L",
                     "the number of noise levels",
@@ -424,7 +462,7 @@ fn processes() -> Vec<Entry> {
                     },
                 ),
                 opt(
-                    &ve,
+                    p,
                     "sigma_min",
                     "σ_min",
                     "the smallest level",
@@ -435,7 +473,7 @@ fn processes() -> Vec<Entry> {
                     },
                 ),
                 opt(
-                    &ve,
+                    p,
                     "sigma_max",
                     "σ_max",
                     "the largest level (about the data's diameter)",
@@ -446,8 +484,22 @@ fn processes() -> Vec<Entry> {
                     },
                 ),
             ],
-        },
-    ]
+        ),
+    };
+    Entry {
+        kind: p.kind(),
+        label,
+        equation,
+        help,
+        cite,
+        options,
+        // VE keeps a_t = 1 (no ᾱ_t to chart) and its σ_t spans decades.
+        facts: json!({
+            "chain": chain,
+            "std": std,
+            "exploding": matches!(p, ProcessConfig::Ve(_)),
+        }),
+    }
 }
 
 fn objectives() -> Vec<Entry> {
@@ -499,6 +551,12 @@ fn objectives() -> Vec<Entry> {
                 help,
                 cite,
                 options: Vec::new(),
+                facts: json!({
+                    "parameterization": o.parameterization(),
+                    // SSM's and ISM's losses go below zero (a linear axis for them).
+                    "signed_loss": matches!(o, LevelObjective::Ssm | LevelObjective::Ism),
+                    "needs_exact_score": o.needs_exact_score(),
+                }),
             }
         })
         .collect()
@@ -532,9 +590,39 @@ fn sources() -> Vec<Entry> {
             help,
             cite: "",
             options: Vec::new(),
+            facts: Value::Null,
         }
     })
     .collect()
+}
+
+/// The named 2-D sets (`web`'s `setDataset`, `dplay train --data`), each with the model
+/// `./build.sh weights` ships for it.
+fn datasets() -> Vec<Dataset> {
+    let mut out = vec![
+        Dataset {
+            kind: "mixture3",
+            label: "3-component mixture",
+            weights: "weights/ddpm_mixture",
+        },
+        Dataset {
+            kind: "seeds",
+            label: "⅕/⅘ two modes",
+            weights: "weights/ddpm_seeds",
+        },
+    ];
+    out.extend(Toy2d::ALL.iter().map(|t| Dataset {
+        kind: t.name(),
+        label: t.name(),
+        weights: match t {
+            Toy2d::Moons => "weights/ddpm_moons",
+            Toy2d::SwissRoll => "weights/ddpm_swiss-roll",
+            Toy2d::Rings => "weights/ddpm_rings",
+            Toy2d::Checkerboard => "weights/ddpm_checkerboard",
+            Toy2d::EightGaussians => "weights/ddpm_8gaussians",
+        },
+    }));
+    out
 }
 
 /// The catalogue.
@@ -544,6 +632,7 @@ pub fn catalogue() -> Catalogue {
         objectives: objectives(),
         sources: sources(),
         samplers: samplers(),
+        datasets: datasets(),
     }
 }
 

@@ -2,6 +2,8 @@
 //! an option, each option's default is the sampler's own default and lies in its domain, and each
 //! option can be set by name (what the CLI's flags and the page's controls do).
 
+mod common;
+
 use serde_json::{json, Value};
 
 use diffusion_playground::catalogue::{self, Domain, Opt};
@@ -115,17 +117,25 @@ fn processes_and_objectives_are_described_by_their_own_values() {
             }
             at[parts[parts.len() - 1]] = o.default.clone();
         }
-        if entry.kind != "ve" {
-            v["schedule"]["beta_start"] = json!(1e-4);
-            v["schedule"]["beta_end"] = json!(0.02);
-        }
         let p: ProcessConfig =
             serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"));
         p.validate().unwrap();
+        assert!(entry.facts["chain"].is_string() && entry.facts["std"].is_string());
     }
     let kinds: Vec<_> = cat.objectives.iter().map(|e| e.kind).collect();
     let all: Vec<_> = LevelObjective::ALL.iter().map(|o| o.name()).collect();
     assert_eq!(kinds, all);
+    // Each named data set's shipped model is in the page's folder, trained on that set.
+    for set in &cat.datasets {
+        let dir = common::repo_path(&format!("www/{}", set.weights));
+        let card: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("config.json"))
+                .unwrap_or_else(|e| panic!("{}: {e}", set.kind)),
+        )
+        .unwrap();
+        assert!(dir.join("model.safetensors").is_file(), "{}", set.kind);
+        assert!(card["train"].is_object(), "{}", set.kind);
+    }
     let json: Value = serde_json::from_str(&catalogue::catalogue_json()).unwrap();
     assert_eq!(
         json["samplers"].as_array().unwrap().len(),

@@ -82,7 +82,7 @@ fn bad_specs_say_what_is_wrong() {
         assert!(err.contains(needle), "{text}: {err}");
     }
     for text in [
-        r#"{"kind": "ddim", "steps": 5000, "eta": 0.0, "spacing": "leading"}"#,
+        r#"{"kind": "ddim", "steps": 0, "eta": 0.0, "spacing": "leading"}"#,
         r#"{"kind": "ddim", "steps": 50, "eta": 2.0, "spacing": "leading"}"#,
         r#"{"kind": "langevin", "steps": 0, "step_size": 0.1}"#,
         r#"{"kind": "langevin", "steps": 10, "step_size": -1.0}"#,

@@ -62,14 +62,6 @@ export function drawTrajLegend(canvas) {
   ctx.fillRect(0, 0, canvas.width, canvas.height);
 }
 
-// How far the reverse walk has gone when the caller does not say: its trajectories gain a point
-// per frame of `speed` steps out of `step-total` (exact unless steps/frame changed mid-walk).
-function walkedSoFar(points) {
-  const total = Number(document.getElementById('step-total')?.textContent);
-  const speed = Number(document.getElementById('speed')?.value);
-  return total > 0 && speed > 0 ? Math.min(1, ((points - 1) * speed) / total) : 1;
-}
-
 // Bands each trajectory is drawn in: one stroke per band for all trajectories together, so a frame
 // costs TRAJ_BANDS strokes however long the walk.
 const TRAJ_BANDS = 24;
@@ -79,11 +71,11 @@ const TRAJ_BANDS = 24;
 // age: the newest steps are opaque, the oldest faint. `progress` is the fraction of the walk done
 // at the paths' last point (1: finished); a point's t is taken as linear in its frame. The heads
 // are dots in their current colour, ringed in `color`.
-export function drawPaths(canvas, paths, color = '#212121', { progress } = {}) {
+export function drawPaths(canvas, paths, color = '#212121', { progress = 1 } = {}) {
   let n = 0;
   for (const p of paths) n = Math.max(n, p.length >> 1);
   if (n < 2) return;
-  const done = Number.isFinite(progress) ? Math.min(Math.max(progress, 0), 1) : walkedSoFar(n);
+  const done = Number.isFinite(progress) ? Math.min(Math.max(progress, 0), 1) : 1;
   const ctx = canvas.getContext('2d');
   ctx.save();
   ctx.lineWidth = 1.5;

@@ -2,8 +2,9 @@
 // worker (rpc.js). No math happens here: Rust in the worker computes, these modules draw.
 // data=digits switches to image mode (image-mode.js): the forward, reverse, SDEdit and model panels
 // work on images; the 2-D panels are set up the first time 2-D data is shown.
-import { SCHEMA, parseHash, parseValue, writeHash } from './state.js';
-import { PROCESS_KEYS, processConfig } from './process.js';
+import { SCHEMA, extendSchema, parseHash, parseValue, writeHash } from './state.js';
+import { processConfig, processKeys } from './process.js';
+import { buildOptionRows, catalogue, fillSelect, optionKeys, schemaEntries, setCatalogue, showOptionRows } from './catalogue.js';
 import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
 import { drawPoints, drawTrajLegend, view } from './draw.js';
 import { ForwardPanel, pointsView } from './panels/forward.js';
@@ -54,12 +55,37 @@ function stateNotice(msg) {
   $('state-notice').hidden = false;
 }
 
-const parsed = parseHash(location.hash);
-const state = parsed.state;
-if (parsed.corrupt) stateNotice(`The URL's settings could not be read (${parsed.corrupt}); using the defaults.`);
-for (const m of parsed.clamped) stateNotice(`Clamped: ${m}.`);
-writeHash(state);
+// The state, read from the hash once the catalogue has given the schema its science (main).
+let state = null;
+let PROCESS_KEYS = new Set();
 const save = () => writeHash(state);
+
+// The catalogue's controls: the choices of process, sampler, score source, objective and named
+// data set, and a row of options for each process and sampler.
+function buildControls(cat) {
+  fillSelect($('process'), cat.processes);
+  fillSelect($('sampler'), cat.samplers);
+  fillSelect($('source'), cat.sources);
+  fillSelect($('train-objective'), cat.objectives);
+  const own = [...$('data-select').options];
+  fillSelect($('data-select'), cat.datasets);
+  $('data-select').append(...own);
+  buildOptionRows($('process-options'), 'processes');
+  buildOptionRows($('sampler-options'), 'samplers');
+}
+
+async function readState() {
+  const { catalogue: cat } = await call('catalogue');
+  setCatalogue(cat);
+  extendSchema(schemaEntries(), cat.datasets.map((d) => d.kind));
+  buildControls(cat);
+  PROCESS_KEYS = processKeys();
+  const parsed = parseHash(location.hash);
+  state = parsed.state;
+  if (parsed.corrupt) stateNotice(`The URL's settings could not be read (${parsed.corrupt}); using the defaults.`);
+  for (const m of parsed.clamped) stateNotice(`Clamped: ${m}.`);
+  writeHash(state);
+}
 
 const TRAIN_KEYS = new Set(['width', 'depth', 'lr', 'batch', 'iters', 'tseed']);
 
@@ -91,7 +117,7 @@ function setHelp(on) {
 
 function showControl(el, key) {
   if (el.type === 'checkbox') el.checked = state[key];
-  else el.value = String(state[key]);
+  else el.value = state[key] === null ? '' : String(state[key]);
 }
 
 // The view square holds the data with a margin: 3.5 around a mixture's means, else 1 around
@@ -105,11 +131,9 @@ function showModelInfo() {
   $('model-info').textContent = `process: ${processLabel} · ${modelInfo} · data: ${dataInfo?.label ?? '–'}`;
 }
 
-// The process's own controls (β schedule and T, or VE's levels) and its message.
+// The chosen process's own controls (β schedule and T, or VE's levels) and its message.
 function showProcessControls() {
-  for (const el of document.querySelectorAll('[data-for-process]')) {
-    el.hidden = !el.dataset.forProcess.split(' ').includes(state.process);
-  }
+  showOptionRows($('process-options'), state.process);
 }
 
 function processMessage(text) {
@@ -371,6 +395,7 @@ onWorkerEvent('failed', ({ error }) => {
 });
 
 async function main() {
+  await readState();
   setHelp(state.help);
   drawTrajLegend($('traj-ramp'));
   showProcessControls();
@@ -399,8 +424,7 @@ async function main() {
   score.onChange = save;
   pair = new LangevinPair({ state, call, onError: showError });
   reverse = new ReversePanel({ ...common, hud });
-  reverse.optionKeys = new Set(['variance', 'ddimSteps', 'eta', 'spacing', 'lSteps', 'lStep', 'levels', 'perLevel',
-    'aStep', 'sigmaMin', 'sdeSteps', 'sde', 'snr', 'corrector', 'ode', 'odeSteps']);
+  reverse.optionKeys = optionKeys('samplers');
   // The worker drops the running samplers with the old data: stop the reverse loop and the
   // Langevin pair first, and start the reverse loop again where the worker kept the data.
   const shown = () => started && pointsShown();
@@ -433,7 +457,8 @@ async function main() {
 }
 
 window.dplay = {
-  state,
+  get state() { return state; },
+  get catalogue() { return catalogue(); },
   call,
   get score() { return score; },
   get pair() { return pair; },

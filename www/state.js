@@ -2,7 +2,8 @@
 // parseHash never throws: a hash it cannot read gives the defaults and a reason; numbers outside
 // their range are clamped, each with a message.
 
-// kind: 'int' | 'num' | 'enum' | 'bool' | 'points' | 'pad'; min/max for numbers, values for enums.
+// kind: 'int' | 'num' | 'optnum' (a number or null: empty in the hash) | 'enum' | 'bool' | 'points'
+// | 'pad'; min/max for numbers, values for enums.
 export const SCHEMA = {
   backend: { kind: 'enum', values: ['auto', 'webgpu', 'flex'], def: 'auto' },
   n: { kind: 'int', min: 100, max: 20000, def: 2000 },
@@ -11,45 +12,19 @@ export const SCHEMA = {
   help: { kind: 'bool', def: false },
   // forward panel
   t: { kind: 'int', min: 0, max: 1000, def: 0 },
-  // the process (www/process.js): VP or sub-VP on a β schedule with T steps, or VE with L levels
-  process: { kind: 'enum', values: ['vp', 'sub_vp', 've'], def: 'vp' },
-  schedule: { kind: 'enum', values: ['linear', 'cosine'], def: 'linear' },
-  T: { kind: 'int', min: 2, max: 1000, def: 1000 },
-  L: { kind: 'int', min: 2, max: 100, def: 10 },
-  veMin: { kind: 'num', min: 0.001, max: 10, def: 0.1 },
-  veMax: { kind: 'num', min: 0.1, max: 100, def: 20 },
+  // the process, the sampler, the score source and the objective, with their options: from the
+  // catalogue (extendSchema)
   // score panel
   st: { kind: 'int', min: 1, max: 1000, def: 50 },
   arrows: { kind: 'enum', values: ['learned', 'true', 'both'], def: 'learned' },
   heat: { kind: 'enum', values: ['density', 'error'], def: 'density' },
   grid: { kind: 'int', min: 11, max: 61, def: 31 },
   // reverse panel
-  sampler: { kind: 'enum', values: ['ancestral', 'ddim', 'langevin', 'annealed', 'em', 'pc', 'ode'], def: 'ancestral' },
-  source: { kind: 'enum', values: ['pretrained', 'learned', 'oracle'], def: 'pretrained' },
-  variance: { kind: 'enum', values: ['beta_tilde', 'beta'], def: 'beta_tilde' },
-  ddimSteps: { kind: 'int', min: 1, max: 1000, def: 50 },
-  eta: { kind: 'num', min: 0, max: 1, def: 0 },
-  spacing: { kind: 'enum', values: ['leading', 'trailing', 'linspace'], def: 'leading' },
-  lSteps: { kind: 'int', min: 1, max: 5000, def: 500 },
-  lStep: { kind: 'num', min: 1e-5, max: 1, def: 0.05 },
-  levels: { kind: 'int', min: 2, max: 50, def: 10 },
-  perLevel: { kind: 'int', min: 1, max: 500, def: 50 },
-  aStep: { kind: 'num', min: 1e-6, max: 0.1, def: 0.005 },
-  sigmaMin: { kind: 'num', min: 0.01, max: 1, def: 0.1 },
-  sdeSteps: { kind: 'int', min: 1, max: 2000, def: 500 },
-  sde: { kind: 'enum', values: ['vp', 'sub_vp', 've'], def: 'vp' },
-  snr: { kind: 'num', min: 0.001, max: 1, def: 0.16 },
-  corrector: { kind: 'int', min: 0, max: 10, def: 1 },
-  ode: { kind: 'enum', values: ['heun', 'euler'], def: 'heun' },
-  odeSteps: { kind: 'int', min: 1, max: 2000, def: 100 },
   x0: { kind: 'bool', def: false },
   traj: { kind: 'bool', def: true },
   // data panel: a named set, or drawn points (pts, see points.js), or a CSV file (not in the hash)
-  data: {
-    kind: 'enum',
-    values: ['mixture3', 'seeds', 'moons', 'swiss-roll', 'rings', 'checkerboard', '8gaussians', 'draw', 'csv', 'digits'],
-    def: 'mixture3',
-  },
+  // (the named sets come from the catalogue, extendSchema; these are the page's own sources)
+  data: { kind: 'enum', values: ['draw', 'csv', 'digits'], def: 'draw' },
   pts: { kind: 'points', def: '' },
   // image mode (data=digits): the forward panel's x₀ (a digit by index, or the 28×28 pad, in the
   // hash as `pad`, see pad.js), the samplers of the grid and of SDEdit, and SDEdit's t₀. A dropped
@@ -64,7 +39,6 @@ export const SCHEMA = {
   ispeed: { kind: 'int', min: 1, max: 50, def: 1 },
   t0: { kind: 'int', min: 1, max: 999, def: 500 },
   // training panel
-  objective: { kind: 'enum', values: ['ddpm', 'ncsn', 'dsm', 'ssm', 'ism', 'esm'], def: 'ddpm' },
   width: { kind: 'int', min: 4, max: 512, def: 128 },
   depth: { kind: 'int', min: 1, max: 8, def: 3 },
   lr: { kind: 'num', min: 1e-5, max: 0.1, def: 0.002 },
@@ -78,6 +52,13 @@ export const SCHEMA = {
 const POINTS_RE = /^(?:[A-Za-z0-9_-]{4}){0,2000}$/;
 // The 28×28 pad: 523 base64url characters (pad.js), or empty.
 const PAD_RE = /^(?:[A-Za-z0-9_-]{523})?$/;
+
+// The catalogue's part of the schema (catalogue.js), added once it arrives and before the hash is
+// read; the named data sets go before the page's own sources, the first of them the default.
+export function extendSchema(entries, datasets) {
+  Object.assign(SCHEMA, entries);
+  SCHEMA.data = { kind: 'enum', values: [...datasets, ...SCHEMA.data.values], def: datasets[0] };
+}
 
 export function defaults() {
   return Object.fromEntries(Object.entries(SCHEMA).map(([k, s]) => [k, s.def]));
@@ -102,6 +83,7 @@ export function parseValue(key, text) {
     if (text === '0' || text === 'false') return { value: false };
     return { error: `${key}=${text} is not 0 or 1` };
   }
+  if (s.kind === 'optnum' && text.trim() === '') return { value: null };
   const v = text.trim() === '' ? NaN : Number(text);
   if (Number.isNaN(v)) return { error: `${key}=${text} is not a number` };
   let x = s.kind === 'int' && Number.isFinite(v) ? Math.round(v) : v;
@@ -143,7 +125,8 @@ export function formatHash(state) {
   for (const [k, s] of Object.entries(SCHEMA)) {
     const v = state[k];
     if (v === s.def) continue;
-    parts.push(`${k}=${s.kind === 'bool' ? (v ? 1 : 0) : encodeURIComponent(String(v))}`);
+    const text = s.kind === 'bool' ? (v ? 1 : 0) : v === null ? '' : encodeURIComponent(String(v));
+    parts.push(`${k}=${text}`);
   }
   return parts.join('&');
 }

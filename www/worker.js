@@ -5,20 +5,13 @@
 // data choice, the training config and the latest training weights, read back after every batch
 // of steps on WebGPU) and, when the GPUDevice reports `lost`, rebuilds it on the CPU backend and
 // tells the page with a `fallback` event.
-import init, { Playground } from './pkg/diffusion_playground.js';
+import init, { Playground, catalogue as catalogueJson } from './pkg/diffusion_playground.js';
 import { imageHandlers, replayImages } from './worker-images.js';
 
-const MODEL_DIR = 'weights/ddpm_mixture';
-// The pretrained ε-MLP of each named data set (`./build.sh weights`), fetched when it is chosen.
-const PRETRAINED = {
-  mixture3: 'weights/ddpm_mixture',
-  seeds: 'weights/ddpm_seeds',
-  moons: 'weights/ddpm_moons',
-  'swiss-roll': 'weights/ddpm_swiss-roll',
-  rings: 'weights/ddpm_rings',
-  checkerboard: 'weights/ddpm_checkerboard',
-  '8gaussians': 'weights/ddpm_8gaussians',
-};
+// The catalogue (src/catalogue.rs): among the rest, the model shipped for each named data set
+// (`./build.sh weights`), fetched when the set is chosen; the first set's is loaded at start.
+let catalogue = null;
+const pretrainedDir = (name) => catalogue.datasets.find((d) => d.kind === name)?.weights;
 
 async function fetchModel(dir) {
   const [w, c] = await Promise.all([
@@ -131,12 +124,23 @@ async function report(p, { evalSeed, n, steps, seed }) {
   };
 }
 
+// The module, instantiated once (the catalogue needs no device).
+async function loadModule() {
+  if (compiled) return;
+  compiled = await compileModule();
+  await init({ module_or_path: compiled });
+  catalogue = JSON.parse(catalogueJson());
+}
+
 const handlers = {
+  async catalogue() {
+    await loadModule();
+    return { catalogue };
+  },
   async init({ backend, process }) {
-    compiled = await compileModule();
-    await init({ module_or_path: compiled });
+    await loadModule();
     pg = await Playground.create(backend);
-    session.model = await fetchModel(MODEL_DIR);
+    session.model = await fetchModel(catalogue.datasets[0].weights);
     pg.loadModel(...session.model);
     let processError = null;
     if (process) {
@@ -165,7 +169,7 @@ const handlers = {
   async setDataset({ name }, p) {
     p.setDataset(name);
     session.data = ['setDataset', name];
-    const dir = PRETRAINED[name];
+    const dir = pretrainedDir(name);
     if (dir) {
       const model = await fetchModel(dir);
       p.loadModel(...model);
@@ -204,7 +208,7 @@ const handlers = {
   sourceSupport({ spec }, p) {
     const text = JSON.stringify(spec);
     const out = {};
-    for (const source of ['pretrained', 'learned', 'oracle']) out[source] = p.samplerSupport(text, source) ?? null;
+    for (const { kind } of catalogue.sources) out[kind] = p.samplerSupport(text, kind) ?? null;
     return out;
   },
   async sampleSteps({ k }, p) {

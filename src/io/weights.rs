@@ -23,6 +23,22 @@ pub struct HostTensor {
 }
 
 /// Read parameters back to the host (synchronous: native devices and flex).
+/// `[rows, cols]` → `[cols, rows]` on the host, so loaded weights (PyTorch's `[out, in]`) are
+/// contiguous like trained ones: a transposed view would change the matmul's summation order and
+/// its last bits.
+pub(crate) fn transpose_host(data: TensorData, rows: usize, cols: usize) -> Result<TensorData> {
+    let v = data
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::invalid(format!("{e:?}")))?;
+    let mut t = vec![0.0f32; v.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = v[r * cols + c];
+        }
+    }
+    Ok(TensorData::new(t, [cols, rows]))
+}
+
 pub fn to_host(tensors: Vec<NamedTensor>) -> Result<Vec<HostTensor>> {
     tensors
         .into_iter()

@@ -9,7 +9,7 @@ use burn::tensor::activation::silu;
 
 use super::embed::sinusoidal_embedding;
 use crate::error::{Error, Result};
-use crate::io::weights::NamedTensor;
+use crate::io::weights::{transpose_host, NamedTensor};
 
 #[derive(Config, Debug, PartialEq)]
 pub struct MlpConfig {
@@ -138,19 +138,4 @@ impl Mlp {
             max_period: config.max_period,
         })
     }
-}
-
-/// `[rows, cols]` → `[cols, rows]` on the host, so loaded weights are contiguous like trained ones
-/// (a transposed view would change the matmul's summation order and its last bits).
-fn transpose_host(data: TensorData, rows: usize, cols: usize) -> Result<TensorData> {
-    let v = data
-        .try_into_vec::<f32>()
-        .map_err(|e| Error::invalid(format!("{e:?}")))?;
-    let mut t = vec![0.0f32; v.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            t[c * rows + r] = v[r * cols + c];
-        }
-    }
-    Ok(TensorData::new(t, [cols, rows]))
 }

@@ -6,9 +6,11 @@ pub mod classifier;
 pub mod embed;
 pub mod jvp;
 pub mod mlp;
+pub mod network;
 pub mod unet;
 
 pub use mlp::{Mlp, MlpConfig};
+pub use network::{Network, OnImages};
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -78,20 +80,24 @@ pub fn x0_from_score(x: Tensor<2>, score: Tensor<2>, m: Marginal) -> Tensor<2> {
     (x + score * (m.std * m.std)) / m.mean_coef
 }
 
-/// An [`Mlp`] with a [`Parameterization`], as a score model.
+/// A [`Network`] with a [`Parameterization`], as a score model.
 ///
 /// The network is conditioned on a DDPM step: [`Time::Step`]`(i)` feeds `i`, and continuous time
 /// feeds `t·(T-1)` for a network trained on `T` steps (score_sde's `labels = t * (N - 1)` for
 /// DDPM-trained models), with the conversion using the marginal of the process being sampled.
 pub struct NetworkScore<'a> {
-    pub net: &'a Mlp,
+    pub net: &'a dyn Network,
     pub parameterization: Parameterization,
     /// T, the number of steps the network was trained on.
     pub train_steps: usize,
 }
 
 impl<'a> NetworkScore<'a> {
-    pub fn new(net: &'a Mlp, parameterization: Parameterization, train_steps: usize) -> Self {
+    pub fn new(
+        net: &'a dyn Network,
+        parameterization: Parameterization,
+        train_steps: usize,
+    ) -> Self {
         Self {
             net,
             parameterization,
@@ -107,7 +113,7 @@ impl<'a> NetworkScore<'a> {
         };
         let n = x.dims()[0];
         let tt = Tensor::<1>::from_data(TensorData::new(vec![t; n], [n]), &x.device());
-        self.net.forward(x, tt)
+        self.net.predict(x, tt)
     }
 }
 

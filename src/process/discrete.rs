@@ -38,6 +38,32 @@ impl Default for ProcessConfig {
 }
 
 impl ProcessConfig {
+    /// One default of each kind, the page's and the catalogue's: DDPM's schedule for VP and
+    /// sub-VP; for VE, L = 10 levels from σ_min = 0.1 to σ_max = 20, about the largest distance
+    /// between points of the 2-D sets (NCSNv2's technique 1).
+    pub fn defaults() -> [Self; 3] {
+        [
+            Self::default(),
+            Self::SubVp {
+                schedule: ScheduleConfig::default(),
+            },
+            Self::Ve(VeConfig {
+                sigma_min: 0.1,
+                sigma_max: 20.0,
+                levels: 10,
+            }),
+        ]
+    }
+
+    /// The catalogue name, the JSON's `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Vp { .. } => "vp",
+            Self::SubVp { .. } => "sub_vp",
+            Self::Ve(_) => "ve",
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         match self {
             Self::Vp { schedule } | Self::SubVp { schedule } => schedule.validate(),

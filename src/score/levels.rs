@@ -149,7 +149,7 @@ impl LevelCriterion {
         let x = upload(xt.clone(), [n, d]);
         let z = upload(z, [n, d]);
         Ok(match self.objective {
-            LevelObjective::Ddpm => (model.forward(x, c) - z).square().mean(),
+            LevelObjective::Ddpm => super::ddpm::eps_loss(model.forward(x, c), z),
             LevelObjective::Ncsn => {
                 half_sq_norm(model.score(x, c) * column(&|i| m[i].std) + z).mean()
             }

@@ -11,9 +11,11 @@ use super::engine::{Engine, OptimConfig, TrainerState};
 use crate::data::images::ImageSet;
 use crate::error::{Error, Result};
 use crate::model::unet::{UNet2D, UNet2DConfig};
+use crate::model::OnImages;
 use crate::noise;
 use crate::process::{Process, VpProcess};
 use crate::schedule::ScheduleConfig;
+use crate::score::l_simple;
 
 /// Everything that determines an image run. Saved beside the weights as `train.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,7 +108,7 @@ impl ImageTrainer {
         let (model, loss) = self
             .engine
             .train_step(model, |m, _shard, rows, rng, device| {
-                l_simple_images(m, process, data, rows, rng, device)
+                image_batch_loss(m, process, data, rows, rng, device)
             });
         self.model = Some(model);
         loss
@@ -132,8 +134,9 @@ impl ImageTrainer {
     }
 }
 
-/// L_simple for `n` images drawn from `data` with `rng`: t ~ U{0..T-1}, ε ~ N(0, I).
-fn l_simple_images(
+/// A batch of `n` images drawn from `data` with `rng`, with t ~ U{0..T-1} and ε ~ N(0, I), and
+/// its [`l_simple`].
+fn image_batch_loss(
     model: &UNet2D,
     process: &VpProcess,
     data: &ImageSet,
@@ -141,14 +144,10 @@ fn l_simple_images(
     rng: &mut StdRng,
     device: &Device,
 ) -> Tensor<1> {
-    let (c, h, w) = (data.channels, data.height, data.width);
-    let d = c * h * w;
+    let image = [data.channels, data.height, data.width];
+    let d = image.iter().product();
     let x0 = Tensor::<2>::from_data(TensorData::new(data.sample(n, rng), [n, d]), device);
     let t = noise::uniform_steps(rng, n, process.num_steps());
     let eps = noise::normal(rng, [n, d], device);
-    let xt = process.q_sample(x0, &t, eps.clone());
-    let tf: Vec<f32> = t.iter().map(|&t| t as f32).collect();
-    let tt = Tensor::<1>::from_data(TensorData::new(tf, [n]), device);
-    let pred = model.forward(xt.reshape([n, c, h, w]), tt);
-    (pred.reshape([n, d]) - eps).square().mean()
+    l_simple(&OnImages { net: model, image }, process, x0, &t, eps)
 }

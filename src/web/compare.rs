@@ -10,7 +10,6 @@ use super::{read, Playground};
 use crate::error::Error;
 use crate::metrics;
 use crate::noise;
-use crate::process::Process;
 use crate::sampler::{SamplerSpec, ScoreSource};
 
 /// Every compared sampler after a round of steps: their samples stacked, `[m, n, d]` row-major,
@@ -67,7 +66,6 @@ impl Playground {
         let config = self.process.config();
         let mut samplers = Vec::with_capacity(specs.len());
         for spec in specs {
-            let spec = spec.at_most(self.process.num_steps());
             spec.support(&config, ScoreSource::Oracle)?;
             let points = || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim()));
             let mut sampler = spec.build_on(&self.process, ScoreSource::Oracle, points, seed)?;

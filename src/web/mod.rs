@@ -29,6 +29,12 @@ mod train;
 pub use compare::Comparison;
 pub use images::ImageRun;
 
+/// The catalogue as JSON ([`crate::catalogue`]): the page builds its controls from it.
+#[wasm_bindgen]
+pub fn catalogue() -> String {
+    crate::catalogue::catalogue_json()
+}
+
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -334,7 +340,7 @@ impl Playground {
         seed: u64,
     ) -> Result<usize, JsValue> {
         let source = sources::parse(source)?;
-        let spec = SamplerSpec::from_json(spec)?.at_most(self.process.num_steps());
+        let spec = SamplerSpec::from_json(spec)?;
         let data = self.train_data()?;
         if n == 0 {
             return Err(Error::invalid("sample at least one point").into());

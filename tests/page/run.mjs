@@ -457,7 +457,7 @@ const tests = [
       // PC's Langevin corrector sizes its step from the batch's score norm: on WebGPU that must stay
       // on the device (a synchronous read panics). The oracle runs on the host. Few steps each:
       // SwiftShader compiles every new kernel slowly.
-      await ready(page, '#sampler=pc&sdeSteps=3&n=200&speed=3');
+      await ready(page, '#sampler=pc&pc.steps=3&n=200&speed=3');
       await finished(page, 'pc', 400_000);
       await choose(page, '#source', 'oracle');
       await choose(page, '#sampler', 'ddim');
@@ -597,24 +597,24 @@ const tests = [
   [
     'samplers: each sampler completes and shows recovered mixture weights',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#backend=flex&n=1000&speed=50&sampler=ddim&ddimSteps=25');
+      await ready(page, '#backend=flex&n=1000&speed=50&sampler=ddim&ddim.steps=25');
       let w = await finished(page, 'ddim');
       // n = 1000: a weight's SE is ≤ 0.016; 4 SE plus 0.04 for the model's own error.
       w.forEach((v, k) => assert(Math.abs(v - TRUE_WEIGHTS[k]) < 0.1, `ddim (learned): weight ${k} ${v}`));
       assert((await inkFraction(page, 'reverse-canvas')) > 0.005, 'reverse canvas is blank');
       const runs = [
-        ['#sampler', 'langevin', [['#opt-lsteps', '100']]],
-        ['#sampler', 'annealed', [['#opt-levels', '6'], ['#opt-per-level', '20']]],
-        ['#sampler', 'em', [['#opt-sde-steps', '60']]],
-        ['#sampler', 'pc', [['#opt-sde-steps', '40'], ['#opt-sde', 've']]],
-        ['#sampler', 'ode', [['#opt-ode-steps', '25'], ['#opt-sde', 'vp'], ['#source', 'oracle']]],
+        ['#sampler', 'langevin', [['#opt-langevin-steps', '100']]],
+        ['#sampler', 'annealed_langevin', [['#opt-annealed-langevin-levels', '6'], ['#opt-annealed-langevin-n-per-level', '20']]],
+        ['#sampler', 'euler_maruyama', [['#opt-euler-maruyama-steps', '60']]],
+        ['#sampler', 'pc', [['#opt-pc-steps', '40'], ['#opt-pc-process', 've']]],
+        ['#sampler', 'ode', [['#opt-ode-steps', '25'], ['#opt-ode-process', 'vp'], ['#source', 'oracle']]],
       ];
       for (const [sel, name, opts] of runs) {
         await choose(page, sel, name);
         for (const [o, v] of opts) await choose(page, o, v);
         w = await finished(page, name);
         await equationRendered(page, '#reverse-eq', name);
-        if (name === 'annealed') {
+        if (name === 'annealed_langevin') {
           assert(await page.inputValue('#source') === 'oracle', 'annealed Langevin must switch to the oracle');
           assert(await page.$eval('#source option[value="learned"]', (o) => o.disabled), 'learned should be disabled');
         }
@@ -623,7 +623,7 @@ const tests = [
       // The probability-flow ODE on the exact score recovers the weights.
       w.forEach((v, k) => assert(Math.abs(v - TRUE_WEIGHTS[k]) < 0.08, `ode (oracle): weight ${k} ${v}`));
       const p = await hashParams(page);
-      assert(p.sampler === 'ode' && p.source === 'oracle' && p.odeSteps === '25', `hash ${JSON.stringify(p)}`);
+      assert(p.sampler === 'ode' && p.source === 'oracle' && p['ode.steps'] === '25', `hash ${JSON.stringify(p)}`);
       // Trajectories of a few particles are drawn over the samples.
       await choose(page, '#show-traj', '0');
       const without = await inkFraction(page, 'reverse-canvas');
@@ -638,20 +638,47 @@ const tests = [
   [
     'hash state: the full state round-trips through the URL',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      // In the page's canonical order: its own settings, then the catalogue's (process, sampler,
+      // objective, source, each with its options).
       const want = {
-        backend: 'flex', n: '600', seed: '5', speed: '20', help: '1', t: '300', process: 'sub_vp', schedule: 'cosine',
-        T: '500', L: '20', veMin: '0.2', veMax: '15', st: '200', arrows: 'both',
-        heat: 'error', grid: '21', sampler: 'ode', source: 'oracle', variance: 'beta', ddimSteps: '20', eta: '0.5',
-        spacing: 'trailing', lSteps: '200', lStep: '0.02', levels: '5', perLevel: '10', aStep: '0.001',
-        sigmaMin: '0.2', sdeSteps: '100', sde: 'sub_vp', snr: '0.2', corrector: '2', ode: 'euler', odeSteps: '40',
-        x0: '1', traj: '0', data: 'seeds', pts: THREE_POINTS, digit: '42', x0src: 'pad', pad: 'B'.repeat(523),
-        isampler: 'ancestral', isteps: '20', ieta: '0.5', igrid: '3', ispeed: '2', t0: '321', objective: 'ism', width: '32',
-        depth: '2', lr: '0.01', batch: '128', iters: '500', tseed: '4', tk: '7',
+        backend: 'flex', n: '600', seed: '5', speed: '20', help: '1', t: '300', st: '200', arrows: 'both',
+        heat: 'error', grid: '21', x0: '1', traj: '0', data: 'seeds', pts: THREE_POINTS, digit: '42', x0src: 'pad',
+        pad: 'B'.repeat(523), isampler: 'ancestral', isteps: '20', ieta: '0.5', igrid: '3', ispeed: '2', t0: '321',
+        width: '32', depth: '2', lr: '0.01', batch: '128', iters: '500', tseed: '4', tk: '7',
+        process: 'sub_vp', 'vp.schedule.kind': 'cosine', 'vp.schedule.steps': '400', 'vp.schedule.beta_start': '0.0002',
+        'vp.schedule.beta_end': '0.03', 'sub_vp.schedule.kind': 'cosine', 'sub_vp.schedule.steps': '500',
+        'sub_vp.schedule.beta_start': '0.0002', 'sub_vp.schedule.beta_end': '0.03', 've.levels': '20',
+        've.sigma_min': '0.2', 've.sigma_max': '15', sampler: 'ode', 'ancestral.variance': 'beta', 'ancestral.clip': '2',
+        'ddim.steps': '20', 'ddim.eta': '0.5', 'ddim.spacing': 'trailing', 'ddim.clip': '3', 'langevin.steps': '200',
+        'langevin.step_size': '0.02', 'annealed_langevin.levels': '5', 'annealed_langevin.n_per_level': '10',
+        'annealed_langevin.step_size': '0.001', 'annealed_langevin.sigma_min': '0.2', 'annealed_langevin.sigma_max': '12',
+        'euler_maruyama.steps': '100', 'euler_maruyama.process': 've', 'euler_maruyama.t_end': '0.01', 'pc.steps': '100',
+        'pc.snr': '0.2', 'pc.corrector_steps': '2', 'pc.process': 'sub_vp', 'pc.t_end': '0.002', 'ode.steps': '40',
+        'ode.method': 'euler', 'ode.process': 'sub_vp', 'ode.t_end': '0.005', objective: 'ism', source: 'oracle',
       };
       const hash = `#${new URLSearchParams(want)}`;
       await ready(page, hash);
       const keys = await page.evaluate(() => Object.keys(window.dplay.state));
       assert(keys.every((k) => k in want), `the test misses settings: ${keys.filter((k) => !(k in want))}`);
+      // The controls are the catalogue's (src/catalogue.rs), name for name: each choice of
+      // process, sampler, source and objective, and a control for each of their options.
+      const faces = await page.evaluate(() => {
+        const c = window.dplay.catalogue;
+        const values = (id) => [...document.getElementById(id).options].map((o) => o.value);
+        const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+        const missing = [...c.processes, ...c.samplers].flatMap((e) => e.options.map((o) => `${e.kind}.${o.key}`))
+          .filter((k) => !document.querySelector(`[data-key="${k}"]`));
+        return {
+          process: same(values('process'), c.processes.map((e) => e.kind)),
+          sampler: same(values('sampler'), c.samplers.map((e) => e.kind)),
+          source: same(values('source'), c.sources.map((e) => e.kind)),
+          objective: same(values('train-objective'), c.objectives.map((e) => e.kind)),
+          data: c.datasets.every((d) => values('data-select').includes(d.kind)),
+          missing,
+        };
+      });
+      assert(faces.process && faces.sampler && faces.source && faces.objective && faces.data && faces.missing.length === 0,
+        `the page's controls are not the catalogue's: ${JSON.stringify(faces)}`);
       const got = await hashParams(page);
       assert(JSON.stringify(got) === JSON.stringify(want), `hash after load\n${JSON.stringify(got)}\nwanted\n${JSON.stringify(want)}`);
       // Every setting shows in its control.
@@ -673,18 +700,18 @@ const tests = [
       assert((await page.getAttribute('#t-scrub', 'max')) === '500', 'the forward scrubber does not span T = 500');
       assert((await page.getAttribute('#score-t', 'max')) === '500', 'the score slider does not span T = 500');
       assert(/sub-VP \(cosine β, T = 500\)/.test(await page.textContent('#model-info')), await page.textContent('#model-info'));
-      assert(await page.isVisible('#proc-T') && await page.isHidden('#proc-L'), 'sub-VP shows T, not VE\'s levels');
+      assert(await page.isVisible('#opt-sub-vp-schedule-steps') && await page.isHidden('#opt-ve-levels'), 'sub-VP shows T, not VE\'s levels');
       // A change through a control lands in the hash, and that hash restores it.
-      await choose(page, '#opt-snr', '0.3');
+      await choose(page, '#opt-pc-snr', '0.3');
       await choose(page, '#sampler', 'pc');
       const after = await hashParams(page);
-      assert(after.snr === '0.3' && after.sampler === 'pc', `hash after changes ${JSON.stringify(after)}`);
+      assert(after['pc.snr'] === '0.3' && after.sampler === 'pc', `hash after changes ${JSON.stringify(after)}`);
       const url = page.url();
       await page.goto('about:blank');
       await page.goto(url);
       await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
       assert(JSON.stringify(await hashParams(page)) === JSON.stringify(after), 'the hash did not survive a reload');
-      assert((await page.inputValue('#opt-snr')) === '0.3', 'snr not restored');
+      assert((await page.inputValue('#opt-pc-snr')) === '0.3', 'snr not restored');
       assert(await page.isHidden('#state-notice'), 'no notice expected for a valid hash');
       await checkHealthy(page, problems);
     }),
@@ -707,18 +734,18 @@ const tests = [
   [
     'clamping: absurd numbers are clamped with a message',
     () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
-      await ready(page, '#n=50&speed=100000&eta=7&t=5000&grid=1e9');
+      await ready(page, '#n=50&speed=100000&ddim.eta=7&t=5000&grid=1e9');
       const text = await page.textContent('#state-notice');
-      for (const m of ['n=50', 'speed=100000', 'eta=7', 't=5000', 'grid=1e9']) assert(text.includes(m), `no message for ${m}: ${text}`);
+      for (const m of ['n=50', 'speed=100000', 'ddim.eta=7', 't=5000', 'grid=1e9']) assert(text.includes(m), `no message for ${m}: ${text}`);
       const p = await hashParams(page);
-      assert(p.n === '100' && p.speed === '200' && p.eta === '1' && p.t === '1000' && p.grid === '61', `clamped hash ${JSON.stringify(p)}`);
+      assert(p.n === '100' && p.speed === '200' && p['ddim.eta'] === '1' && p.t === '1000' && p.grid === '61', `clamped hash ${JSON.stringify(p)}`);
       assert((await page.inputValue('#n-points')) === '100', 'n control not clamped');
       // Typed into a control.
       await choose(page, '#seed', '-4');
-      await choose(page, '#opt-lsteps', '99999999');
+      await choose(page, '#opt-langevin-steps', '99999999');
       const after = await page.textContent('#state-notice');
-      assert(after.includes('seed=-4') && after.includes('lSteps=99999999'), `no message for typed values: ${after}`);
-      assert((await page.inputValue('#seed')) === '0' && (await page.inputValue('#opt-lsteps')) === '5000', 'typed values not clamped');
+      assert(after.includes('seed=-4') && after.includes('langevin.steps=99999999'), `no message for typed values: ${after}`);
+      assert((await page.inputValue('#seed')) === '0' && (await page.inputValue('#opt-langevin-steps')) === '5000', 'typed values not clamped');
       await checkHealthy(page, problems);
     }),
   ],
@@ -834,7 +861,7 @@ const tests = [
   [
     'train (flex): ▶ lowers the fixed-batch loss; samples, energy distance and weights; the panels use it',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#backend=flex&n=500&width=64&depth=2&lr=0.005&batch=256&iters=400&tk=20&sampler=ddim&ddimSteps=20');
+      await ready(page, '#backend=flex&n=500&width=64&depth=2&lr=0.005&batch=256&iters=400&tk=20&sampler=ddim&ddim.steps=20');
       await trainStep(page); // step 0 report, then one message
       const eval0 = await bodyNumber(page, 'trainEval0');
       assert(eval0 > 0, `no initial fixed-batch loss: ${eval0}`);
@@ -865,7 +892,7 @@ const tests = [
   [
     'process (flex): VE in the forward panel; charts, score and reverse follow; a VP-only sampler says why',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#backend=flex&n=500&process=ve&L=10&veMin=0.1&veMax=20&t=4&st=3&speed=5');
+      await ready(page, '#backend=flex&n=500&process=ve&ve.levels=10&ve.sigma_min=0.1&ve.sigma_max=20&t=4&st=3&speed=5');
       assert((await page.getAttribute('body', 'data-process')) === 've', 'the forward panel is not on VE');
       assert((await page.getAttribute('#t-scrub', 'max')) === '10', 'the scrubber does not span L = 10 levels');
       const captions = await page.$$eval('#forward-multiples figcaption', (c) => c.map((e) => e.textContent));
@@ -901,8 +928,8 @@ const tests = [
       // σ_min above σ_max cannot be built: the panels keep the process they show, with a message.
       await choose(page, '#process', 've');
       await page.waitForSelector('body[data-process-steps="10"]', { timeout: 60_000 });
-      await choose(page, '#proc-ve-min', '9');
-      await choose(page, '#proc-ve-max', '5');
+      await choose(page, '#opt-ve-sigma-min', '9');
+      await choose(page, '#opt-ve-sigma-max', '5');
       await page.waitForSelector('body[data-process-message="1"]', { timeout: 60_000 });
       assert(/sigma_min/.test(await page.textContent('#process-message')), await page.textContent('#process-message'));
       assert(await page.isHidden('#error'), `error: ${await page.textContent('#error')}`);
@@ -912,8 +939,8 @@ const tests = [
   [
     'train (flex): ISM, a non-ε objective, lowers its fixed-batch loss; its samples show; the panels use it',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#backend=flex&n=500&objective=ism&width=64&depth=2&lr=0.005&batch=256&iters=200&tk=20&sampler=ddim&ddimSteps=20');
-      assert((await page.innerHTML('#train-eq')).includes('tr ∇ₓs<sub>θ</sub>'), `loss shown: ${await page.innerHTML('#train-eq')}`);
+      await ready(page, '#backend=flex&n=500&objective=ism&width=64&depth=2&lr=0.005&batch=256&iters=200&tk=20&sampler=ddim&ddim.steps=20');
+      assert((await page.innerHTML('#train-eq')).includes('tr(∇ₓs<sub>θ</sub>)'), `loss shown: ${await page.innerHTML('#train-eq')}`);
       await equationRendered(page, '#train-eq', 'ISM');
       await trainStep(page);
       assert((await page.getAttribute('body', 'data-train-objective')) === 'ism', 'the run is not ISM');
@@ -996,7 +1023,7 @@ const tests = [
   [
     'draw your own (flex): draw with the mouse, train, sample; the drawing survives in the link',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#backend=flex&data=draw&n=400&width=32&depth=2&lr=0.01&batch=128&iters=200&tk=25&sampler=ddim&ddimSteps=20');
+      await ready(page, '#backend=flex&data=draw&n=400&width=32&depth=2&lr=0.01&batch=128&iters=200&tk=25&sampler=ddim&ddim.steps=20');
       let m = await dataMessage(page);
       assert(m.kind === 'error' && /empty/.test(m.text), `an empty drawing should say so: ${JSON.stringify(m)}`);
       assert(await page.isVisible('#draw-canvas'), 'the drawing canvas is not shown for data=draw');
@@ -1100,7 +1127,7 @@ const tests = [
     'webgpu: a lost device moves the training run (NCSN on VE) to the CPU with its weights and step',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
       // Any objective on any process: the run is its config (objective and process) and its weights.
-      await ready(page, '#n=200&process=ve&objective=ncsn&width=32&depth=1&lr=0.02&batch=64&iters=20&tk=2&speed=5&sampler=ddim&ddimSteps=4');
+      await ready(page, '#n=200&process=ve&objective=ncsn&width=32&depth=1&lr=0.02&batch=64&iters=20&tk=2&speed=5&sampler=ddim&ddim.steps=4');
       assert((await page.getAttribute('body', 'data-backend')) === 'webgpu', 'expected WebGPU');
       await trainStep(page);
       await trainStep(page);
@@ -1127,7 +1154,7 @@ const tests = [
   [
     'webgpu: a device lost while ▶ plays: training goes on on the CPU from its last step, not from 0',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#n=200&width=32&depth=1&lr=0.02&batch=64&iters=200&tk=2&speed=5&sampler=ddim&ddimSteps=4');
+      await ready(page, '#n=200&width=32&depth=1&lr=0.02&batch=64&iters=200&tk=2&speed=5&sampler=ddim&ddim.steps=4');
       await page.click('#train-play');
       await page.waitForFunction(() => Number(document.body.dataset.trainStep) >= 4, null, { timeout: 300_000 });
       // Every step count the panel shows once the run is on the CPU, to see that it never starts

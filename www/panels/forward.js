@@ -4,7 +4,7 @@
 // image (image-mode.js, on its model's DDPM schedule).
 import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
-import { PROCESS_TEXT } from '../process.js';
+import { processText } from '../process.js';
 import { showEquation } from '../eq.js';
 
 const $ = (id) => document.getElementById(id);
@@ -99,10 +99,10 @@ export class ForwardPanel {
 
   showProcess() {
     const process = this.process();
-    const text = PROCESS_TEXT[process];
+    const text = processText(process);
     showEquation($('forward-eq'), text.marginal);
     $('chain-play').title = `Run the one-step chain ${text.chain}`;
-    $('chart-schedule-caption').textContent = process === 've' ? 'σ_t (log scale)' : `ᾱ_t and ${text.std}`;
+    $('chart-schedule-caption').textContent = text.exploding ? 'σ_t (log scale)' : `ᾱ_t and ${text.std}`;
     document.body.dataset.process = process;
   }
 
@@ -127,7 +127,7 @@ export class ForwardPanel {
       plugins: [marker(() => (this.state.t > 0 ? this.state.t : null))],
       scales: { x: { time: false } },
     });
-    const ve = this.process() === 've';
+    const ve = processText(this.process()).exploding;
     this.charts.push(
       new uPlot(
         ve

@@ -4,20 +4,16 @@
 import { drawGrid, drawMessage } from '../imaging.js';
 import { ImagePlayer } from './image-player.js';
 import { showEquation } from '../eq.js';
+import { entry, valueOf } from '../catalogue.js';
 
 const $ = (id) => document.getElementById(id);
 const inImageMode = () => document.body.dataset.mode === 'images';
 
-const EQUATIONS = {
-  ddim: 'x_{t′} = √ᾱ_{t′} x̂_0 + √(1−ᾱ_{t′}−σ²) ε_θ + σ z,  x̂_0 = (x_t − √(1−ᾱ_t) ε_θ)/√ᾱ_t',
-  ancestral: 'x_{t−1} = μ̃_t(x̂_0, x_t) + σ_t z,  x̂_0 = (x_t − √(1−ᾱ_t) ε_θ)/√ᾱ_t clipped',
-};
-
-// The SamplerSpec JSON (src/sampler/spec.rs) of the image samplers.
+// The SamplerSpec JSON (src/sampler/spec.rs) of the image samplers: the catalogue's sampler with
+// the 2-D panel's options, and image mode's own steps and η for DDIM.
 export function imageSpec(s) {
-  return s.isampler === 'ddim'
-    ? { kind: 'ddim', steps: s.isteps, eta: s.ieta, spacing: s.spacing }
-    : { kind: 'ancestral', variance: s.variance };
+  const spec = valueOf('samplers', s.isampler, s);
+  return s.isampler === 'ddim' ? { ...spec, steps: s.isteps, eta: s.ieta } : spec;
 }
 
 export class ImageReversePanel {
@@ -63,7 +59,7 @@ export class ImageReversePanel {
 
   syncOptions() {
     document.body.dataset.isampler = this.state.isampler;
-    showEquation($('reverse-eq'), EQUATIONS[this.state.isampler]);
+    showEquation($('reverse-eq'), entry('samplers', this.state.isampler).equation);
   }
 
   // Begin a new grid from x_T (`init`, [n, c·h·w], or noise from the seed); false if there is no

@@ -63,7 +63,7 @@ export class LangevinPair {
     this.message(null);
     $('pair-weights').hidden = true;
     delete document.body.dataset.pairWeights;
-    const specs = ['langevin', 'annealed'].map((sampler) => samplerSpec({ ...this.state, sampler }));
+    const specs = ['langevin', 'annealed_langevin'].map((sampler) => samplerSpec({ ...this.state, sampler }));
     try {
       const { totals } = await this.call('startComparison', { specs, n: this.state.n, seed: this.state.seed });
       const t0 = performance.now();

@@ -5,47 +5,21 @@
 // gets a message here instead of an error.
 import { COLORS, drawPaths, drawPoints } from '../draw.js';
 import { showEquation } from '../eq.js';
+import { entry, showOptionRows, valueOf } from '../catalogue.js';
 import { fillWeights } from './weights-table.js';
 
 const $ = (id) => document.getElementById(id);
 const TRAJECTORIES = 8;
 
-const EQUATIONS = {
-  ancestral: 'x_{t−1} = (x_t − β_t/√(1−ᾱ_t) ε_θ)/√α_t + σ_t z',
-  ddim: 'x_{t′} = √ᾱ_{t′} x̂_0 + √(1−ᾱ_{t′}−σ²) ε_θ + σ z,  σ = η √((1−ᾱ_{t′})/(1−ᾱ_t)) √(1−ᾱ_t/ᾱ_{t′})',
-  langevin: 'x ← x + (ε/2) ∇log p(x) + √ε z',
-  annealed: 'x ← x + (α_i/2) s(x, σ_i) + √α_i z,  α_i = ε σ_i²/σ_L²',
-  em: 'x ← x − [f(x,t) − g(t)² s(x,t)] Δt + g(t) √Δt z',
-  pc: 'corrector x ← x + ε s + √(2ε) z, ε = 2α (r‖z‖/‖s‖)²; predictor: reverse diffusion',
-  ode: 'dx/dt = f(x,t) − ½ g(t)² s(x,t)  (Euler or Heun steps)',
-};
-
-// The SamplerSpec JSON (src/sampler/spec.rs) for the current state.
+// The SamplerSpec JSON (src/sampler/spec.rs) for the current state: the chosen sampler with
+// its options, by the catalogue.
 export function samplerSpec(s) {
-  switch (s.sampler) {
-    case 'ancestral': return { kind: 'ancestral', variance: s.variance };
-    case 'ddim': return { kind: 'ddim', steps: s.ddimSteps, eta: s.eta, spacing: s.spacing };
-    case 'langevin': return { kind: 'langevin', steps: s.lSteps, step_size: s.lStep };
-    case 'annealed':
-      return {
-        kind: 'annealed_langevin', levels: s.levels, n_per_level: s.perLevel, step_size: s.aStep,
-        sigma_min: s.sigmaMin, sigma_max: null,
-      };
-    case 'em': return { kind: 'euler_maruyama', steps: s.sdeSteps, process: s.sde };
-    case 'pc': return { kind: 'pc', steps: s.sdeSteps, snr: s.snr, corrector_steps: s.corrector, process: s.sde };
-    case 'ode': return { kind: 'ode', steps: s.odeSteps, method: s.ode, process: s.sde };
-    default: throw new Error(`unknown sampler ${s.sampler}`);
-  }
+  return valueOf('samplers', s.sampler, s);
 }
 
 // The sources in the order an unusable one gives way: the oracle, then the pretrained model. The
 // learned one never takes over and is never given up: it waits for training.
 const FALLBACK = ['oracle', 'pretrained'];
-const SOURCE_NOTE = {
-  oracle: '· exact score (runs on the CPU)',
-  learned: '· learned = the network being trained',
-  pretrained: '',
-};
 
 export class ReversePanel {
   constructor({ state, call, onError, onChange, hud }) {
@@ -83,17 +57,17 @@ export class ReversePanel {
   // chosen one cannot run.
   async syncOptions() {
     const s = this.state;
-    for (const el of document.querySelectorAll('#reverse-panel .options')) {
-      el.hidden = !el.dataset.sampler.split(' ').includes(s.sampler);
-    }
-    showEquation($('reverse-eq'), EQUATIONS[s.sampler]);
+    showOptionRows($('sampler-options'), s.sampler);
+    const chosen = entry('samplers', s.sampler);
+    showEquation($('reverse-eq'), chosen.equation);
+    $('reverse-eq').title = `${chosen.label}: ${chosen.help} (${chosen.cite})`;
     const why = await this.call('sourceSupport', { spec: samplerSpec(s) });
     for (const option of $('source').options) option.disabled = why[option.value] !== null;
-    let note = SOURCE_NOTE[s.source];
+    let note = `· ${entry('sources', s.source).help}`;
     if (why[s.source] && s.source !== 'learned') {
       const alt = FALLBACK.find((v) => why[v] === null);
       if (alt) {
-        note = `· ${alt === 'oracle' ? 'exact score' : 'pretrained model'} only: ${why[s.source]}`;
+        note = `· ${entry('sources', alt).label} only: ${why[s.source]}`;
         s.source = alt;
         $('source').value = alt;
         this.onChange();
@@ -199,7 +173,7 @@ export class ReversePanel {
     if (this.state.x0) layers.push({ points: f.x0, color: COLORS.x0, size: 2 });
     layers.push({ points: f.x, color: COLORS.xt, size: 2 });
     drawPoints(canvas, layers);
-    if (this.state.traj) drawPaths(canvas, this.paths, '#212121');
+    if (this.state.traj) drawPaths(canvas, this.paths, '#212121', { progress: (this.total - f.remaining) / this.total });
     const taken = this.total - f.remaining;
     $('step-counter').textContent = String(taken);
     $('t-reverse').textContent = f.remaining === 0 ? '0 (done)' : String(f.t);

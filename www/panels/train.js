@@ -9,24 +9,13 @@ import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
 import { processConfig } from '../process.js';
 import { showEquation } from '../eq.js';
+import { catalogue, entry } from '../catalogue.js';
 import { fillWeights } from './weights-table.js';
 
 const $ = (id) => document.getElementById(id);
 const REPORT_EVERY = 100;
 const EVAL_SEED = 12345; // the fixed evaluation batch
 const PREVIEW = { n: 500, steps: 20 };
-// Each objective's loss at level t, x_t = a_t x_0 + s_t z (src/score/levels.rs).
-const LOSSES = {
-  ddpm: 'L = E‖ε_θ(x_t, t) − z‖²',
-  ncsn: 'L = E ½‖s_t s_θ(x_t, t) + z‖²',
-  dsm: 'L = E ½‖x̂_θ(x_t, t) − x_0‖²',
-  ssm: 'L = E s_t² [vᵀ∇ₓs_θ v + ½(vᵀs_θ)²]',
-  ism: 'L = E s_t² [tr ∇ₓs_θ + ½‖s_θ‖²]',
-  esm: 'L = E s_t² ½‖s_θ(x_t, t) − ∇log p_t(x_t)‖²',
-};
-// SSM's and ISM's losses go below zero: a linear axis for them, a log axis for the rest.
-const SIGNED = new Set(['ssm', 'ism']);
-
 export class TrainPanel {
   constructor({ state, call, onError, onUse, onTrained }) {
     this.state = state;
@@ -64,7 +53,8 @@ export class TrainPanel {
         width: this.chartWidth(),
         height: 170,
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: false }, y: { distr: SIGNED.has(objective) ? 1 : 3 } },
+        // A loss that can go below zero (SSM, ISM) on a linear axis, the others on a log axis.
+        scales: { x: { time: false }, y: { distr: entry('objectives', objective).facts.signed_loss ? 1 : 3 } },
         axes: [{ label: 'step' }, { size: 60, values: (u, s) => s.map((v) => (v == null ? '' : Number(v).toPrecision(2))) }],
         series: [
           { label: 'step' },
@@ -78,17 +68,21 @@ export class TrainPanel {
   }
 
   // Whether the chosen objective can train on the data; if not, say why (and keep ▶ from
-  // starting). The ESM option is disabled where there is no exact score.
+  // starting). Every objective the data cannot support (ESM without an exact score) is disabled,
+  // with the reason as its title.
   async checkObjective() {
     const s = this.state;
-    const why = await this.call('objectiveSupport', { objective: s.objective });
-    const esm = await this.call('objectiveSupport', { objective: 'esm' });
-    const option = $('train-objective').querySelector('option[value="esm"]');
-    option.disabled = esm.reason !== null;
-    option.title = esm.reason ?? '';
-    this.message(why.reason);
-    showEquation($('train-eq'), LOSSES[s.objective]);
-    return why.reason === null;
+    let chosen = null;
+    for (const o of catalogue().objectives) {
+      const { reason } = await this.call('objectiveSupport', { objective: o.kind });
+      const option = $('train-objective').querySelector(`option[value="${o.kind}"]`);
+      option.disabled = reason !== null;
+      option.title = reason ?? o.help;
+      if (o.kind === s.objective) chosen = reason;
+    }
+    this.message(chosen);
+    showEquation($('train-eq'), `L = E ${entry('objectives', s.objective).equation}`);
+    return chosen === null;
   }
 
   message(text) {

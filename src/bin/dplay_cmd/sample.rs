@@ -313,7 +313,7 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
         } => {
             // The network's conditioning input counts its process's steps (levels).
             let steps = process.map_or(1, |p| p.num_steps());
-            Box::new(NetworkScore::new(net, *parameterization, steps))
+            Box::new(NetworkScore::new(net.as_ref(), *parameterization, steps))
         }
         Source::UNet {
             net,

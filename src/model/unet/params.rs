@@ -8,7 +8,7 @@ use burn::nn::{GroupNorm, Linear};
 use burn::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::io::weights::NamedTensor;
+use crate::io::weights::{transpose_host, NamedTensor};
 
 /// One PyTorch layer with `weight` and `bias`.
 pub enum Layer<'a> {
@@ -113,18 +113,4 @@ pub fn import(
         }
     }
     Ok(())
-}
-
-/// `[rows, cols]` → `[cols, rows]` on the host, so loaded weights are contiguous.
-fn transpose_host(data: TensorData, rows: usize, cols: usize) -> Result<TensorData> {
-    let v = data
-        .try_into_vec::<f32>()
-        .map_err(|e| Error::invalid(format!("{e:?}")))?;
-    let mut t = vec![0.0f32; v.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            t[c * rows + r] = v[r * cols + c];
-        }
-    }
-    Ok(TensorData::new(t, [cols, rows]))
 }

@@ -1,0 +1,118 @@
+// The catalogue (src/catalogue.rs, through the worker): every process, objective, score source and
+// sampler with its options. The page holds no names, defaults, ranges or equations of its own:
+// the state schema, the controls and the JSON sent back to Rust are all made from it here.
+
+let CATALOGUE = null;
+
+export function setCatalogue(c) {
+  CATALOGUE = c;
+}
+
+export function catalogue() {
+  if (!CATALOGUE) throw new Error('the catalogue has not arrived from the worker yet');
+  return CATALOGUE;
+}
+
+export const entry = (group, kind) => catalogue()[group].find((e) => e.kind === kind);
+
+// The state key of an entry's option: `ddim.steps`, `vp.schedule.steps`.
+export const optionKey = (kind, key) => `${kind}.${key}`;
+
+// The control's element id: `opt-ddim-steps`, `opt-vp-schedule-steps`.
+export const controlId = (kind, key) => `opt-${kind}-${key}`.replace(/[._]/g, '-');
+
+// The schema of one option (state.js kinds), and the number a control steps by.
+export function schemaOf(opt) {
+  switch (opt.type) {
+    case 'int': return { kind: 'int', min: opt.min, max: opt.max, def: opt.default };
+    case 'num': return { kind: 'num', min: opt.min, max: opt.max, def: opt.default };
+    case 'optional_num': return { kind: 'optnum', min: opt.min, max: opt.max, def: opt.default };
+    case 'choice': return { kind: 'enum', values: opt.values.map((c) => c.value), def: opt.default };
+    default: throw new Error(`unknown option type ${opt.type}`);
+  }
+}
+
+// Every schema entry the catalogue defines: the choice of process, objective and sampler (the
+// first of each is the default) and each of their options.
+export function schemaEntries() {
+  const c = catalogue();
+  const out = {};
+  const group = (name, key) => {
+    out[key] = { kind: 'enum', values: c[name].map((e) => e.kind), def: c[name][0].kind };
+    for (const e of c[name]) for (const o of e.options) out[optionKey(e.kind, o.key)] = schemaOf(o);
+  };
+  group('processes', 'process');
+  group('samplers', 'sampler');
+  out.objective = { kind: 'enum', values: c.objectives.map((e) => e.kind), def: c.objectives[0].kind };
+  out.source = { kind: 'enum', values: c.sources.map((e) => e.kind), def: c.sources[0].kind };
+  return out;
+}
+
+// The state keys of a group's options.
+export function optionKeys(group) {
+  return new Set(catalogue()[group].flatMap((e) => e.options.map((o) => optionKey(e.kind, o.key))));
+}
+
+// The entry's value from the state: `{kind, ...options}`, dotted keys nested
+// (`schedule.steps` → `{schedule: {steps}}`).
+export function valueOf(group, kind, state) {
+  const out = { kind };
+  for (const o of entry(group, kind).options) {
+    const path = o.key.split('.');
+    let at = out;
+    for (const p of path.slice(0, -1)) at = at[p] ??= {};
+    at[path[path.length - 1]] = state[optionKey(kind, o.key)];
+  }
+  return out;
+}
+
+// `<option>`s for a group's entries.
+export function fillSelect(select, items) {
+  select.replaceChildren(...items.map(({ kind, label }) => {
+    const o = document.createElement('option');
+    o.value = kind;
+    o.textContent = label;
+    return o;
+  }));
+}
+
+// One `.controls` row per entry holding its options' controls (data-key = the state key),
+// shown for that entry only (data-entry).
+export function buildOptionRows(container, group) {
+  const rows = catalogue()[group].map((e) => {
+    const row = document.createElement('div');
+    row.className = 'controls options points-only';
+    row.dataset.entry = e.kind;
+    row.hidden = true;
+    for (const o of e.options) {
+      const id = controlId(e.kind, o.key);
+      const label = document.createElement('label');
+      label.htmlFor = id;
+      label.textContent = o.label;
+      label.title = o.help;
+      let el;
+      if (o.type === 'choice') {
+        el = document.createElement('select');
+        fillSelect(el, o.values.map((v) => ({ kind: v.value, label: v.label })));
+      } else {
+        el = document.createElement('input');
+        el.type = 'number';
+        el.min = String(o.min);
+        el.max = String(o.max);
+        el.step = o.type === 'int' ? '1' : 'any';
+        if (o.type === 'optional_num') el.placeholder = 'auto';
+      }
+      el.id = id;
+      el.dataset.key = optionKey(e.kind, o.key);
+      el.title = o.help;
+      row.append(label, el);
+    }
+    return row;
+  });
+  container.replaceChildren(...rows);
+}
+
+// Show the rows of `kind` only.
+export function showOptionRows(container, kind) {
+  for (const row of container.querySelectorAll('[data-entry]')) row.hidden = row.dataset.entry !== kind;
+}

@@ -296,12 +296,15 @@ cmd_test() {
     wasm_test_env
     suite "browser tests" with_clippy "$WASM_CLIPPY_DRIVER" web_cargo test --test web
   fi
-  want page && suite "page tests" node "$ROOT/tests/page/run.mjs"
-  # Native: clippy is the compiler of the test build, so the tests run what it linted.
+  # Native: clippy is the compiler of the test build, so the tests run what it linted. The page
+  # tests come after it: their round trips run the dplay it built (target/debug/dplay).
   local native_clippy
   native_clippy="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
-  want clippy || want native && suite "clippy native" with_clippy "$native_clippy" cargo test --all-targets --no-run
+  if want clippy || want native || want page; then
+    suite "clippy native" with_clippy "$native_clippy" cargo test --all-targets --no-run
+  fi
   want native && suite "native tests" with_clippy "$native_clippy" cargo test --all-targets
+  want page && suite "page tests" env DPLAY="${CARGO_TARGET_DIR:-$ROOT/target}/debug/dplay" node "$ROOT/tests/page/run.mjs"
 
   if [ ${#FAILED_NAMES[@]} -gt 0 ]; then log "failed suites: ${FAILED_NAMES[*]}"; fi
   log "stage times ($(nproc) cores)"

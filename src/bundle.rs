@@ -14,6 +14,8 @@ use crate::train::ModelCard;
 
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const CONFIG_FILE: &str = "config.json";
+/// A diffusers UNet's weights: a folder holding them is an image model, not a points model.
+const UNET_WEIGHTS_FILE: &str = "diffusion_pytorch_model.safetensors";
 
 /// Rebuild a model from the two files' contents.
 pub fn from_bytes(weights: &[u8], config_json: &str, device: &Device) -> Result<(Mlp, ModelCard)> {
@@ -42,9 +44,116 @@ pub fn parse_card(config_json: &str) -> Result<ModelCard> {
     serde_json::from_value(value).map_err(bad)
 }
 
-/// Load `dir/model.safetensors` and `dir/config.json`.
+/// The files of a model folder dropped or picked on the page (`names` lists every file offered,
+/// for messages), by role; `origin` names them in errors.
+pub fn from_files(
+    names: &[String],
+    config: Option<&str>,
+    weights: Option<&[u8]>,
+    origin: &str,
+    device: &Device,
+) -> Result<(Mlp, ModelCard)> {
+    let missing = |file: &str| {
+        let hint = if names.iter().any(|n| n.ends_with(UNET_WEIGHTS_FILE)) {
+            "; these are a diffusers UNet2DModel's, an image model: choose the digits data set and drop it there"
+        } else {
+            ""
+        };
+        Error::invalid(format!(
+            "{origin}: no {file} among the files ({}); a model folder from dplay train or the page's download holds {CONFIG_FILE} and {WEIGHTS_FILE}{hint}",
+            crate::model::unet::folder::listing(names)
+        ))
+    };
+    let config = config.ok_or_else(|| missing(CONFIG_FILE))?;
+    let weights = weights.ok_or_else(|| missing(WEIGHTS_FILE))?;
+    from_bytes(weights, config, device).map_err(|e| Error::invalid(format!("{origin}: {e}")))
+}
+
+/// A model archive (the page's download, [`run_archive`]): the model folder's two files at the
+/// archive's root or in one folder of it.
+pub fn from_zip(bytes: &[u8], origin: &str, device: &Device) -> Result<(Mlp, ModelCard)> {
+    let files = crate::io::archive::read_zip(bytes, origin)?;
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    // The shallowest file of that name.
+    let pick = |name: &str| {
+        files
+            .iter()
+            .filter(|(p, _)| p.rsplit('/').next() == Some(name))
+            .min_by_key(|(p, _)| p.matches('/').count())
+            .map(|(_, b)| b.as_slice())
+    };
+    let config = pick(CONFIG_FILE)
+        .map(|b| {
+            std::str::from_utf8(b)
+                .map_err(|_| Error::format(origin, format!("{CONFIG_FILE} is not UTF-8 text")))
+        })
+        .transpose()?;
+    from_files(&names, config, pick(WEIGHTS_FILE), origin, device)
+}
+
+/// What the page's download of a run holds, laid out as `dplay train` writes a run: the model
+/// folder's two files at the root (so the archive, or the folder it unpacks to, is a `--model`),
+/// the samples `[n, d]` as `samples.npy` and `samples.csv`, their figure over `data` (2-D only,
+/// `samples.png`), and `loss.csv` (`step,loss`).
+pub fn run_archive(
+    model: &Mlp,
+    card: &ModelCard,
+    samples: &[f32],
+    data: &[f32],
+    d: usize,
+    losses: &[(usize, f32)],
+) -> Result<Vec<u8>> {
+    if d == 0 || samples.len() % d != 0 {
+        return Err(Error::invalid(format!(
+            "{} values are not {d}-dimensional samples",
+            samples.len()
+        )));
+    }
+    let (weights, config) = to_bytes(model, card)?;
+    let npy = crate::io::npy::encode_f32(samples, &[samples.len() / d, d]);
+    let mut csv: String = (0..d)
+        .map(|j| format!("x{j}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        + "\n";
+    for row in samples.chunks_exact(d) {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:e}")).collect();
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    let mut loss = String::from("step,loss\n");
+    for (step, l) in losses {
+        loss.push_str(&format!("{step},{l:e}\n"));
+    }
+    let figure = match d {
+        2 => Some(crate::io::figures::scatter_png(data, samples, 512)?),
+        _ => None,
+    };
+    let mut files: Vec<(&str, &[u8])> = vec![
+        (CONFIG_FILE, config.as_bytes()),
+        (WEIGHTS_FILE, &weights),
+        ("samples.npy", &npy),
+        ("samples.csv", csv.as_bytes()),
+        ("loss.csv", loss.as_bytes()),
+    ];
+    if let Some(png) = &figure {
+        files.push(("samples.png", png));
+    }
+    crate::io::archive::write_zip(&files)
+}
+
+/// Load `dir/model.safetensors` and `dir/config.json`, or the same two files from a `.zip`
+/// archive (the page's download).
 pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<(Mlp, ModelCard)> {
     let dir = dir.as_ref();
+    if dir.is_file()
+        && dir
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    {
+        let bytes = std::fs::read(dir).map_err(|e| Error::read(dir, e))?;
+        return from_zip(&bytes, &dir.display().to_string(), device);
+    }
     let wpath = dir.join(WEIGHTS_FILE);
     let cpath = dir.join(CONFIG_FILE);
     let weights = std::fs::read(&wpath).map_err(|e| Error::read(&wpath, e))?;

@@ -4,7 +4,7 @@
 // work on images; the 2-D panels are set up the first time 2-D data is shown.
 import { SCHEMA, extendSchema, parseHash, parseValue, writeHash } from './state.js';
 import { processConfig, processKeys } from './process.js';
-import { buildOptionRows, catalogue, fillSelect, optionKeys, schemaEntries, setCatalogue, showOptionRows } from './catalogue.js';
+import { buildOptionRows, catalogue, entry, fillSelect, optionKeys, schemaEntries, setCatalogue, showOptionRows } from './catalogue.js';
 import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
 import { drawPoints, drawTrajLegend, view } from './draw.js';
 import { ForwardPanel, pointsView } from './panels/forward.js';
@@ -14,6 +14,7 @@ import { LangevinPair } from './panels/langevin-pair.js';
 import { ReversePanel } from './panels/reverse.js';
 import { DataPanel } from './panels/data.js';
 import { TrainPanel } from './panels/train.js';
+import { PointsModel } from './panels/points-model.js';
 import { Hud } from './panels/hud.js';
 
 const $ = (id) => document.getElementById(id);
@@ -304,6 +305,38 @@ function bindControls() {
   });
 }
 
+// The process a model was trained on (a ProcessConfig), into the state and its controls.
+function setProcessState(config) {
+  state.process = config.kind;
+  for (const o of entry('processes', config.kind).options) {
+    const v = o.key.split('.').reduce((at, k) => at?.[k], config);
+    if (v !== undefined) state[`${config.kind}.${o.key}`] = v;
+  }
+  for (const el of document.querySelectorAll('[data-key]')) if (PROCESS_KEYS.has(el.dataset.key)) showControl(el, el.dataset.key);
+}
+
+// A 2-D model dropped or picked is the pretrained score now, on its own process and data.
+async function pointsModelLoaded(r) {
+  await reverse.stop();
+  modelInfo = `dropped model (${r.card.trained_steps} steps)`;
+  if (r.dataset && r.dataset !== state.data) {
+    state.data = r.dataset;
+    showControl($('data-select'), 'data');
+  }
+  data.show(r.data);
+  state.source = 'pretrained';
+  showControl($('source'), 'source');
+  save();
+  // The worker holds the model's data now (its drawn x₀ is gone): redraw first, then follow the
+  // model's process, which redraws and restarts the reverse walk again.
+  await dataChanged(r.data);
+  if (r.process) {
+    setProcessState(r.process);
+    save();
+    await processChanged();
+  }
+}
+
 // "use in panels": the score and reverse panels follow the network being trained.
 async function useTrained() {
   state.source = 'learned';
@@ -442,7 +475,9 @@ async function main() {
   });
   train = new TrainPanel({ state, call, onError: showError, onUse: useTrained, onTrained: trainedChanged });
   images = new ImageMode({ state, call, hud, forward, onError: showError, onChange: save });
+  const pointsModel = new PointsModel({ call, onModel: (r) => pointsModelLoaded(r).catch(showError) });
   bindControls();
+  pointsModel.init();
 
   forward.init();
   images.init();

@@ -25,6 +25,7 @@ let pg = null;
 // Everything needed to rebuild the session on another backend.
 const session = {
   model: null, // [weights Uint8Array, config text]
+  dropped: null, // the loadModelFiles arguments of a dropped 2-D model
   process: null, // the setProcess config (JSON text)
   data: null, // ['setDataset', name] | ['setPoints', Float32Array] | ['setCsv', text, name]
   train: null, // the startTraining config (JSON text)
@@ -91,9 +92,28 @@ async function compileModule() {
   }
 }
 
+// The loadModelFiles arguments for dropped or picked files `[{ file, path }]`: a .zip whole, else
+// config.json and model.safetensors (the shallowest of each), with every name for messages.
+async function modelFiles(files, origin) {
+  const names = files.map((f) => f.path);
+  const zip = files.find((f) => f.path.toLowerCase().endsWith('.zip'));
+  const depth = (f) => f.path.split('/').length;
+  const pick = (name) => files.filter((f) => f.path.split('/').pop() === name).sort((a, b) => depth(a) - depth(b))[0];
+  const config = zip ? undefined : pick('config.json');
+  const weights = zip ? undefined : pick('model.safetensors');
+  return [
+    names,
+    config ? await config.file.text() : undefined,
+    weights ? new Uint8Array(await weights.file.arrayBuffer()) : undefined,
+    zip ? new Uint8Array(await zip.file.arrayBuffer()) : undefined,
+    origin,
+  ];
+}
+
 // Replay the session onto a fresh Playground `p` (after a lost device).
 async function rebuild(p) {
   p.loadModel(...session.model);
+  if (session.dropped) p.loadModelFiles(...session.dropped);
   if (session.process) p.setProcess(session.process);
   if (session.data) p[session.data[0]](...session.data.slice(1));
   if (session.train) {
@@ -169,6 +189,7 @@ const handlers = {
   async setDataset({ name }, p) {
     p.setDataset(name);
     session.data = ['setDataset', name];
+    session.dropped = null;
     const dir = pretrainedDir(name);
     if (dir) {
       const model = await fetchModel(dir);
@@ -176,6 +197,13 @@ const handlers = {
       session.model = model;
     }
     return { data: dataInfo(p), card: JSON.parse(p.modelCard()) };
+  },
+  // A 2-D model folder (or its .zip) dropped or picked: the files by role, checked in Rust.
+  async loadPointsModel({ files, origin }, p) {
+    const args = await modelFiles(files, origin);
+    const r = JSON.parse(p.loadModelFiles(...args));
+    session.dropped = args;
+    return { ...r, data: dataInfo(p), card: JSON.parse(p.modelCard()) };
   },
   setPoints({ points }, p) {
     p.setPoints(points);
@@ -272,6 +300,10 @@ const handlers = {
     // Keep the weights off the GPU: a lost device takes them with it.
     if (p.backend === 'webgpu') session.checkpoint = { weights: await p.trainWeights(), step: p.trainedSteps() };
     return { loss, step: p.trainedSteps(), ms };
+  },
+  // The run as one .zip (Rust's bundle::run_archive).
+  async exportRun({ n, steps, seed }, p) {
+    return { zip: await p.exportRun(n, steps, BigInt(seed)) };
   },
   async trainReport(args, p) {
     return report(p, args);

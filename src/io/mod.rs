@@ -1,5 +1,6 @@
-//! File formats: safetensors weights, `.npy` arrays, and atomic writes.
+//! File formats: safetensors weights, `.npy` arrays, zip archives, and atomic writes.
 
+pub mod archive;
 pub mod figures;
 pub mod npy;
 pub mod weights;

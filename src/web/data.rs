@@ -10,7 +10,7 @@ use crate::data::{GaussianMixture, PointSet, Toy2d};
 use crate::error::Error;
 use crate::metrics;
 use crate::noise;
-use crate::train::TrainData;
+use crate::train::{DataSpec, TrainData};
 
 /// The default mixture (the shipped model's training data) and the seeds' ⅕/⅘ mixture.
 const MIXTURE3: &str = include_str!("../../data/mixture3.json");
@@ -54,6 +54,15 @@ fn named(name: &str) -> Result<TrainData, Error> {
             })?
             .into(),
     })
+}
+
+/// The named data set (the catalogue's) a model card's data is, if it is one.
+pub(super) fn named_for(spec: &DataSpec) -> Option<(&'static str, TrainData)> {
+    crate::catalogue::catalogue()
+        .datasets
+        .iter()
+        .filter_map(|d| Some((d.kind, named(d.kind).ok()?)))
+        .find(|(kind, data)| data.spec(kind) == *spec)
 }
 
 /// The page draws in the plane: points must have two coordinates.

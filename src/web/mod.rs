@@ -179,6 +179,8 @@ pub struct Playground {
     host: Device,
     /// The network being trained (the "learned" score source).
     trainer: Option<Trainer>,
+    /// The training run's `(step, mean batch loss)` after each `trainSteps`, for its download.
+    train_log: Vec<(usize, f32)>,
     /// Image mode: a UNet, the digits and the running image walk.
     images: ImageLab,
 }
@@ -229,6 +231,7 @@ impl Playground {
             comparison: Vec::new(),
             host: Device::flex(),
             trainer: None,
+            train_log: Vec::new(),
             images: ImageLab::default(),
         }
     }
@@ -250,25 +253,76 @@ impl Playground {
     #[wasm_bindgen(js_name = loadModel)]
     pub fn load_model(&mut self, weights: &[u8], config_json: &str) -> Result<(), JsValue> {
         let (model, card) = bundle::from_bytes(weights, config_json, &self.device)?;
-        // The model's own data, where the page has none yet: a mixture or a toy set.
-        let own: Option<TrainData> = match (&self.dataset, &card.data) {
-            (Some(_), _) => None,
-            (None, DataSpec::Mixture(m)) => Some(GaussianMixture::new(m.clone())?.into()),
-            (None, DataSpec::Toy { toy }) => Some((*toy).into()),
-            (None, other) => {
-                return Err(Error::invalid(format!(
-                    "the model was trained on {}; choose its data first",
-                    other.describe()
-                ))
-                .into())
-            }
+        self.adopt_model(model, card)?;
+        Ok(())
+    }
+
+    /// A 2-D model from `dplay train` or this page's download, dropped or picked: the folder's
+    /// files by role (`names` lists every file offered, for messages), or `zip`, the archive.
+    /// Like [`Playground::load_model`] it becomes the pretrained source and brings its data set
+    /// where the page shows another. Returns `{dataset, process}` as JSON: the named set it
+    /// brought (or null) and the process it was trained on (or null for a noise-free score).
+    #[wasm_bindgen(js_name = loadModelFiles)]
+    pub fn load_model_files(
+        &mut self,
+        names: Vec<String>,
+        config: Option<String>,
+        weights: Option<Vec<u8>>,
+        zip: Option<Vec<u8>>,
+        origin: &str,
+    ) -> Result<String, JsValue> {
+        let (model, card) = match zip {
+            Some(bytes) => bundle::from_zip(&bytes, origin, &self.device)?,
+            None => bundle::from_files(
+                &names,
+                config.as_deref(),
+                weights.as_deref(),
+                origin,
+                &self.device,
+            )?,
+        };
+        let process = card.train.objective.process(card.train.schedule);
+        let dataset = self.adopt_model(model, card)?;
+        Ok(serde_json::json!({ "dataset": dataset, "process": process }).to_string())
+    }
+
+    /// Make `model` the pretrained source. Its data comes with it where the page has none or
+    /// shows another that the page can rebuild (a named set); returns that set's name.
+    fn adopt_model(&mut self, model: Mlp, card: ModelCard) -> Result<Option<&'static str>, Error> {
+        let shown = self
+            .dataset
+            .as_ref()
+            .is_some_and(|d| d.spec(&self.data_origin) == card.data);
+        let own: Option<(&'static str, TrainData)> = match (shown, &card.data) {
+            (true, _) => None,
+            (false, spec) => match (data::named_for(spec), &self.dataset, spec) {
+                (Some(named), _, _) => Some(named),
+                (None, None, DataSpec::Mixture(m)) => {
+                    Some(("", GaussianMixture::new(m.clone())?.into()))
+                }
+                (None, None, DataSpec::Toy { toy }) => Some(("", (*toy).into())),
+                (None, _, other) => {
+                    return Err(Error::invalid(format!(
+                        "the model was trained on {}; choose its data first",
+                        other.describe()
+                    )))
+                }
+            },
         };
         self.pretrained = Some((model, card));
-        if let Some(data) = own {
-            self.set_train_data(data, "the model's data");
-        }
+        let brought = own.map(|(name, data)| {
+            self.set_train_data(
+                data,
+                if name.is_empty() {
+                    "the model's data"
+                } else {
+                    name
+                },
+            );
+            name
+        });
         self.sampler = None;
-        Ok(())
+        Ok(brought.filter(|n| !n.is_empty()))
     }
 
     /// The pretrained model's config.json, as text.

@@ -96,6 +96,7 @@ impl Playground {
         let trainer =
             Trainer::new(config, data, &self.device)?.with_data_origin(self.data_origin.clone());
         self.trainer = Some(trainer);
+        self.train_log.clear();
         Ok(())
     }
 
@@ -139,7 +140,9 @@ impl Playground {
             .map_err(device_err)?
             .try_into_vec::<f32>()
             .map_err(device_err)?;
-        Ok(total[0] / k as f32)
+        let mean = total[0] / k as f32;
+        self.train_log.push((trainer.steps_done(), mean));
+        Ok(mean)
     }
 
     /// The loss of the current weights on a batch fixed by `seed` ([`Trainer::eval_loss`]): the
@@ -165,6 +168,54 @@ impl Playground {
         steps: usize,
         seed: u64,
     ) -> Result<Float32Array, JsValue> {
+        let net = self.trainer()?.model();
+        Ok(Float32Array::from(
+            &self.samples_of(&net, n, steps, seed).await?[..],
+        ))
+    }
+
+    /// Everything the run made, as one zip ([`bundle::run_archive`], laid out as `dplay train`
+    /// writes a run): the model folder (the weights to save: the EMA where one is kept, read back
+    /// asynchronously and written on the CPU), `n` samples by DDIM in `steps` steps with `seed`
+    /// as `.npy`, CSV and a figure over the data, and the loss log.
+    #[wasm_bindgen(js_name = exportRun)]
+    pub async fn export_run(
+        &self,
+        n: usize,
+        steps: usize,
+        seed: u64,
+    ) -> Result<Uint8Array, JsValue> {
+        let trainer = self.trainer()?;
+        let net = trainer.export_model();
+        let samples = self.samples_of(&net, n, steps, seed).await?;
+        let entries = checkpoint::collect_async(&net).await?;
+        let host = params::apply(trainer.config().model.init(&self.host), &entries)?;
+        let tail = &self.train_log[self.train_log.len().saturating_sub(10)..];
+        let final_loss = (!tail.is_empty())
+            .then(|| tail.iter().map(|&(_, l)| l as f64).sum::<f64>() / tail.len() as f64);
+        let card = trainer.card(final_loss);
+        let data = self.train_data()?;
+        let points = data.sample(n, &mut crate::noise::rng(seed));
+        let bytes = crate::bundle::run_archive(
+            &host,
+            &card,
+            &samples,
+            &points,
+            data.dim(),
+            &self.train_log,
+        )?;
+        Ok(Uint8Array::from(&bytes[..]))
+    }
+
+    /// `n` samples of `net` (the run's network) by DDIM, η = 0, leading spacing, in at most
+    /// `steps` steps, from the prior on the process it trains on, `[n, d]`.
+    async fn samples_of(
+        &self,
+        net: &crate::model::Mlp,
+        n: usize,
+        steps: usize,
+        seed: u64,
+    ) -> Result<Vec<f32>, JsValue> {
         let trainer = self.trainer()?;
         if n == 0 {
             return Err(Error::invalid("sample at least one point").into());
@@ -173,14 +224,12 @@ impl Playground {
             .model_process()
             .ok_or_else(|| Error::invalid("this run learns no process's levels"))?
             .build()?;
-        let net = trainer.model();
         let config = trainer.config();
         let model = NetworkScore::new(
-            &net,
+            net,
             config.objective.parameterization(),
             process.num_steps(),
         );
-        let steps = steps.min(process.num_steps());
         let spec = SamplerSpec::Ddim {
             steps,
             eta: 0.0,
@@ -189,8 +238,7 @@ impl Playground {
         };
         let mut sampler = spec.build_on(&process, ScoreSource::Learned, no_data, seed)?;
         sampler.reset_from_prior(n, config.model.dim, &self.device);
-        let x = sampler.run(&model)?;
-        Ok(Float32Array::from(&read(x).await?[..]))
+        read(sampler.run(&model)?).await
     }
 
     /// The current training weights as safetensors bytes (burn module paths, parameter ids in the

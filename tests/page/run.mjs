@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
 
@@ -209,6 +210,41 @@ async function loseDevice(page) {
   const state = await page.getAttribute('body', 'data-recovered');
   assert(state !== 'failed', `the CPU did not take over: ${await page.textContent('#error')}`);
   assert((await page.getAttribute('body', 'data-backend')) === 'flex', 'the fallback left the page off the CPU');
+}
+
+// The CLI the round trips run: build.sh builds it before the page tests.
+const DPLAY = process.env.DPLAY ?? path.join(ROOT, 'target', 'debug', 'dplay');
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'dplay-page-'));
+
+function dplay(...args) {
+  if (!fs.existsSync(DPLAY)) throw new Error(`${DPLAY} is missing: the round trips need the CLI (./build.sh test builds it first)`);
+  return execFileSync(DPLAY, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+// A float32 .npy (version 1, little-endian, C order) as a Float32Array.
+function readNpy(file) {
+  const b = fs.readFileSync(file);
+  const len = b.readUInt16LE(8);
+  const header = b.toString('latin1', 10, 10 + len);
+  assert(header.includes("'<f4'") && header.includes("'fortran_order': False"), `not a float32 .npy: ${header}`);
+  const start = 10 + len;
+  return new Float32Array(b.buffer.slice(b.byteOffset + start, b.byteOffset + b.length));
+}
+
+// The reverse panel's finished sample (after `finished`).
+const pageSample = (page) => page.evaluate(() => Array.from(window.dplay.reverse.frame.x));
+
+// The page's samples (wasm on flex: SIMD128) against the CLI's (native flex: AVX), the same
+// operations in another summation order: each step's f32 error (~1e-7 relative) passes through
+// a few DDIM steps of an untrained-to-lightly-trained MLP with Lipschitz constant of order one,
+// so 1e-4 on points of magnitude ≤ 10 bounds it with room, and a different seed, step count or
+// model misses it by orders of magnitude.
+function assertSameSamples(a, b, what) {
+  assert(a.length === b.length, `${what}: ${a.length} values on the page, ${b.length} from the CLI`);
+  let err = 0;
+  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
+  assert(err <= 1e-4, `${what}: max |page − CLI| = ${err}`);
+  return err;
 }
 
 // Press a training button and wait until the report it triggers has arrived.
@@ -886,6 +922,62 @@ const tests = [
       await page.waitForSelector('body[data-model="trained"]', { timeout: 60_000 });
       await finished(page, 'ddim');
       assert(/being trained/.test(await page.textContent('#source-note')), 'the reverse panel does not say which network it uses');
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'round trip (flex): train on the page, download the run; dplay sample --model the .zip gives the page\'s samples',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&n=300&width=32&depth=1&lr=0.01&batch=128&iters=40&tk=20&sampler=ddim&ddim.steps=10');
+      await trainStep(page);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+      const zip = path.join(TMP, download.suggestedFilename());
+      await download.saveAs(zip);
+      assert(/^dplay-mixture3-ddpm-vp-step\d+\.zip$/.test(download.suggestedFilename()), download.suggestedFilename());
+      // The page samples with the network it trained.
+      await page.click('#train-use');
+      await finished(page, 'ddim');
+      const x = await pageSample(page);
+      const spec = await page.evaluate(() => JSON.stringify({ kind: 'ddim', ...Object.fromEntries(
+        window.dplay.catalogue.samplers.find((e) => e.kind === 'ddim').options.map((o) => [o.key, window.dplay.state[`ddim.${o.key}`]])) }));
+      const out = path.join(TMP, 'from-page.npy');
+      dplay('sample', '--model', zip, '--spec', spec, '--n', '300', '--seed', '0', '--out', out);
+      const err = assertSameSamples(x, readNpy(out), 'the downloaded model');
+      console.log(`    (info) page vs dplay sample of the download: max |Δ| = ${err.toExponential(2)}`);
+      // The download holds the run as dplay train writes one.
+      const listing = execFileSync('python3', ['-c', 'import sys, zipfile; print(" ".join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))', zip], { encoding: 'utf8' }).trim();
+      assert(listing === 'config.json loss.csv model.safetensors samples.csv samples.npy samples.png', listing);
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'round trip (flex): dplay train a VE model on moons, pick its folder on the page; the page samples as the CLI does',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      const dir = path.join(TMP, 've-moons');
+      dplay('train', '--data', 'moons', '--process', 've', '--objective', 'dsm', '--levels', '6', '--sigma-min', '0.05',
+        '--sigma-max', '5', '--steps', '30', '--batch-size', '64', '--hidden', '16', '--depth', '1', '--out', dir);
+      await ready(page, '#backend=flex&n=200&sampler=ddim&ddim.steps=5');
+      // Only one of the two files: named.
+      await page.setInputFiles('#points-model-files', [path.join(dir, 'config.json')]);
+      await page.waitForSelector('body[data-points-model="error"]', { timeout: 60_000 });
+      assert(/no model\.safetensors among the files \(config\.json\)/.test(await page.textContent('#points-model-message')),
+        await page.textContent('#points-model-message'));
+      // The folder: the model brings its data set and its process.
+      await page.setInputFiles('#points-model-files', [path.join(dir, 'config.json'), path.join(dir, 'model.safetensors')]);
+      await page.waitForSelector('body[data-points-model="ok"]', { timeout: 60_000 });
+      await page.waitForSelector('body[data-process-steps="6"]', { timeout: 60_000 });
+      const s = await page.evaluate(() => ({ ...window.dplay.state }));
+      assert(s.data === 'moons' && s.process === 've' && s['ve.levels'] === 6 && s.source === 'pretrained', JSON.stringify(s));
+      // Moons has no mixture weights: done is the energy distance to the data. The walk on the
+      // model's process is the last one started (each restart clears done).
+      await page.waitForFunction(() => document.body.dataset.reverseDone === '1' && document.body.dataset.reverseSampler === 'ddim'
+        && document.getElementById('model-info').textContent.includes('VE (σ from 0.05 to 5, L = 6)'), null, { timeout: 120_000 });
+      const x = await pageSample(page);
+      const out = path.join(TMP, 'from-cli.npy');
+      dplay('sample', '--model', dir, '--spec', '{"kind": "ddim", "steps": 5, "eta": 0, "spacing": "leading"}',
+        '--n', '200', '--seed', '0', '--out', out);
+      const err = assertSameSamples(x, readNpy(out), 'the dropped model');
+      console.log(`    (info) page vs dplay sample of the dropped folder: max |Δ| = ${err.toExponential(2)}`);
       await checkHealthy(page, problems);
     }),
   ],

@@ -1,35 +1,9 @@
 // Image model panel: bring your own diffusers UNet2DModel — a folder dropped here or picked, or
 // its 2–3 files picked — checked in the worker (Rust) with a message naming any problem; the model
 // in use stays until a new one is valid. A dropped model cannot live in the URL.
+import { dropped } from '../files.js';
+
 const $ = (id) => document.getElementById(id);
-
-// Every file under a dropped directory entry, with its path ("folder/unet/config.json").
-async function walk(entry, prefix = '') {
-  if (entry.isFile) {
-    const file = await new Promise((res, rej) => entry.file(res, rej));
-    return [{ file, path: prefix + entry.name }];
-  }
-  const reader = entry.createReader();
-  const out = [];
-  for (;;) {
-    const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
-    if (!batch.length) break;
-    for (const e of batch) out.push(...(await walk(e, `${prefix}${entry.name}/`)));
-  }
-  return out;
-}
-
-// The files of a drop: directories walked, loose files as they are.
-async function dropped(dt) {
-  const entries = [...(dt.items ?? [])].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
-  if (entries.length) {
-    const files = (await Promise.all(entries.map((e) => walk(e)))).flat();
-    const dir = entries.length === 1 && entries[0].isDirectory ? entries[0].name : null;
-    return { files, origin: dir ? `the folder ${dir}` : 'the dropped files' };
-  }
-  const files = [...dt.files].map((file) => ({ file, path: file.name }));
-  return { files, origin: 'the dropped files' };
-}
 
 export class ModelPanel {
   constructor({ call, onModel, batch }) {

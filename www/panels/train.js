@@ -40,6 +40,7 @@ export class TrainPanel {
     $('train-step').addEventListener('click', () => this.step());
     $('train-reset').addEventListener('click', () => this.guard(() => this.reset()));
     $('train-use').addEventListener('click', () => this.guard(() => this.use()));
+    $('train-download').addEventListener('click', () => this.guard(() => this.download()));
     for (const id of ['train-play', 'train-step', 'train-reset']) $(id).disabled = false;
     this.showState('press ▶ train');
   }
@@ -152,6 +153,7 @@ export class TrainPanel {
     this.series = [[], [], []];
     this.buildChart(config.objective);
     $('train-use').disabled = false;
+    $('train-download').disabled = false;
     $('train-loss').textContent = '–';
     this.lastSamples = null;
     document.body.dataset.trainEval0 = String(r.evalLoss);
@@ -281,6 +283,21 @@ export class TrainPanel {
   }
 
   // Drive the score and reverse panels with the network being trained.
+  // The run as dplay train writes one, in a .zip: the model folder, samples and the loss log.
+  async download() {
+    if (!(await this.ensureRun())) return;
+    const s = this.state;
+    const { zip } = await this.call('exportRun', { n: s.n, steps: PREVIEW.steps, seed: s.tseed });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([zip], { type: 'application/zip' }));
+    a.download = `dplay-${s.data}-${s.objective}-${s.process}-step${this.run?.step ?? 0}.zip`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+    document.body.dataset.trainDownloaded = String(zip.length);
+  }
+
   async use() {
     if (!(await this.ensureRun())) return;
     await this.onUse();

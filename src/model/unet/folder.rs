@@ -39,7 +39,7 @@ pub struct ImageModel {
     pub largest_weight: Option<Allocation>,
 }
 
-fn listing(names: &[String]) -> String {
+pub(crate) fn listing(names: &[String]) -> String {
     if names.is_empty() {
         "no files".to_string()
     } else {

@@ -103,9 +103,13 @@ fn page_samples(
     }
 }
 
-/// The CLI's result: the samples, or its error line.
-fn cli_samples(args: &[String], out: &Path) -> Result<Vec<f32>, String> {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+/// `dplay sample` with the score `source` flags and `spec`: the samples, or its error line.
+fn cli_samples(source: &[&str], spec: &SamplerSpec, out: &Path) -> Result<Vec<f32>, String> {
+    let (spec, n, seed) = (spec_arg(spec), N.to_string(), SEED.to_string());
+    let mut args = vec!["sample"];
+    args.extend(source);
+    args.extend(["--spec", &spec, "--n", &n, "--seed", &seed]);
+    args.extend(["--out", out.to_str().unwrap()]);
     let o = dplay(&args);
     if o.status.success() {
         Ok(npy::read_f32(out).unwrap().0)
@@ -159,29 +163,19 @@ fn the_cli_and_the_page_agree_on_every_combination() {
         let oracle = MixtureScore::new(mix.clone());
         for (k, spec) in specs.iter().enumerate() {
             let out = d.join(format!("oracle-{p}-{k}.npy"));
-            let args: Vec<String> = [
-                "sample",
+            let process_spec = serde_json::to_string(process).unwrap();
+            let source = [
                 "--data",
                 data.to_str().unwrap(),
                 "--process-spec",
-                &serde_json::to_string(process).unwrap(),
-                "--spec",
-                &spec_arg(spec),
-                "--n",
-                &N.to_string(),
-                "--seed",
-                &SEED.to_string(),
-                "--out",
-                out.to_str().unwrap(),
-            ]
-            .map(String::from)
-            .to_vec();
+                &process_spec,
+            ];
             let page = page_samples(spec, process, ScoreSource::Oracle, &oracle, &mix);
             ran += page.is_ok() as usize;
             check(
                 &format!("oracle on {} with {}", process.describe(), spec_arg(spec)),
                 page,
-                cli_samples(&args, &out),
+                cli_samples(&source, spec, &out),
             );
             checked += 1;
         }
@@ -214,21 +208,6 @@ fn the_cli_and_the_page_agree_on_every_combination() {
             let score = NetworkScore::new(&net, card.parameterization, process.num_steps());
             for (k, spec) in specs.iter().enumerate() {
                 let out = d.join(format!("net-{p}-{}-{k}.npy", objective.name()));
-                let args: Vec<String> = [
-                    "sample",
-                    "--model",
-                    model_dir.to_str().unwrap(),
-                    "--spec",
-                    &spec_arg(spec),
-                    "--n",
-                    &N.to_string(),
-                    "--seed",
-                    &SEED.to_string(),
-                    "--out",
-                    out.to_str().unwrap(),
-                ]
-                .map(String::from)
-                .to_vec();
                 let page = page_samples(spec, process, ScoreSource::Learned, &score, &mix);
                 ran += page.is_ok() as usize;
                 check(
@@ -239,7 +218,7 @@ fn the_cli_and_the_page_agree_on_every_combination() {
                         spec_arg(spec)
                     ),
                     page,
-                    cli_samples(&args, &out),
+                    cli_samples(&["--model", model_dir.to_str().unwrap()], spec, &out),
                 );
                 checked += 1;
             }

@@ -17,7 +17,7 @@ async function walk(entry, prefix = '') {
 }
 
 // The files of a drop: directories walked, loose files as they are.
-export async function dropped(dt) {
+async function dropped(dt) {
   const entries = [...(dt.items ?? [])].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
   if (entries.length) {
     const files = (await Promise.all(entries.map((e) => walk(e)))).flat();
@@ -28,9 +28,34 @@ export async function dropped(dt) {
   return { files, origin: 'the dropped files' };
 }
 
-// A picked folder's files (an <input webkitdirectory>), each with its path, and the folder's name.
-export function picked(input, what) {
-  const files = [...input.files].map((file) => ({ file, path: file.webkitRelativePath || file.name }));
-  const top = files[0]?.path.includes('/') ? files[0].path.split('/')[0] : null;
-  return { files, origin: top ? `the folder ${top}` : what };
+// A drop zone with its two pickers (a folder, loose files): `load(files, origin)` gets the files
+// `[{ file, path }]` of whichever the user used, and a phrase naming them for messages.
+export function bindDrop({ zone, dir, files, load }) {
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.dataset.over = '1';
+  });
+  zone.addEventListener('dragleave', () => { zone.dataset.over = '0'; });
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.dataset.over = '0';
+    dropped(e.dataTransfer).then((d) => load(d.files, d.origin));
+  });
+  zone.addEventListener('click', () => dir.click());
+  zone.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      dir.click();
+    }
+  });
+  dir.addEventListener('change', () => {
+    const picked = [...dir.files].map((file) => ({ file, path: file.webkitRelativePath || file.name }));
+    const top = picked[0]?.path.split('/')[0];
+    load(picked, top ? `the folder ${top}` : 'the chosen folder');
+    dir.value = '';
+  });
+  files.addEventListener('change', () => {
+    load([...files.files].map((file) => ({ file, path: file.name })), 'the chosen files');
+    files.value = '';
+  });
 }

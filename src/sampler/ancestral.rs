@@ -5,7 +5,7 @@ use burn::prelude::*;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::{Rule, Sampler, StartAt, StepOutput, Walker};
+use super::{Prior, Rule, Sampler, StartAt, Step, StepOutput, Walker};
 use crate::error::{Error, Result};
 use crate::model::{Mlp, ScoreModel};
 use crate::noise;
@@ -133,18 +133,15 @@ impl Rule for Ancestral {
         self.process.num_steps()
     }
 
-    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
-        noise::normal(rng, [n, d], device) * self.process.prior_std()
+    fn prior(&self) -> Prior {
+        Prior::Normal {
+            std: self.process.prior_std(),
+        }
     }
 
     /// Through `ε = -√(1-ᾱ_t) s` (DDPM eq. 11 read backwards).
-    fn update(
-        &mut self,
-        x: Tensor<2>,
-        i: usize,
-        rng: &mut StdRng,
-        model: &dyn ScoreModel,
-    ) -> Result<StepOutput> {
+    fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
+        let Step { x, i, rng, model } = s;
         let t = self.t(i);
         let level = NoiseLevel::step(&self.process, t);
         let score = model.score(x.clone(), &level)?;

@@ -2,13 +2,9 @@
 //! σ_1 > … > σ_L, `n` Langevin steps `x ← x + (α_i/2) s(x, σ_i) + √α_i z` with
 //! `α_i = ε σ_i²/σ_L²`.
 
-use burn::prelude::*;
-use rand::rngs::StdRng;
-
-use super::langevin::uniform;
-use super::{check_positive, check_steps, Rule, StepOutput, Walker};
+use super::{check_positive, check_steps, Prior, Rule, Step, StepOutput, Walker};
 use crate::error::Result;
-use crate::model::{x0_from_score, ScoreModel};
+use crate::model::x0_from_score;
 use crate::noise;
 use crate::process::{NoiseLevel, Process, VeProcess};
 
@@ -55,17 +51,14 @@ impl Rule for Annealed {
         self.process.num_steps() * self.n_per_level
     }
 
-    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
-        uniform(rng, n, d, self.init_radius, device)
+    fn prior(&self) -> Prior {
+        Prior::Uniform {
+            radius: self.init_radius,
+        }
     }
 
-    fn update(
-        &mut self,
-        x: Tensor<2>,
-        i: usize,
-        rng: &mut StdRng,
-        model: &dyn ScoreModel,
-    ) -> Result<StepOutput> {
+    fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
+        let Step { x, i, rng, model } = s;
         let [n, d] = x.dims();
         let levels = self.process.num_steps();
         // Level i = 1..L from the top is process step t = L - i (σ grows with t).

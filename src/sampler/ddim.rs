@@ -10,12 +10,10 @@
 //! ([`DdimSampler::on_process`]).
 
 use burn::prelude::*;
-use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::{Rule, StartAt, StepOutput, Walker};
+use super::{Prior, Rule, StartAt, Step, StepOutput, Walker};
 use crate::error::{Error, Result};
-use crate::model::ScoreModel;
 use crate::noise;
 use crate::process::{DiscreteProcess, Marginal, NoiseLevel, Process, Time, VpProcess};
 
@@ -133,17 +131,14 @@ impl Rule for Ddim {
         self.timesteps.len()
     }
 
-    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
-        noise::normal(rng, [n, d], device) * self.process.prior_std()
+    fn prior(&self) -> Prior {
+        Prior::Normal {
+            std: self.process.prior_std(),
+        }
     }
 
-    fn update(
-        &mut self,
-        x: Tensor<2>,
-        i: usize,
-        rng: &mut StdRng,
-        model: &dyn ScoreModel,
-    ) -> Result<StepOutput> {
+    fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
+        let Step { x, i, rng, model } = s;
         let [n, d] = x.dims();
         let t = self.timesteps[i];
         let level = NoiseLevel::step(&self.process, t);

@@ -2,12 +2,9 @@
 //! `x_{t-Δt} = x_t - [f(t) x_t - g(t)² s(x_t, t)] Δt + g(t) √Δt z`, from `t = 1` to `t = ε`; the
 //! last step adds no noise (score_sde's "noise removal").
 
-use burn::prelude::*;
-use rand::rngs::StdRng;
-
-use super::{Rule, StepOutput, TimeGrid, Walker};
+use super::{Prior, Rule, Step, StepOutput, TimeGrid, Walker};
 use crate::error::Result;
-use crate::model::{x0_from_score, ScoreModel};
+use crate::model::x0_from_score;
 use crate::noise;
 use crate::process::{Reverse, Sde};
 
@@ -32,17 +29,14 @@ impl Rule for Em {
         self.grid.steps
     }
 
-    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
-        noise::normal(rng, [n, d], device) * self.sde.prior_std()
+    fn prior(&self) -> Prior {
+        Prior::Normal {
+            std: self.sde.prior_std(),
+        }
     }
 
-    fn update(
-        &mut self,
-        x: Tensor<2>,
-        i: usize,
-        rng: &mut StdRng,
-        model: &dyn ScoreModel,
-    ) -> Result<StepOutput> {
+    fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
+        let Step { x, i, rng, model } = s;
         let [n, d] = x.dims();
         let (t, dt) = (self.grid.t(i), self.grid.dt());
         let level = self.sde.level(t);

@@ -5,9 +5,9 @@
 use burn::prelude::*;
 use rand::rngs::StdRng;
 
-use super::{check_positive, check_steps, Rule, StepOutput, Walker};
+use super::{check_positive, check_steps, Prior, Rule, Step, StepOutput, Walker};
 use crate::error::Result;
-use crate::model::{x0_from_score, ScoreModel};
+use crate::model::x0_from_score;
 use crate::noise;
 use crate::process::NoiseLevel;
 
@@ -56,17 +56,14 @@ impl Rule for Langevin {
         self.n_steps
     }
 
-    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
-        uniform(rng, n, d, self.init_radius, device)
+    fn prior(&self) -> Prior {
+        Prior::Uniform {
+            radius: self.init_radius,
+        }
     }
 
-    fn update(
-        &mut self,
-        x: Tensor<2>,
-        i: usize,
-        rng: &mut StdRng,
-        model: &dyn ScoreModel,
-    ) -> Result<StepOutput> {
+    fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
+        let Step { x, i, rng, model } = s;
         let [n, d] = x.dims();
         let score = model.score(x.clone(), &self.level)?;
         let x0_pred = x0_from_score(x.clone(), score.clone(), self.level.marginal);

@@ -23,7 +23,7 @@ pub use langevin::{langevin_corrector_step, LangevinSampler};
 pub use ode::{OdeMethod, ProbabilityFlowOde};
 pub use pc::PredictorCorrector;
 pub use spec::{no_data, SamplerSpec, ScoreSource, SdeKind};
-pub use walk::{Rule, Walker};
+pub use walk::{Prior, Rule, Step, Walker};
 
 use burn::prelude::*;
 

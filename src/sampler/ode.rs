@@ -3,13 +3,11 @@
 //! Algorithm 1, without the last-step Euler fallback since `ε > 0`). Deterministic given `x_T`.
 
 use burn::prelude::*;
-use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::{Rule, StepOutput, TimeGrid, Walker};
+use super::{Prior, Rule, Step, StepOutput, TimeGrid, Walker};
 use crate::error::Result;
 use crate::model::{x0_from_score, ScoreModel};
-use crate::noise;
 use crate::process::{Reverse, Sde};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -67,17 +65,19 @@ impl Rule for Ode {
         self.grid.steps
     }
 
-    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
-        noise::normal(rng, [n, d], device) * self.sde.prior_std()
+    fn prior(&self) -> Prior {
+        Prior::Normal {
+            std: self.sde.prior_std(),
+        }
     }
 
-    fn update(
-        &mut self,
-        x: Tensor<2>,
-        i: usize,
-        _rng: &mut StdRng,
-        model: &dyn ScoreModel,
-    ) -> Result<StepOutput> {
+    fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
+        let Step {
+            x,
+            i,
+            rng: _,
+            model,
+        } = s;
         let (t, dt) = (self.grid.t(i), self.grid.dt());
         let (d1, x0_pred) = self.slope(model, x.clone(), t)?;
         let x_next = match self.method {

@@ -3,12 +3,11 @@
 //! reverse-diffusion predictor step on the process's own discretisation (eq. 46):
 //! `x_mean = x - (f_i x - G_i² s)`, `x = x_mean + G_i z`, no noise on the last step.
 
-use burn::prelude::*;
-use rand::rngs::StdRng;
-
-use super::{check_positive, langevin_corrector_step, Rule, StepOutput, TimeGrid, Walker};
+use super::{
+    check_positive, langevin_corrector_step, Prior, Rule, Step, StepOutput, TimeGrid, Walker,
+};
 use crate::error::{Error, Result};
-use crate::model::{x0_from_score, ScoreModel};
+use crate::model::x0_from_score;
 use crate::noise;
 use crate::process::Sde;
 
@@ -53,17 +52,19 @@ impl Rule for Pc {
         self.grid.steps
     }
 
-    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2> {
-        noise::normal(rng, [n, d], device) * self.sde.prior_std()
+    fn prior(&self) -> Prior {
+        Prior::Normal {
+            std: self.sde.prior_std(),
+        }
     }
 
-    fn update(
-        &mut self,
-        mut x: Tensor<2>,
-        i: usize,
-        rng: &mut StdRng,
-        model: &dyn ScoreModel,
-    ) -> Result<StepOutput> {
+    fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
+        let Step {
+            mut x,
+            i,
+            rng,
+            model,
+        } = s;
         let [n, d] = x.dims();
         let (t, dt) = (self.grid.t(i), self.grid.dt());
         let level = self.sde.level(t);

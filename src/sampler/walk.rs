@@ -14,16 +14,28 @@ use crate::noise;
 pub trait Rule {
     /// The steps of one walk, from `x_T` to the sample.
     fn steps(&self) -> usize;
-    /// Draw `x_T` `[n, d]` from the sampler's prior.
-    fn prior(&self, rng: &mut StdRng, n: usize, d: usize, device: &Device) -> Tensor<2>;
-    /// Step `i` (`0..steps()`) from `x`: the update rule.
-    fn update(
-        &mut self,
-        x: Tensor<2>,
-        i: usize,
-        rng: &mut StdRng,
-        model: &dyn ScoreModel,
-    ) -> Result<StepOutput>;
+    /// The law `x_T` is drawn from.
+    fn prior(&self) -> Prior;
+    /// The update rule: step `s.i` (`0..steps()`) from `s.x`.
+    fn update(&mut self, s: Step<'_>) -> Result<StepOutput>;
+}
+
+/// Where a walk starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Prior {
+    /// `N(0, σ² I)`: the process's prior.
+    Normal { std: f64 },
+    /// Uniform on `[-r, r]^d` (Langevin dynamics from anywhere; NCSN starts from uniform noise).
+    Uniform { radius: f64 },
+}
+
+/// One step's inputs: the current sample, the step's index, the walk's random stream and the
+/// score.
+pub struct Step<'a> {
+    pub x: Tensor<2>,
+    pub i: usize,
+    pub rng: &'a mut StdRng,
+    pub model: &'a dyn ScoreModel,
 }
 
 /// A [`Rule`] walked from a start to its end.
@@ -85,12 +97,17 @@ impl<R: Rule> Sampler for Walker<R> {
     }
 
     fn reset_from_prior(&mut self, n: usize, d: usize, device: &Device) {
-        let x = self.rule.prior(&mut self.rng, n, d, device);
+        let x = match self.rule.prior() {
+            Prior::Normal { std } => noise::normal(&mut self.rng, [n, d], device) * std,
+            Prior::Uniform { radius } => {
+                super::langevin::uniform(&mut self.rng, n, d, radius, device)
+            }
+        };
         self.reset(x);
     }
 
     fn step(&mut self, model: &dyn ScoreModel) -> Result<StepOutput> {
-        self.advance(|rule, x, i, rng| rule.update(x, i, rng, model))
+        self.advance(|rule, x, i, rng| rule.update(Step { x, i, rng, model }))
     }
 
     fn done(&self) -> bool {

@@ -1,7 +1,7 @@
 // Image model panel: bring your own diffusers UNet2DModel — a folder dropped here or picked, or
 // its 2–3 files picked — checked in the worker (Rust) with a message naming any problem; the model
 // in use stays until a new one is valid. A dropped model cannot live in the URL.
-import { dropped } from '../files.js';
+import { bindDrop } from '../files.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,35 +14,7 @@ export class ModelPanel {
   }
 
   init() {
-    const drop = $('model-drop');
-    drop.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      drop.dataset.over = '1';
-    });
-    drop.addEventListener('dragleave', () => { drop.dataset.over = '0'; });
-    drop.addEventListener('drop', (e) => {
-      e.preventDefault();
-      drop.dataset.over = '0';
-      dropped(e.dataTransfer).then((d) => this.load(d.files, d.origin));
-    });
-    drop.addEventListener('click', () => $('model-dir').click());
-    drop.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') {
-        e.preventDefault();
-        $('model-dir').click();
-      }
-    });
-    $('model-dir').addEventListener('change', (e) => {
-      const files = [...e.target.files].map((file) => ({ file, path: file.webkitRelativePath || file.name }));
-      const top = files[0]?.path.split('/')[0];
-      this.load(files, top ? `the folder ${top}` : 'the chosen folder');
-      e.target.value = '';
-    });
-    $('model-files').addEventListener('change', (e) => {
-      const files = [...e.target.files].map((file) => ({ file, path: file.name }));
-      this.load(files, 'the chosen files');
-      e.target.value = '';
-    });
+    bindDrop({ zone: $('model-drop'), dir: $('model-dir'), files: $('model-files'), load: (f, o) => this.load(f, o) });
     $('model-default').addEventListener('click', () => this.loadDefault());
   }
 

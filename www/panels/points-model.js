@@ -2,7 +2,7 @@
 // the pretrained score source, with the process and the data set it was trained on. The worker
 // (Rust) checks it and names any problem; the model in use stays until a new one is valid. A
 // dropped model is not part of the link.
-import { dropped, picked } from '../files.js';
+import { bindDrop } from '../files.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,33 +13,11 @@ export class PointsModel {
   }
 
   init() {
-    const drop = $('points-model-drop');
-    drop.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      drop.dataset.over = '1';
-    });
-    drop.addEventListener('dragleave', () => { drop.dataset.over = '0'; });
-    drop.addEventListener('drop', (e) => {
-      e.preventDefault();
-      drop.dataset.over = '0';
-      dropped(e.dataTransfer).then((d) => this.load(d.files, d.origin));
-    });
-    drop.addEventListener('click', () => $('points-model-dir').click());
-    drop.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') {
-        e.preventDefault();
-        $('points-model-dir').click();
-      }
-    });
-    $('points-model-dir').addEventListener('change', (e) => {
-      const d = picked(e.target, 'the chosen folder');
-      this.load(d.files, d.origin);
-      e.target.value = '';
-    });
-    $('points-model-files').addEventListener('change', (e) => {
-      const files = [...e.target.files].map((file) => ({ file, path: file.name }));
-      this.load(files, 'the chosen files');
-      e.target.value = '';
+    bindDrop({
+      zone: $('points-model-drop'),
+      dir: $('points-model-dir'),
+      files: $('points-model-files'),
+      load: (f, o) => this.load(f, o),
     });
   }
 

@@ -23,8 +23,11 @@ use burn::prelude::*;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::net::{half_sq_norm, ScoreNet};
-use super::ssm::Projection;
+use super::esm::esm_terms;
+use super::ism::ism_terms;
+use super::ncsn::ncsn_terms;
+use super::net::half_sq_norm;
+use super::ssm::{ssm_terms, Projection};
 use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::model::{Mlp, Parameterization};
@@ -150,23 +153,15 @@ impl LevelCriterion {
         let z = upload(z, [n, d]);
         Ok(match self.objective {
             LevelObjective::Ddpm => super::ddpm::eps_loss(model.forward(x, c), z),
-            LevelObjective::Ncsn => {
-                half_sq_norm(model.score(x, c) * column(&|i| m[i].std) + z).mean()
-            }
+            LevelObjective::Ncsn => ncsn_terms(model, x, c, column(&|i| m[i].std), z).mean(),
             LevelObjective::Dsm => {
                 half_sq_norm(model.forward(x, c) - upload(x0.to_vec(), [n, d])).mean()
             }
             LevelObjective::Ssm => {
                 let v = upload(Projection::Rademacher.draw(rng, n, d), [n, d]);
-                let (s, jv) = model.score_jvp(x, c, v.clone());
-                let vjv = (v.clone() * jv).sum_dim(1).reshape([n]);
-                let vs = (v * s).sum_dim(1).reshape([n]);
-                ((vjv + vs.square() * 0.5) * weight()).mean()
+                (ssm_terms(model, x, c, v, false)? * weight()).mean()
             }
-            LevelObjective::Ism => {
-                let (s, trace) = model.score_trace(x, c);
-                ((trace + half_sq_norm(s)) * weight()).mean()
-            }
+            LevelObjective::Ism => (ism_terms(model, x, c) * weight()).mean(),
             LevelObjective::Esm => {
                 let mix = mixture.ok_or_else(|| {
                     Error::invalid(
@@ -174,7 +169,7 @@ impl LevelCriterion {
                     )
                 })?;
                 let target = exact_scores(mix, &self.process, &xt, &t)?;
-                (half_sq_norm(model.score(x, c) - upload(target, [n, d])) * weight()).mean()
+                (esm_terms(model, x, c, upload(target, [n, d])) * weight()).mean()
             }
         })
     }

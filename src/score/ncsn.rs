@@ -48,6 +48,17 @@ pub fn ncsn_loss(
     let col: Vec<f32> = levels.iter().map(|&i| process.sigmas()[i] as f32).collect();
     let sigma = Tensor::<2>::from_data(TensorData::new(col, [n, 1]), &device);
     let x_tilde = process.q_sample(x, levels, z.clone());
-    let s = net.score(x_tilde, level_condition(levels, &device));
-    Ok(half_sq_norm(s * sigma + z).mean())
+    Ok(ncsn_terms(net, x_tilde, level_condition(levels, &device), sigma, z).mean())
+}
+
+/// The per-point term `½ ‖σ s_θ(x̃, c) + z‖²` `[n]` at `x̃ = x + σ z` (eqs. 5–6 with λ = σ²),
+/// `sigma` `[n, 1]`: NCSN's, and every level's in [`super::levels`].
+pub fn ncsn_terms(
+    net: &impl ScoreNet,
+    x_tilde: Tensor<2>,
+    c: Tensor<1>,
+    sigma: Tensor<2>,
+    z: Tensor<2>,
+) -> Tensor<1> {
+    half_sq_norm(net.score(x_tilde, c) * sigma + z)
 }

@@ -65,6 +65,18 @@ pub fn ssm_loss(
     v: Tensor<2>,
     variance_reduced: bool,
 ) -> Result<Tensor<1>> {
+    Ok(ssm_terms(net, x, c, v, variance_reduced)?.mean())
+}
+
+/// The per-projection term `vᵀ(∇ₓ s_θ) v + ½ (vᵀ s_θ)²` (eq. 7; `+ ½ ‖s_θ‖²` for eq. 8) `[M·n]`,
+/// which [`super::levels`] weights.
+pub fn ssm_terms(
+    net: &impl ScoreNet,
+    x: Tensor<2>,
+    c: Tensor<1>,
+    v: Tensor<2>,
+    variance_reduced: bool,
+) -> Result<Tensor<1>> {
     let [n, d] = x.dims();
     let [rows, dv] = v.dims();
     if n == 0 || dv != d || rows % n != 0 || rows == 0 {
@@ -81,5 +93,5 @@ pub fn ssm_loss(
     } else {
         ((v * s).sum_dim(1).reshape([rows]).square()) * 0.5
     };
-    Ok((vjv + second).mean())
+    Ok(vjv + second)
 }

@@ -358,6 +358,15 @@ fn cli_name(kind: &str) -> String {
     kind.replace('_', "-")
 }
 
+/// `--sampler` as the catalogue names it (`annealed-langevin` → `annealed_langevin`), or the
+/// catalogue's default sampler.
+fn sampler_kind(a: &SampleArgs) -> String {
+    a.sampler.as_deref().map_or_else(
+        || SamplerSpec::default().kind().to_string(),
+        |s| s.replace('-', "_"),
+    )
+}
+
 /// `--spec` and `--process-spec`: a JSON file, or the JSON itself.
 fn json_arg(text: &str) -> Result<String> {
     if text.trim_start().starts_with('{') {
@@ -413,11 +422,7 @@ fn spec_from_flags(
         }
         return read_spec(text);
     }
-    let kind = a
-        .sampler
-        .as_deref()
-        .unwrap_or("ancestral")
-        .replace('-', "_");
+    let kind = sampler_kind(a);
     if SamplerSpec::default_of(&kind).is_err() {
         let names: Vec<String> = SamplerSpec::defaults()
             .iter()
@@ -464,11 +469,7 @@ fn oracle_process(a: &SampleArgs, mix: &GaussianMixture) -> Result<ProcessConfig
         process.validate()?;
         return Ok(process);
     }
-    let sampler = a
-        .sampler
-        .as_deref()
-        .unwrap_or("ancestral")
-        .replace('-', "_");
+    let sampler = sampler_kind(a);
     let linear = |steps: usize| ScheduleConfig {
         kind: BetaSchedule::Linear,
         steps,

@@ -30,11 +30,14 @@ pub fn from_bytes(weights: &[u8], config_json: &str, device: &Device) -> Result<
 }
 
 /// Parse a card. Training options added after a card was written (gradient clipping, EMA,
-/// shards) take their defaults, which are what such a run used.
+/// shards) take their defaults, which are what such a run used; an objective written before it
+/// carried its process is upgraded ([`crate::score::objective::upgrade_card`]).
 pub fn parse_card(config_json: &str) -> Result<ModelCard> {
     let bad = |e: serde_json::Error| Error::format(CONFIG_FILE, format!("not a model config: {e}"));
     let mut value: serde_json::Value = serde_json::from_str(config_json).map_err(bad)?;
     if let Some(train) = value.get_mut("train").and_then(|t| t.as_object_mut()) {
+        crate::score::objective::upgrade_card(train)
+            .map_err(|e| Error::format(CONFIG_FILE, e.to_string()))?;
         let defaults = serde_json::to_value(crate::train::TrainConfig::new())
             .map_err(|e| Error::invalid(e.to_string()))?;
         for (k, v) in defaults.as_object().into_iter().flatten() {

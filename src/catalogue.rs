@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::data::Toy2d;
 use crate::process::ProcessConfig;
 use crate::sampler::{SamplerSpec, ScoreSource};
-use crate::score::LevelObjective;
+use crate::score::Loss;
 
 /// The whole catalogue.
 #[derive(Debug, Clone, Serialize)]
@@ -503,41 +503,41 @@ fn process_entry(p: &ProcessConfig) -> Entry {
 }
 
 fn objectives() -> Vec<Entry> {
-    LevelObjective::ALL
+    Loss::ALL
         .iter()
         .map(|&o| {
             let (label, equation, help, cite) = match o {
-                LevelObjective::Ddpm => (
+                Loss::Ddpm => (
                     "DDPM L_simple",
                     "‖ε_θ(x_t, t) − z‖²",
                     "an ε-network: predict the noise that was added",
                     "Ho et al. 2020, eq. 14",
                 ),
-                LevelObjective::Ncsn => (
+                Loss::Ncsn => (
                     "NCSN (multi-level DSM)",
                     "½ ‖s_t s_θ(x_t, t) + z‖²",
                     "a score network, denoising score matching at every level, λ = s_t²",
                     "Song & Ermon 2019, eqs. 5–6",
                 ),
-                LevelObjective::Dsm => (
+                Loss::Dsm => (
                     "DSM (denoiser)",
                     "½ ‖x̂_θ(x_t, t) − x_0‖²",
                     "an x₀-network; its score is (a_t x̂_θ − x_t)/s_t²",
                     "Vincent 2011, §4.2",
                 ),
-                LevelObjective::Ssm => (
+                Loss::Ssm => (
                     "sliced SM",
                     "λ [vᵀ(∇ₓs_θ)v + ½ (vᵀs_θ)²]",
                     "score matching with Rademacher projections v, no noise targets",
                     "Song et al. 2019, eq. 7",
                 ),
-                LevelObjective::Ism => (
+                Loss::Ism => (
                     "implicit SM",
                     "λ [tr(∇ₓs_θ) + ½ ‖s_θ‖²]",
                     "score matching with the Jacobian trace exact",
                     "Hyvärinen 2005, eq. 4",
                 ),
-                LevelObjective::Esm => (
+                Loss::Esm => (
                     "explicit SM",
                     "λ ½ ‖s_θ − ∇log p_t‖²",
                     "regression on the exact perturbed score: Gaussian mixtures only",
@@ -554,7 +554,7 @@ fn objectives() -> Vec<Entry> {
                 facts: json!({
                     "parameterization": o.parameterization(),
                     // SSM's and ISM's losses go below zero (a linear axis for them).
-                    "signed_loss": matches!(o, LevelObjective::Ssm | LevelObjective::Ism),
+                    "signed_loss": matches!(o, Loss::Ssm | Loss::Ism),
                     "needs_exact_score": o.needs_exact_score(),
                 }),
             }

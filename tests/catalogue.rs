@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use diffusion_playground::catalogue::{self, Domain, Opt};
 use diffusion_playground::process::ProcessConfig;
 use diffusion_playground::sampler::SamplerSpec;
-use diffusion_playground::score::LevelObjective;
+use diffusion_playground::score::Loss;
 
 fn in_domain(o: &Opt, v: &Value) -> bool {
     match (&o.domain, v) {
@@ -123,7 +123,7 @@ fn processes_and_objectives_are_described_by_their_own_values() {
         assert!(entry.facts["chain"].is_string() && entry.facts["std"].is_string());
     }
     let kinds: Vec<_> = cat.objectives.iter().map(|e| e.kind).collect();
-    let all: Vec<_> = LevelObjective::ALL.iter().map(|o| o.name()).collect();
+    let all: Vec<_> = Loss::ALL.iter().map(|o| o.name()).collect();
     assert_eq!(kinds, all);
     // Each named data set's shipped model is in the page's folder, trained on that set.
     for set in &cat.datasets {

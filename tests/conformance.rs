@@ -23,7 +23,7 @@ use diffusion_playground::noise;
 use diffusion_playground::process::{ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{SamplerSpec, ScoreSource, SdeKind};
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
-use diffusion_playground::score::{LevelObjective, Objective};
+use diffusion_playground::score::{Loss, Objective};
 use diffusion_playground::train::{DataSpec, ModelCard, TrainConfig};
 
 const N: usize = 16;
@@ -181,11 +181,8 @@ fn the_cli_and_the_page_agree_on_every_combination() {
         }
         // A network trained on the process's levels with each objective (untrained weights: the
         // faces must agree whatever the weights).
-        for objective in LevelObjective::ALL {
-            let objective = Objective::OnProcess {
-                objective,
-                process: *process,
-            };
+        for objective in Loss::ALL {
+            let objective = Objective::new(objective, *process);
             let model_dir = d.join(format!("model-{p}-{}", objective.name()));
             let train = TrainConfig::new()
                 .with_objective(objective)

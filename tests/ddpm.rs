@@ -74,7 +74,7 @@ fn shipped_model_samples_reproduce_the_mixture() {
     let mix = card.data.require_mixture("this test").unwrap();
     let n = 4000;
     let mut s = AncestralSampler::new(
-        VpProcess::new(card.train.schedule).unwrap(),
+        VpProcess::new(card.train.objective.schedule().unwrap()).unwrap(),
         PosteriorVariance::BetaTilde,
         None,
         11,

@@ -17,7 +17,7 @@ use diffusion_playground::sampler::{
     DdimSampler, Sampler, SamplerSpec, ScoreSource, TimestepSpacing,
 };
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
-use diffusion_playground::score::{LevelObjective, Objective};
+use diffusion_playground::score::{Loss, Objective};
 use diffusion_playground::train::{TrainConfig, Trainer};
 
 fn mixture() -> GaussianMixture {
@@ -50,10 +50,10 @@ fn processes() -> Vec<ProcessConfig> {
     ]
 }
 
-fn config(objective: LevelObjective, process: ProcessConfig, steps: usize) -> TrainConfig {
+fn config(objective: Loss, process: ProcessConfig, steps: usize) -> TrainConfig {
     TrainConfig::new()
         .with_model(MlpConfig::new().with_hidden(64).with_depth(2))
-        .with_objective(Objective::OnProcess { objective, process })
+        .with_objective(Objective::new(objective, process))
         .with_steps(steps)
         .with_batch_size(256)
         .with_lr(5e-3)
@@ -101,7 +101,7 @@ fn every_objective_on_every_process_lowers_its_loss_and_learns_the_score() {
     let mix = mixture();
     let mut report = Vec::new();
     for process in processes() {
-        for objective in LevelObjective::ALL {
+        for objective in Loss::ALL {
             let mut trainer = Trainer::new(
                 config(objective, process, 400),
                 mix.clone(),
@@ -316,7 +316,7 @@ fn which_source_drives_which_sampler_on_which_process() {
 fn esm_needs_a_mixture_and_the_card_records_the_process() {
     let ve = ProcessConfig::Ve(VeConfig::default());
     let err = Trainer::new(
-        config(LevelObjective::Esm, ve, 10),
+        config(Loss::Esm, ve, 10),
         Toy2d::Moons,
         &Device::flex(),
     )
@@ -326,7 +326,7 @@ fn esm_needs_a_mixture_and_the_card_records_the_process() {
     assert!(err.contains("exact score"), "{err}");
     // A denoiser's card says x0 and names its process; it reads back as written.
     let trainer = Trainer::new(
-        config(LevelObjective::Dsm, ve, 10),
+        config(Loss::Dsm, ve, 10),
         mixture(),
         &Device::flex(),
     )
@@ -337,11 +337,11 @@ fn esm_needs_a_mixture_and_the_card_records_the_process() {
     let (_, again) = bundle::from_bytes(&bytes, &json, &Device::flex()).unwrap();
     assert_eq!(again, card);
     assert_eq!(
-        again.train.objective.process(again.train.schedule),
+        again.train.objective.sampling_process(),
         Some(ve)
     );
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["train"]["objective"]["kind"], "on_process");
+    assert_eq!(value["train"]["objective"]["objective"], "dsm");
     assert_eq!(value["train"]["objective"]["process"]["kind"], "ve");
 }
 
@@ -360,10 +360,7 @@ fn a_ve_network_drives_annealed_langevin_to_the_weights() {
     });
     let steps = 3000;
     let config = TrainConfig::new()
-        .with_objective(Objective::OnProcess {
-            objective: LevelObjective::Ncsn,
-            process: ve,
-        })
+        .with_objective(Objective::new(Loss::Ncsn, ve))
         .with_steps(steps)
         .with_batch_size(256)
         .with_seed(3);

@@ -100,7 +100,7 @@ fn learned_ddim_from_a_spec_recovers_the_shipped_mixture_weights() {
     let device = Device::flex();
     let (net, card) = bundle::load(common::repo_path("www/weights/ddpm_mixture"), &device).unwrap();
     let mix = card.data.require_mixture("this test").unwrap();
-    let process = VpProcess::new(card.train.schedule).unwrap();
+    let process = VpProcess::new(card.train.objective.schedule().unwrap()).unwrap();
     let spec = SamplerSpec::from_json(
         r#"{"kind": "ddim", "steps": 50, "eta": 0.0, "spacing": "leading"}"#,
     )
@@ -108,7 +108,7 @@ fn learned_ddim_from_a_spec_recovers_the_shipped_mixture_weights() {
     let mut s = spec.build(&process, ScoreSource::Learned, &mix, 3).unwrap();
     let n = 4000;
     s.reset_from_prior(n, 2, &device);
-    let model = NetworkScore::new(&net, card.parameterization, card.train.schedule.steps);
+    let model = NetworkScore::new(&net, card.parameterization, card.train.objective.process.num_steps());
     let x = s
         .run(&model)
         .unwrap()

@@ -59,14 +59,14 @@ fn shipped_model_score_error_is_large_where_density_is_low() {
     let device = Device::flex();
     let (net, card) = bundle::load(common::repo_path("www/weights/ddpm_mixture"), &device).unwrap();
     let mix = card.data.require_mixture("this test").unwrap();
-    let process = VpProcess::new(card.train.schedule).unwrap();
+    let process = VpProcess::new(card.train.objective.schedule().unwrap()).unwrap();
     // A low noise level (t = 20 of 1000, s_t ≈ 0.06): p_t is close to the data and falls to
     // ~1e-30 at the grid's corners.
     let level = NoiseLevel::step(&process, 20);
     let g = Grid::new(41, 8.0).unwrap();
     let (log_p, exact) = oracle_field(&MixtureScore::new(mix), &g, level.marginal).unwrap();
     let x = Tensor::<2>::from_data(TensorData::new(g.points(), [g.len(), 2]), &device);
-    let learned = NetworkScore::new(&net, card.parameterization, card.train.schedule.steps)
+    let learned = NetworkScore::new(&net, card.parameterization, card.train.objective.process.num_steps())
         .score(x, &level)
         .unwrap()
         .into_data()

@@ -111,7 +111,7 @@ async fn webgpu_trains_and_agrees_with_flex() {
     for device in [gpu.clone(), Device::flex()] {
         let (model, card) = bundle::from_bytes(WEIGHTS, CONFIG, &device).unwrap();
         let mut s = AncestralSampler::new(
-            VpProcess::new(card.train.schedule).unwrap(),
+            VpProcess::new(card.train.objective.schedule().unwrap()).unwrap(),
             PosteriorVariance::BetaTilde,
             None,
             5,

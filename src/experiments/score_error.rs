@@ -16,6 +16,7 @@ use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::model::{Mlp, MlpConfig, NetworkScore, Parameterization, ScoreModel};
 use crate::noise;
+use crate::score::ncsn::ncsn_terms;
 use crate::process::{Marginal, NoiseLevel, Time};
 
 /// Everything that defines experiment (a); seeds included.
@@ -80,9 +81,10 @@ pub struct ScoreError {
 /// `½ E‖σ s_θ(x + σz) + z‖²` for a batch (NCSN eq. 2 with λ(σ) = σ²).
 fn dsm_loss(net: &Mlp, x: Tensor<2>, z: Tensor<2>, sigma: f64) -> Tensor<1> {
     let n = x.dims()[0];
-    let t = Tensor::<1>::zeros([n], &x.device());
-    let s = net.forward(x + z.clone() * sigma, t);
-    (s * sigma + z).square().sum_dim(1).mean() * 0.5
+    let device = x.device();
+    let t = Tensor::<1>::zeros([n], &device);
+    let sigma_col = Tensor::<2>::full([n, 1], sigma as f32, &device);
+    ncsn_terms(net, x + z.clone() * sigma, t, sigma_col, z).mean()
 }
 
 /// Train a score network on `mix` by DSM at `config.sigma` and measure its error against the

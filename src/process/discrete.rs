@@ -71,7 +71,32 @@ impl ProcessConfig {
         }
     }
 
+    /// A process to sample: [`ProcessConfig::validate`] holds.
     pub fn build(&self) -> Result<DiscreteProcess> {
+        self.validate()?;
+        self.build_levels()
+    }
+
+    /// A noise-free objective's one level ([`VeConfig::one_level`]).
+    pub fn one_level(sigma: f64) -> Self {
+        Self::Ve(VeConfig::one_level(sigma))
+    }
+
+    /// Whether this is one level, not a chain: nothing to reverse, Langevin only.
+    pub fn is_one_level(&self) -> bool {
+        matches!(self, Self::Ve(ve) if ve.is_one_level())
+    }
+
+    /// The levels an objective trains on: a process, or one level.
+    pub fn validate_levels(&self) -> Result<()> {
+        match self {
+            Self::Ve(ve) => ve.validate_levels(),
+            _ => self.validate(),
+        }
+    }
+
+    /// The tables of [`ProcessConfig::validate_levels`]'s levels.
+    pub fn build_levels(&self) -> Result<DiscreteProcess> {
         Ok(match self {
             Self::Vp { schedule } => DiscreteProcess::Vp(VpProcess::new(*schedule)?),
             Self::SubVp { schedule } => DiscreteProcess::SubVp(SubVpProcess::new(*schedule)?),
@@ -103,6 +128,10 @@ impl ProcessConfig {
                     schedule.steps
                 )
             }
+            Self::Ve(ve) if ve.is_one_level() && ve.sigma_min == 0.0 => {
+                "the data itself (no noise)".to_string()
+            }
+            Self::Ve(ve) if ve.is_one_level() => format!("one noise level (σ = {})", ve.sigma_min),
             Self::Ve(ve) => format!(
                 "VE (σ from {} to {}, L = {})",
                 ve.sigma_min, ve.sigma_max, ve.levels

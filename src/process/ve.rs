@@ -51,13 +51,48 @@ impl VeConfig {
         Ok(())
     }
 
+    /// One level `x̃ = x + σ z`: what a noise-free objective trains on (σ = 0, the data itself)
+    /// or one σ (Vincent 2011). It is not a process to sample: [`VeConfig::validate`] refuses it.
+    pub fn one_level(sigma: f64) -> Self {
+        Self {
+            sigma_min: sigma,
+            sigma_max: sigma,
+            levels: 1,
+        }
+    }
+
+    /// Whether this is [`VeConfig::one_level`].
+    pub fn is_one_level(&self) -> bool {
+        self.levels == 1
+    }
+
+    /// The checks of [`VeConfig::validate`], or for one level σ ≥ 0 finite.
+    pub fn validate_levels(&self) -> Result<()> {
+        if !self.is_one_level() {
+            return self.validate();
+        }
+        let s = self.sigma_min;
+        if s >= 0.0 && s.is_finite() && s == self.sigma_max {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!(
+                "one noise level needs sigma_min = sigma_max = σ ≥ 0, finite; got {} and {}",
+                self.sigma_min, self.sigma_max
+            )))
+        }
+    }
+
+    /// The levels, where [`VeConfig::validate_levels`] accepts them (one level included).
     pub fn build(&self) -> Result<VeProcess> {
-        self.validate()?;
+        self.validate_levels()?;
         let l = self.levels;
         let ratio = self.sigma_max / self.sigma_min;
-        let sigmas = (0..l)
-            .map(|t| self.sigma_min * ratio.powf(t as f64 / (l - 1) as f64))
-            .collect();
+        let sigmas = match l {
+            1 => vec![self.sigma_min],
+            _ => (0..l)
+                .map(|t| self.sigma_min * ratio.powf(t as f64 / (l - 1) as f64))
+                .collect(),
+        };
         Ok(VeProcess {
             config: *self,
             sigmas,

@@ -375,12 +375,13 @@ impl SamplerSpec {
         }
     }
 
-    /// The sampler for a network that learned one noise-free score (ESM, ISM, SSM, DSM at one σ):
+    /// The sampler for a network that learned one score, at `level` (an objective on one level:
+    /// ESM, ISM, SSM on the data itself, DSM at one σ; [`crate::score::Objective::noise_free_level`]):
     /// only plain Langevin dynamics, on that score.
-    pub fn build_noise_free(&self, seed: u64) -> Result<Box<dyn Sampler>> {
+    pub fn build_noise_free(&self, level: NoiseLevel, seed: u64) -> Result<Box<dyn Sampler>> {
         match *self {
             Self::Langevin { steps, step_size } => Ok(Box::new(LangevinSampler::new(
-                NoiseLevel::data(),
+                level,
                 step_size,
                 steps,
                 seed,
@@ -452,6 +453,15 @@ impl SamplerSpec {
     }
 
     /// The sampler named `kind` with its default options.
+    /// The first sampler, in the catalogue's order, that a network trained on `process` drives
+    /// (ancestral on VP, DDIM elsewhere): the CLI's training figures use it.
+    pub fn default_for(process: &ProcessConfig) -> Self {
+        Self::defaults()
+            .into_iter()
+            .find(|s| s.support(process, ScoreSource::Learned).is_ok())
+            .unwrap_or_else(|| Self::defaults().remove(1))
+    }
+
     pub fn default_of(kind: &str) -> Result<Self> {
         Self::defaults()
             .into_iter()

@@ -8,11 +8,6 @@ use super::net::{half_sq_norm, ScoreNet};
 use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
 
-/// The batch mean of `½ ‖s_θ(x, c) - target‖²`, `target = ∇ₓ log p(x)` `[n, d]`.
-pub fn esm_loss(net: &impl ScoreNet, x: Tensor<2>, c: Tensor<1>, target: Tensor<2>) -> Tensor<1> {
-    esm_terms(net, x, c, target).mean()
-}
-
 /// The per-point term `½ ‖s_θ(x) − ∇log p(x)‖²` `[n]` (eq. 2), which [`super::levels`] weights.
 pub fn esm_terms(net: &impl ScoreNet, x: Tensor<2>, c: Tensor<1>, target: Tensor<2>) -> Tensor<1> {
     half_sq_norm(net.score(x, c) - target)

@@ -7,11 +7,6 @@ use burn::prelude::*;
 
 use super::net::{half_sq_norm, ScoreNet};
 
-/// The batch mean of `tr(∇ₓ s_θ(x, c)) + ½ ‖s_θ(x, c)‖²`.
-pub fn ism_loss(net: &impl ScoreNet, x: Tensor<2>, c: Tensor<1>) -> Tensor<1> {
-    ism_terms(net, x, c).mean()
-}
-
 /// The per-point term `tr(∇ₓ s_θ) + ½ ‖s_θ‖²` `[n]` (eq. 4), which [`super::levels`] weights.
 pub fn ism_terms(net: &impl ScoreNet, x: Tensor<2>, c: Tensor<1>) -> Tensor<1> {
     let (s, trace) = net.score_trace(x, c);

@@ -1,9 +1,8 @@
 //! Training objectives: the four kinds of score matching (explicit, implicit, sliced,
 //! denoising), NCSN's multi-level DSM, DDPM's L_simple and its variational bound, all on one
-//! score-network interface ([`ScoreNet`]) and behind one [`Objective`] enum.
+//! score-network interface ([`ScoreNet`]) and one [`Objective`]: a [`Loss`] on a process's levels.
 
 pub mod ddpm;
-pub mod dsm;
 pub mod esm;
 pub mod ism;
 pub mod levels;
@@ -14,11 +13,8 @@ pub mod ssm;
 pub mod vlb;
 
 pub use ddpm::l_simple;
-pub use dsm::dsm_loss;
-pub use esm::{esm_loss, mixture_score};
-pub use ism::ism_loss;
-pub use levels::{LevelCriterion, LevelObjective};
-pub use ncsn::ncsn_loss;
+pub use esm::mixture_score;
+pub use levels::Loss;
 pub use net::ScoreNet;
-pub use objective::{Criterion, Objective};
-pub use ssm::{ssm_loss, Projection};
+pub use objective::{Criterion, Objective, Slicing};
+pub use ssm::Projection;

@@ -31,11 +31,6 @@ impl ScoreNet for Mlp {
     }
 }
 
-/// A `[n]` conditioning tensor filled with `value` (the constant input of an unconditional score).
-pub fn constant_condition(n: usize, value: f32, device: &Device) -> Tensor<1> {
-    Tensor::full([n], value, device)
-}
-
 /// `½ ‖a‖²` per row, `[n]`.
 pub(crate) fn half_sq_norm(a: Tensor<2>) -> Tensor<1> {
     let [n, _] = a.dims();

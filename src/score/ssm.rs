@@ -55,19 +55,8 @@ impl Projection {
     }
 }
 
-/// The mean over points and projections of the sliced objective. `x` is `[n, d]`, `c` `[n]`,
-/// `v` `[M·n, d]` with rows `m·n .. (m+1)·n` the `m`-th projection of every point.
-/// `variance_reduced` selects SSM-VR (eq. 8) over SSM (eq. 7).
-pub fn ssm_loss(
-    net: &impl ScoreNet,
-    x: Tensor<2>,
-    c: Tensor<1>,
-    v: Tensor<2>,
-    variance_reduced: bool,
-) -> Result<Tensor<1>> {
-    Ok(ssm_terms(net, x, c, v, variance_reduced)?.mean())
-}
-
+/// `x` is `[n, d]`, `c` `[n]`, `v` `[M·n, d]` with rows `m·n .. (m+1)·n` the `m`-th projection of
+/// every point; `variance_reduced` selects SSM-VR (eq. 8) over SSM (eq. 7).
 /// The per-projection term `vᵀ(∇ₓ s_θ) v + ½ (vᵀ s_θ)²` (eq. 7; `+ ½ ‖s_θ‖²` for eq. 8) `[M·n]`,
 /// which [`super::levels`] weights.
 pub fn ssm_terms(

@@ -23,8 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::{Mlp, MlpConfig, Parameterization};
 use crate::noise;
-use crate::process::{ProcessConfig, VpProcess};
-use crate::schedule::ScheduleConfig;
+use crate::process::ProcessConfig;
 use crate::score::{Criterion, Objective};
 
 pub use data::{DataSpec, TrainData};
@@ -39,10 +38,8 @@ pub use params::ParamEntry;
 pub struct TrainConfig {
     #[config(default = "MlpConfig::new()")]
     pub model: MlpConfig,
-    /// DDPM's schedule: the process of the `ddpm` objective and the sampler's default.
-    #[config(default = "ScheduleConfig::default()")]
-    pub schedule: ScheduleConfig,
-    #[config(default = "Objective::Ddpm")]
+    /// The loss and the process whose levels it trains on (DDPM's L_simple on VP by default).
+    #[config(default = "Objective::default()")]
     pub objective: Objective,
     /// Optimiser steps.
     #[config(default = 4000)]
@@ -76,7 +73,6 @@ pub struct TrainConfig {
 impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
-        self.schedule.validate()?;
         self.objective.validate()?;
         self.optim().validate()
     }
@@ -124,7 +120,6 @@ pub struct Trainer {
     config: TrainConfig,
     data: TrainData,
     data_origin: String,
-    process: VpProcess,
     criterion: Criterion,
     model: Option<Mlp>,
     engine: Engine<Mlp>,
@@ -192,8 +187,7 @@ impl Trainer {
         let model = model.fork(&main.clone().autodiff());
         let engine = Engine::new(config.optim(), &model, devices)?;
         Ok(Self {
-            process: VpProcess::new(config.schedule)?,
-            criterion: config.objective.criterion(config.schedule)?,
+            criterion: config.objective.criterion()?,
             model: Some(model),
             engine,
             data,
@@ -220,14 +214,9 @@ impl Trainer {
         self.engine.step()
     }
 
-    pub fn process(&self) -> &VpProcess {
-        &self.process
-    }
-
-    /// The process whose levels the network is conditioned on, where it has one (DDPM, NCSN and
-    /// every objective on a process): its samplers' process.
+    /// The process whose chain the network's samplers reverse: none for one noise level.
     pub fn model_process(&self) -> Option<ProcessConfig> {
-        self.config.objective.process(self.config.schedule)
+        self.config.objective.sampling_process()
     }
 
     /// The objective with its tables.

@@ -29,7 +29,12 @@ impl Playground {
             .pretrained
             .clone()
             .ok_or_else(|| Error::invalid("load a model first"))?;
-        let process = crate::process::VpProcess::new(card.train.schedule)?;
+        let schedule = card
+            .train
+            .objective
+            .schedule()
+            .ok_or_else(|| Error::invalid("the bench runs DDPM's chain: load a VP model"))?;
+        let process = crate::process::VpProcess::new(schedule)?;
         let score = NetworkScore::new(&model, card.parameterization, process.num_steps());
         let mut s = SamplerSpec::default().build_on(
             &process.into(),

@@ -281,7 +281,7 @@ impl Playground {
                 &self.device,
             )?,
         };
-        let process = card.train.objective.process(card.train.schedule);
+        let process = card.train.objective.sampling_process();
         let dataset = self.adopt_model(model, card)?;
         Ok(serde_json::json!({ "dataset": dataset, "process": process }).to_string())
     }

@@ -25,7 +25,7 @@ pub(super) fn parse(source: &str) -> Result<ScoreSource, JsValue> {
 
 /// The process a model card's network is conditioned on.
 fn card_process(card: &ModelCard) -> Option<ProcessConfig> {
-    card.train.objective.process(card.train.schedule)
+    card.train.objective.sampling_process()
 }
 
 impl Playground {

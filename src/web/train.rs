@@ -14,8 +14,7 @@ use crate::error::Error;
 use crate::model::{MlpConfig, NetworkScore};
 use crate::process::{Process, ProcessConfig};
 use crate::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
-use crate::schedule::ScheduleConfig;
-use crate::score::{LevelObjective, Objective};
+use crate::score::{Loss, Objective};
 use crate::train::{params, TrainConfig, Trainer};
 
 /// The training settings the page exposes (its URL hash), as JSON.
@@ -39,7 +38,7 @@ struct PageTrainConfig {
 
 impl PageTrainConfig {
     fn build(self, shown: ProcessConfig) -> Result<TrainConfig, Error> {
-        let objective: LevelObjective = self.objective.parse()?;
+        let objective: Loss = self.objective.parse()?;
         let process = self.process.unwrap_or(shown);
         process.validate()?;
         if !(1..=1024).contains(&self.hidden) || !(1..=16).contains(&self.depth) {
@@ -54,11 +53,7 @@ impl PageTrainConfig {
                     .with_hidden(self.hidden)
                     .with_depth(self.depth),
             )
-            .with_schedule(match process {
-                ProcessConfig::Vp { schedule } | ProcessConfig::SubVp { schedule } => schedule,
-                ProcessConfig::Ve(_) => ScheduleConfig::default(),
-            })
-            .with_objective(Objective::OnProcess { objective, process })
+            .with_objective(Objective::new(objective, process))
             .with_steps(self.steps)
             .with_batch_size(self.batch)
             .with_lr(self.lr)
@@ -104,7 +99,7 @@ impl Playground {
     /// score of a mixture); `None` when it can.
     #[wasm_bindgen(js_name = objectiveSupport)]
     pub fn objective_support(&self, objective: &str) -> Result<Option<String>, JsValue> {
-        let objective: LevelObjective = objective.parse()?;
+        let objective: Loss = objective.parse()?;
         let mixture = self.train_data()?.mixture().is_some();
         Ok((objective.needs_exact_score() && !mixture).then(|| {
             format!(

@@ -18,7 +18,7 @@ use diffusion_playground::sampler::{
     ProbabilityFlowOde, Sampler, TimestepSpacing,
 };
 use diffusion_playground::schedule::ScheduleConfig;
-use diffusion_playground::score::{LevelObjective, Objective, Projection};
+use diffusion_playground::score::{Loss, Objective, Projection, Slicing};
 use diffusion_playground::train::{TrainConfig, Trainer};
 use wasm_bindgen_test::*;
 
@@ -231,37 +231,28 @@ fn gaussian() -> GaussianMixture {
 }
 
 fn objectives() -> Vec<Objective> {
+    let ve = ProcessConfig::Ve(VeConfig {
+        sigma_min: 0.2,
+        sigma_max: 4.0,
+        levels: 5,
+    });
+    let slicing = |projection, projections, variance_reduced| Slicing {
+        projection,
+        projections,
+        variance_reduced,
+    };
     vec![
-        Objective::Esm,
-        Objective::Ism,
-        Objective::Ssm {
-            projection: Projection::Gaussian,
-            projections: 2,
-            variance_reduced: false,
-        },
-        Objective::Ssm {
-            projection: Projection::Rademacher,
-            projections: 1,
-            variance_reduced: true,
-        },
-        Objective::Dsm { sigma: 0.1 },
-        Objective::Ncsn(VeConfig {
-            sigma_min: 0.2,
-            sigma_max: 4.0,
-            levels: 5,
-        }),
-        Objective::Ddpm,
+        Objective::noise_free(Loss::Esm),
+        Objective::noise_free(Loss::Ism),
+        Objective::noise_free(Loss::Ssm).with_slicing(slicing(Projection::Gaussian, 2, false)),
+        Objective::noise_free(Loss::Ssm).with_slicing(slicing(Projection::Rademacher, 1, true)),
+        Objective::new(Loss::Dsm, ProcessConfig::one_level(0.1)),
+        Objective::new(Loss::Ncsn, ProcessConfig::one_level(0.1)),
+        Objective::default(),
     ]
     .into_iter()
     // Every objective as the page trains it, on VE's levels.
-    .chain(LevelObjective::ALL.map(|objective| Objective::OnProcess {
-        objective,
-        process: ProcessConfig::Ve(VeConfig {
-            sigma_min: 0.2,
-            sigma_max: 4.0,
-            levels: 5,
-        }),
-    }))
+    .chain(Loss::ALL.map(|loss| Objective::new(loss, ve)))
     .collect()
 }
 
@@ -275,7 +266,7 @@ async fn score_matching_fits_on_flex_and_agrees_on_webgpu() {
     let mix = gaussian();
     let config = TrainConfig::new()
         .with_model(MlpConfig::new().with_hidden(64).with_depth(2))
-        .with_objective(Objective::Ism)
+        .with_objective(Objective::noise_free(Loss::Ism))
         .with_steps(1500)
         .with_batch_size(256)
         .with_lr(3e-3)
@@ -304,7 +295,7 @@ async fn score_matching_fits_on_flex_and_agrees_on_webgpu() {
         let mut losses = Vec::new();
         for device in [Device::flex(), gpu.clone()] {
             let (model, _) = bundle::from_bytes(&weights, &card, &device).unwrap();
-            let criterion = objective.criterion(ScheduleConfig::default()).unwrap();
+            let criterion = objective.criterion().unwrap();
             let mut rng = noise::rng(77);
             let x0 = mix.sample(128, &mut rng);
             let loss = criterion

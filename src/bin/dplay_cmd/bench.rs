@@ -18,7 +18,7 @@ use diffusion_playground::process::{ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{
     OdeMethod, Sampler, SamplerSpec, ScoreSource, SdeKind, TimestepSpacing,
 };
-use diffusion_playground::score::LevelObjective;
+use diffusion_playground::score::Loss;
 
 use super::bench_train::{adapter, machine, time_training};
 use super::{device, DeviceArg};
@@ -174,8 +174,8 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
             "--n, --steps, --train-batch, --unet-batch, --unet-forward-batch and --unet-steps must be at least 1",
         ));
     }
-    let objectives: Vec<LevelObjective> = if a.objective.is_empty() {
-        LevelObjective::ALL.to_vec()
+    let objectives: Vec<Loss> = if a.objective.is_empty() {
+        Loss::ALL.to_vec()
     } else {
         a.objective
             .iter()

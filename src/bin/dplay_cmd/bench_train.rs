@@ -11,7 +11,7 @@ use diffusion_playground::data::GaussianMixture;
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::model::MlpConfig;
 use diffusion_playground::process::ProcessConfig;
-use diffusion_playground::score::{LevelObjective, Objective};
+use diffusion_playground::score::{Loss, Objective};
 use diffusion_playground::train::{TrainConfig, Trainer};
 
 /// Untimed steps first: kernel compilation and allocation.
@@ -20,17 +20,14 @@ const WARMUP: usize = 3;
 /// Seconds per optimiser step of `objective` at `batch` on `device`.
 pub(crate) fn time_training(
     mixture: &GaussianMixture,
-    objective: LevelObjective,
+    objective: Loss,
     batch: usize,
     steps: usize,
     device: &Device,
 ) -> Result<f64> {
     let config = TrainConfig::new()
         .with_model(MlpConfig::new())
-        .with_objective(Objective::OnProcess {
-            objective,
-            process: ProcessConfig::default(),
-        })
+        .with_objective(Objective::new(objective, ProcessConfig::default()))
         .with_batch_size(batch)
         .with_steps(WARMUP + steps);
     let mut trainer = Trainer::new(config, mixture.clone(), device)?;

@@ -17,10 +17,10 @@ use diffusion_playground::model::unet::scheduler::read_schedule;
 use diffusion_playground::model::unet::{is_diffusers_dir, UNet2D, UNetScore};
 use diffusion_playground::model::{NetworkScore, Parameterization, ScoreModel};
 use diffusion_playground::noise;
-use diffusion_playground::process::{sigma_max_from_data, ProcessConfig, VeConfig};
+use diffusion_playground::process::{sigma_max_from_data, NoiseLevel, ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{Sampler, SamplerSpec, ScoreSource, SdeKind};
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
-use diffusion_playground::score::Objective;
+use diffusion_playground::score::{Loss, Objective};
 
 use super::predict::{load_unet, read_images};
 use super::{check_writable_file, device, DeviceArg};
@@ -272,7 +272,7 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
                 Source::Model {
                     net: Box::new(net),
                     objective: card.train.objective,
-                    process: card.train.objective.process(card.train.schedule),
+                    process: card.train.objective.sampling_process(),
                     parameterization: card.parameterization,
                     dim: card.train.model.dim,
                 }
@@ -519,12 +519,12 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<(SamplerSpec, Box<dy
             process, objective, ..
         } => (*process, Some(*objective)),
         // A diffusers UNet2DModel is a DDPM ε-network.
-        Source::UNet { schedule, .. } => (
-            Some(ProcessConfig::Vp {
+        Source::UNet { schedule, .. } => {
+            let vp = ProcessConfig::Vp {
                 schedule: *schedule,
-            }),
-            Some(Objective::Ddpm),
-        ),
+            };
+            (Some(vp), Some(Objective::new(Loss::Ddpm, vp)))
+        }
     };
     if a.process_spec.is_some() && !matches!(source, Source::Oracle(_)) {
         return Err(Error::invalid(
@@ -556,7 +556,10 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<(SamplerSpec, Box<dy
         spec = spec.clip_or(Some(1.0));
     }
     let Some(process) = process else {
-        return Ok((spec.clone(), spec.build_noise_free(seed)?));
+        let level = objective
+            .and_then(|o| o.noise_free_level())
+            .unwrap_or_else(NoiseLevel::data);
+        return Ok((spec.clone(), spec.build_noise_free(level, seed)?));
     };
     let score = match source {
         Source::Oracle(_) => ScoreSource::Oracle,

@@ -25,7 +25,7 @@ use diffusion_playground::noise;
 use diffusion_playground::process::{Process, ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
 use diffusion_playground::schedule::ScheduleConfig;
-use diffusion_playground::score::{LevelObjective, Objective, Projection};
+use diffusion_playground::score::{Loss, Objective, Projection, Slicing};
 use diffusion_playground::train::checkpoint::{self, Checkpoint};
 use diffusion_playground::train::images::{ImageTrainConfig, ImageTrainer};
 use diffusion_playground::train::{OptimConfig, TrainConfig, TrainData, Trainer, TrainerState};
@@ -74,7 +74,7 @@ pub(crate) struct TrainArgs {
     objective: Option<ObjectiveArg>,
     /// The forward process whose every level the network learns, as the page trains: vp or
     /// sub-vp (--schedule, --timesteps) or ve (--sigma-min, --sigma-max, --levels), for any
-    /// objective but ssm-vr. Without it: ddpm on vp, ncsn on ve, the others one noise-free score.
+    /// objective. Without it: ddpm on vp, ncsn on ve, the others one noise level (--sigma).
     #[arg(long, value_enum)]
     process: Option<ProcessArg>,
     #[arg(long, value_enum)]
@@ -113,7 +113,7 @@ pub(crate) struct TrainArgs {
     /// MLP residual blocks.
     #[arg(long)]
     depth: Option<usize>,
-    /// dsm: the noise level σ.
+    /// Without --process, the one noise level σ (esm, ism, ssm: 0, the data itself; dsm: 0.1).
     #[arg(long, allow_negative_numbers = true)]
     sigma: Option<f64>,
     /// ssm, ssm-vr: the law of the projections v.
@@ -180,7 +180,7 @@ enum ObjectiveArg {
     Ssm,
     /// Sliced score matching with variance reduction (eq. 8).
     SsmVr,
-    /// Denoising score matching at one σ, --sigma (Vincent 2011).
+    /// Denoising score matching, a denoiser x̂₀ (Vincent 2011); without --process at one σ, --sigma.
     Dsm,
     /// NCSN: DSM over --levels VE levels from --sigma-max to --sigma-min, λ(σ) = σ².
     Ncsn,
@@ -302,15 +302,9 @@ fn check_stable_phase(out: &Path, saved: &Map<String, Value>, now: &TrainArgs) -
 }
 
 impl TrainArgs {
+    /// `{objective, process}`: `--process` names the levels; without it ddpm takes VP, ncsn VE
+    /// and the others one level at `--sigma` (default 0, the data itself; 0.1 for dsm).
     fn objective(&self) -> Result<Objective> {
-        let ssm = |variance_reduced| Objective::Ssm {
-            projection: match self.projection.unwrap_or(ProjectionArg::Rademacher) {
-                ProjectionArg::Gaussian => Projection::Gaussian,
-                ProjectionArg::Rademacher => Projection::Rademacher,
-            },
-            projections: self.projections.unwrap_or(1),
-            variance_reduced,
-        };
         let ve = VeConfig {
             sigma_min: self.sigma_min.unwrap_or(0.01),
             sigma_max: self.sigma_max.unwrap_or(10.0),
@@ -320,43 +314,41 @@ impl TrainArgs {
             Some(ProcessArg::Ve) => ObjectiveArg::Ncsn,
             _ => ObjectiveArg::Ddpm,
         });
-        Ok(match (arg, self.process) {
-            // DDPM's and NCSN's own processes: their classic objectives.
-            (ObjectiveArg::Ddpm, None | Some(ProcessArg::Vp)) => Objective::Ddpm,
-            (ObjectiveArg::Ncsn, None | Some(ProcessArg::Ve)) => Objective::Ncsn(ve),
-            (ObjectiveArg::Esm, None) => Objective::Esm,
-            (ObjectiveArg::Ism, None) => Objective::Ism,
-            (ObjectiveArg::Ssm, None) => ssm(false),
-            (ObjectiveArg::SsmVr, None) => ssm(true),
-            (ObjectiveArg::Dsm, None) => Objective::Dsm {
-                sigma: self.sigma.unwrap_or(0.1),
-            },
-            // Any other pairing: the objective at every level of the process, as the page trains.
-            (o, Some(p)) => {
-                let objective =
-                    match o {
-                        ObjectiveArg::Ddpm => LevelObjective::Ddpm,
-                        ObjectiveArg::Ncsn => LevelObjective::Ncsn,
-                        ObjectiveArg::Dsm => LevelObjective::Dsm,
-                        ObjectiveArg::Ssm => LevelObjective::Ssm,
-                        ObjectiveArg::Ism => LevelObjective::Ism,
-                        ObjectiveArg::Esm => LevelObjective::Esm,
-                        ObjectiveArg::SsmVr => return Err(Error::invalid(
-                            "ssm-vr learns one noise-free score; on a process use --objective ssm",
-                        )),
-                    };
-                let process = match p {
-                    ProcessArg::Vp => ProcessConfig::Vp {
-                        schedule: self.schedule(),
-                    },
-                    ProcessArg::SubVp => ProcessConfig::SubVp {
-                        schedule: self.schedule(),
-                    },
-                    ProcessArg::Ve => ProcessConfig::Ve(ve),
-                };
-                Objective::OnProcess { objective, process }
+        let loss = match arg {
+            ObjectiveArg::Ddpm => Loss::Ddpm,
+            ObjectiveArg::Ncsn => Loss::Ncsn,
+            ObjectiveArg::Dsm => Loss::Dsm,
+            ObjectiveArg::Ssm | ObjectiveArg::SsmVr => Loss::Ssm,
+            ObjectiveArg::Ism => Loss::Ism,
+            ObjectiveArg::Esm => Loss::Esm,
+        };
+        let process = match (self.process, arg) {
+            (Some(_), _) if self.sigma.is_some() => {
+                return Err(Error::invalid(
+                    "--sigma sets the one noise level of a loss without --process; drop one of them",
+                ))
             }
-        })
+            (Some(ProcessArg::Vp), _) | (None, ObjectiveArg::Ddpm) => ProcessConfig::Vp {
+                schedule: self.schedule(),
+            },
+            (Some(ProcessArg::SubVp), _) => ProcessConfig::SubVp {
+                schedule: self.schedule(),
+            },
+            (Some(ProcessArg::Ve), _) | (None, ObjectiveArg::Ncsn) => ProcessConfig::Ve(ve),
+            (None, ObjectiveArg::Dsm) => ProcessConfig::one_level(self.sigma.unwrap_or(0.1)),
+            (None, _) => ProcessConfig::one_level(self.sigma.unwrap_or(0.0)),
+        };
+        let slicing = Slicing {
+            projection: match self.projection.unwrap_or(ProjectionArg::Rademacher) {
+                ProjectionArg::Gaussian => Projection::Gaussian,
+                ProjectionArg::Rademacher => Projection::Rademacher,
+            },
+            projections: self.projections.unwrap_or(1),
+            variance_reduced: arg == ObjectiveArg::SsmVr,
+        };
+        let objective = Objective::new(loss, process).with_slicing(slicing);
+        objective.validate()?;
+        Ok(objective)
     }
 
     fn schedule(&self) -> ScheduleConfig {
@@ -621,7 +613,6 @@ fn train_points(
                 .with_hidden(a.hidden.unwrap_or(128))
                 .with_depth(a.depth.unwrap_or(3)),
         )
-        .with_schedule(a.schedule())
         .with_objective(objective)
         .with_steps(optim.steps)
         .with_batch_size(optim.batch_size)
@@ -659,8 +650,9 @@ impl Run for PointRun {
         self.trainer.restore(state)
     }
 
-    /// 2000 data points (grey) and 2000 samples (blue) of the first two coordinates; DDPM
-    /// models are sampled ancestrally, score models are shown by their data alone.
+    /// 2000 data points (grey) and 2000 samples (blue) of the first two coordinates: a model on
+    /// a process is sampled by its process's default sampler, a one-level score is shown by its
+    /// data alone.
     fn figure(&self, path: &Path) -> Result<()> {
         const N: usize = 2000;
         let d = self.trainer.data().dim();
@@ -668,24 +660,21 @@ impl Run for PointRun {
             return Ok(());
         }
         let data = self.trainer.data().sample(N, &mut noise::rng(1));
-        let samples = match self.trainer.config().objective {
-            Objective::Ddpm => {
+        let samples = match self.trainer.model_process() {
+            Some(process) => {
                 let net = self.trainer.export_model();
+                let built = process.build()?;
                 let score = NetworkScore::new(
                     &net,
                     self.trainer.config().objective.parameterization(),
-                    self.trainer.process().num_steps(),
+                    process.num_steps(),
                 );
-                let mut s = SamplerSpec::default().build_on(
-                    &self.trainer.process().clone().into(),
-                    ScoreSource::Learned,
-                    no_data,
-                    2,
-                )?;
+                let spec = SamplerSpec::default_for(&process);
+                let mut s = spec.build_on(&built, ScoreSource::Learned, no_data, 2)?;
                 s.reset_from_prior(N, d, &self.device);
                 to_vec(s.run(&score)?)?
             }
-            _ => Vec::new(),
+            None => Vec::new(),
         };
         let first2 =
             |v: &[f32]| -> Vec<f32> { v.chunks_exact(d).flat_map(|r| [r[0], r[1]]).collect() };

@@ -41,6 +41,7 @@ pub mod process;
 pub mod sampler;
 pub mod schedule;
 pub mod score;
+pub mod session;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]

@@ -60,7 +60,8 @@ fn ncsn_network_drives_annealed_langevin_and_the_ve_ode() {
         serde_json::from_str(&std::fs::read_to_string(d.join("model/config.json")).unwrap())
             .unwrap();
     assert_eq!(card["parameterization"], "score");
-    assert_eq!(card["train"]["objective"]["kind"], "ncsn");
+    assert_eq!(card["train"]["objective"]["objective"], "ncsn");
+    assert_eq!(card["train"]["objective"]["process"]["kind"], "ve");
     let mix = GaussianMixture::from_file(two_modes()).unwrap();
     let out = path(&d.join("x.npy"));
     // The sampling SE of a weight at n = 2000 is √(0.2·0.8/2000) ≈ 0.009; the rest of each
@@ -222,11 +223,11 @@ fn bad_objective_parameters_fail_cleanly() {
     for (extra, needle) in [
         (
             vec!["--objective", "dsm", "--sigma", "-1"],
-            "σ must be positive",
+            "σ must be non-negative",
         ),
         (
             vec!["--objective", "dsm", "--sigma", "0"],
-            "σ must be positive",
+            "only esm, ism and ssm apply",
         ),
         (
             vec![

@@ -315,31 +315,19 @@ fn which_source_drives_which_sampler_on_which_process() {
 #[test]
 fn esm_needs_a_mixture_and_the_card_records_the_process() {
     let ve = ProcessConfig::Ve(VeConfig::default());
-    let err = Trainer::new(
-        config(Loss::Esm, ve, 10),
-        Toy2d::Moons,
-        &Device::flex(),
-    )
-    .err()
-    .expect("ESM on moons")
-    .to_string();
+    let err = Trainer::new(config(Loss::Esm, ve, 10), Toy2d::Moons, &Device::flex())
+        .err()
+        .expect("ESM on moons")
+        .to_string();
     assert!(err.contains("exact score"), "{err}");
     // A denoiser's card says x0 and names its process; it reads back as written.
-    let trainer = Trainer::new(
-        config(Loss::Dsm, ve, 10),
-        mixture(),
-        &Device::flex(),
-    )
-    .unwrap();
+    let trainer = Trainer::new(config(Loss::Dsm, ve, 10), mixture(), &Device::flex()).unwrap();
     let card = trainer.card(None);
     assert_eq!(card.parameterization, Parameterization::X0);
     let (bytes, json) = bundle::to_bytes(&trainer.model(), &card).unwrap();
     let (_, again) = bundle::from_bytes(&bytes, &json, &Device::flex()).unwrap();
     assert_eq!(again, card);
-    assert_eq!(
-        again.train.objective.sampling_process(),
-        Some(ve)
-    );
+    assert_eq!(again.train.objective.sampling_process(), Some(ve));
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["train"]["objective"]["objective"], "dsm");
     assert_eq!(value["train"]["objective"]["process"]["kind"], "ve");

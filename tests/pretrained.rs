@@ -41,7 +41,9 @@ fn every_preset_model_samples_its_data() {
             assert_eq!(t.name(), set);
         }
         let x_data = data.sample(N, &mut noise::rng(1));
-        let process = diffusion_playground::process::VpProcess::new(card.train.objective.schedule().unwrap()).unwrap();
+        let process =
+            diffusion_playground::process::VpProcess::new(card.train.objective.schedule().unwrap())
+                .unwrap();
         let score = NetworkScore::new(&net, card.parameterization, process.num_steps());
         let mut s = DdimSampler::new(process, 100, TimestepSpacing::Leading, 0.0, None, 2).unwrap();
         s.reset_from_prior(N, 2, &device);

@@ -108,7 +108,11 @@ fn learned_ddim_from_a_spec_recovers_the_shipped_mixture_weights() {
     let mut s = spec.build(&process, ScoreSource::Learned, &mix, 3).unwrap();
     let n = 4000;
     s.reset_from_prior(n, 2, &device);
-    let model = NetworkScore::new(&net, card.parameterization, card.train.objective.process.num_steps());
+    let model = NetworkScore::new(
+        &net,
+        card.parameterization,
+        card.train.objective.process.num_steps(),
+    );
     let x = s
         .run(&model)
         .unwrap()

@@ -66,12 +66,16 @@ fn shipped_model_score_error_is_large_where_density_is_low() {
     let g = Grid::new(41, 8.0).unwrap();
     let (log_p, exact) = oracle_field(&MixtureScore::new(mix), &g, level.marginal).unwrap();
     let x = Tensor::<2>::from_data(TensorData::new(g.points(), [g.len(), 2]), &device);
-    let learned = NetworkScore::new(&net, card.parameterization, card.train.objective.process.num_steps())
-        .score(x, &level)
-        .unwrap()
-        .into_data()
-        .try_into_vec::<f32>()
-        .unwrap();
+    let learned = NetworkScore::new(
+        &net,
+        card.parameterization,
+        card.train.objective.process.num_steps(),
+    )
+    .score(x, &level)
+    .unwrap()
+    .into_data()
+    .try_into_vec::<f32>()
+    .unwrap();
     let err = row_distance(&learned, &exact, 2).unwrap();
     let mean_where = |keep: &dyn Fn(f64) -> bool| {
         let v: Vec<f64> = (0..g.len())

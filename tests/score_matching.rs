@@ -189,7 +189,11 @@ fn dsm_fits_a_gaussian_score() {
     // Vincent's DSM on a score network is NCSN's loss on one level. (`dsm`'s denoiser x̂₀ reads
     // as the score (x̂₀ - x)/σ², which multiplies its error by 1/σ² = 100 here: level_objectives
     // tests it on a process's levels, where σ is of order one.)
-    let e = fit(Objective::new(Loss::Ncsn, ProcessConfig::one_level(0.1)), 2000, 15);
+    let e = fit(
+        Objective::new(Loss::Ncsn, ProcessConfig::one_level(0.1)),
+        2000,
+        15,
+    );
     assert!(e < FIT_TOL, "DSM relative error {e:.3}");
 }
 
@@ -204,7 +208,12 @@ fn ncsn_fits_the_score_at_every_level() {
         sigma_max: 4.0,
         levels: 5,
     };
-    let trainer = train(Objective::new(Loss::Ncsn, ProcessConfig::Ve(ve)), 3000, 512, 16);
+    let trainer = train(
+        Objective::new(Loss::Ncsn, ProcessConfig::Ve(ve)),
+        3000,
+        512,
+        16,
+    );
     let process = ve.build().unwrap();
     let model = trainer.model();
     let score = NetworkScore::new(&model, Parameterization::Score, process.num_steps());
@@ -248,8 +257,11 @@ fn objectives_reject_bad_parameters() {
         sigma_max: 1.0,
         levels: 10,
     };
-    assert!(Objective::new(Loss::Ncsn, ProcessConfig::Ve(inverted)).validate().is_err());
-    let config = TrainConfig::new().with_objective(Objective::new(Loss::Dsm, ProcessConfig::one_level(-0.1)));
+    assert!(Objective::new(Loss::Ncsn, ProcessConfig::Ve(inverted))
+        .validate()
+        .is_err());
+    let config = TrainConfig::new()
+        .with_objective(Objective::new(Loss::Dsm, ProcessConfig::one_level(-0.1)));
     assert!(Trainer::new(config, gaussian(), &Device::flex()).is_err());
 }
 

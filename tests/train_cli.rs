@@ -502,7 +502,7 @@ fn bad_training_input_is_a_clean_error() {
         &dplay(&["train", "--resume", "--out", &s(&dir)]),
         "not a valid safetensors file",
     );
-    // An objective with no form on a process's levels; a UNet on points; an MLP on images.
+    // One noise level and a process at once; a UNet on points; an MLP on images.
     assert_clean_error(
         &dplay(&[
             "train",
@@ -512,10 +512,12 @@ fn bad_training_input_is_a_clean_error() {
             "ssm-vr",
             "--process",
             "vp",
+            "--sigma",
+            "0.1",
             "--out",
             &out,
         ]),
-        "ssm-vr learns one noise-free score",
+        "--sigma sets the one noise level",
     );
     assert_clean_error(
         &dplay(&["train", "--data", "moons", "--model", "unet", "--out", &out]),

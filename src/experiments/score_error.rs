@@ -16,8 +16,8 @@ use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::model::{Mlp, MlpConfig, NetworkScore, Parameterization, ScoreModel};
 use crate::noise;
-use crate::score::ncsn::ncsn_terms;
 use crate::process::{Marginal, NoiseLevel, Time};
+use crate::score::ncsn::ncsn_terms;
 
 /// Everything that defines experiment (a); seeds included.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

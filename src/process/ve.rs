@@ -61,9 +61,9 @@ impl VeConfig {
         }
     }
 
-    /// Whether this is [`VeConfig::one_level`].
+    /// Whether this is [`VeConfig::one_level`] (one level with σ_min = σ_max).
     pub fn is_one_level(&self) -> bool {
-        self.levels == 1
+        self.levels == 1 && self.sigma_min == self.sigma_max
     }
 
     /// The checks of [`VeConfig::validate`], or for one level σ ≥ 0 finite.
@@ -72,12 +72,11 @@ impl VeConfig {
             return self.validate();
         }
         let s = self.sigma_min;
-        if s >= 0.0 && s.is_finite() && s == self.sigma_max {
+        if s >= 0.0 && s.is_finite() {
             Ok(())
         } else {
             Err(Error::invalid(format!(
-                "one noise level needs sigma_min = sigma_max = σ ≥ 0, finite; got {} and {}",
-                self.sigma_min, self.sigma_max
+                "the noise level σ must be non-negative and finite, got {s}"
             )))
         }
     }
@@ -87,9 +86,9 @@ impl VeConfig {
         self.validate_levels()?;
         let l = self.levels;
         let ratio = self.sigma_max / self.sigma_min;
-        let sigmas = match l {
-            1 => vec![self.sigma_min],
-            _ => (0..l)
+        let sigmas = match self.is_one_level() {
+            true => vec![self.sigma_min],
+            false => (0..l)
                 .map(|t| self.sigma_min * ratio.powf(t as f64 / (l - 1) as f64))
                 .collect(),
         };

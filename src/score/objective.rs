@@ -89,7 +89,10 @@ impl Objective {
                 "sliced score matching needs at least one projection per point",
             ));
         }
-        if self.noise_free_level().is_some_and(|l| l.marginal.std == 0.0) && self.loss.needs_noise()
+        if self
+            .noise_free_level()
+            .is_some_and(|l| l.marginal.std == 0.0)
+            && self.loss.needs_noise()
         {
             return Err(Error::invalid(format!(
                 "{} learns from noisy points; on the data itself (σ = 0) only esm, ism and ssm apply",
@@ -203,7 +206,10 @@ pub(crate) fn upgrade_card(train: &mut Map<String, Value>) -> Result<()> {
     let Some(Value::Object(old)) = train.get("objective") else {
         return Ok(());
     };
-    let kind = old.get("kind").and_then(Value::as_str).unwrap_or("on_process");
+    let kind = old
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("on_process");
     let bad = |e: serde_json::Error| Error::invalid(format!("objective: {e}"));
     let number = |key: &str| old.get(key).and_then(Value::as_f64);
     let objective = match kind {
@@ -226,14 +232,9 @@ pub(crate) fn upgrade_card(train: &mut Map<String, Value>) -> Result<()> {
         ),
         "esm" => Objective::noise_free(Loss::Esm),
         "ism" => Objective::noise_free(Loss::Ism),
-        "ssm" => Objective::noise_free(Loss::Ssm).with_slicing(
-            serde_json::from_value(Value::Object(old.clone())).map_err(bad)?,
-        ),
-        other => {
-            return Err(Error::invalid(format!(
-                "unknown objective kind '{other}'"
-            )))
-        }
+        "ssm" => Objective::noise_free(Loss::Ssm)
+            .with_slicing(serde_json::from_value(Value::Object(old.clone())).map_err(bad)?),
+        other => return Err(Error::invalid(format!("unknown objective kind '{other}'"))),
     };
     let value = serde_json::to_value(objective).map_err(|e| Error::invalid(e.to_string()))?;
     train.insert("objective".into(), value);

@@ -6,11 +6,12 @@
 use burn::prelude::*;
 use wasm_bindgen::prelude::*;
 
-use super::{device_err, read, Playground};
+use super::Playground;
 use crate::error::Error;
 use crate::model::NetworkScore;
 use crate::process::Process;
 use crate::sampler::{no_data, SamplerSpec, ScoreSource};
+use crate::session::read;
 use crate::train::Trainer;
 
 /// Untimed steps first.
@@ -26,8 +27,9 @@ impl Playground {
     /// chain (after 3 warm-up steps).
     pub async fn bench(&mut self, n: usize, steps: usize) -> Result<f64, JsValue> {
         let (model, card) = self
-            .pretrained
-            .clone()
+            .session
+            .pretrained()
+            .cloned()
             .ok_or_else(|| Error::invalid("load a model first"))?;
         let schedule = card
             .train
@@ -42,7 +44,7 @@ impl Playground {
             no_data,
             1,
         )?;
-        s.reset_from_prior(n, card.train.model.dim, &self.device);
+        s.reset_from_prior(n, card.train.model.dim, self.session.device());
         for _ in 0..WARMUP {
             s.step(&score)?;
         }
@@ -63,8 +65,12 @@ impl Playground {
         if steps == 0 {
             return Err(Error::invalid("time at least one step").into());
         }
-        let config = self.train_config(config)?;
-        let mut trainer = Trainer::new(config, self.train_data()?.clone(), &self.device)?;
+        let config = self.session.train_config(config)?;
+        let mut trainer = Trainer::new(
+            config,
+            self.session.train_data()?.clone(),
+            self.session.device(),
+        )?;
         let mut run = |k: usize| {
             let mut sum: Tensor<1> = trainer.step();
             for _ in 1..k {
@@ -73,10 +79,14 @@ impl Playground {
             sum
         };
         let warm = run(WARMUP);
-        warm.into_data_async().await.map_err(device_err)?;
+        warm.into_data_async()
+            .await
+            .map_err(|e| Error::Device(format!("{e:?}")))?;
         let start = js_sys::Date::now();
         let sum = run(steps);
-        sum.into_data_async().await.map_err(device_err)?;
+        sum.into_data_async()
+            .await
+            .map_err(|e| Error::Device(format!("{e:?}")))?;
         Ok(steps as f64 / seconds_since(start))
     }
 }

@@ -6,12 +6,13 @@ use js_sys::Float32Array;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::{read, Frame, Playground};
+use super::{Frame, Playground};
 use crate::error::Error;
 use crate::image_lab::RunSlot;
 use crate::model::unet::{DeviceLimits, ImageModel, ModelFiles};
 use crate::process::Process;
 use crate::sampler::SamplerSpec;
+use crate::session::{self, read};
 
 /// Which of the page's two image walks a call is about.
 #[wasm_bindgen]
@@ -84,8 +85,13 @@ impl Playground {
             weights: weights.as_deref(),
             scheduler: scheduler.as_deref(),
         };
-        let model =
-            ImageModel::from_files(&files, origin, self.images.limits(), batch, &self.device)?;
+        let model = ImageModel::from_files(
+            &files,
+            origin,
+            self.images.limits(),
+            batch,
+            self.session.device(),
+        )?;
         self.images.set_model(model)?;
         Ok(self.image_model_info().unwrap_or_default())
     }
@@ -131,7 +137,7 @@ impl Playground {
     /// The image process's ᾱ_t, SNR_t and σ_t for t = 0..T-1, as `[3, T]` (see `forwardTables`).
     #[wasm_bindgen(js_name = imageTables)]
     pub fn image_tables(&self) -> Float32Array {
-        super::process::marginal_tables(self.images.process())
+        Float32Array::from(&session::marginal_tables(self.images.process())[..])
     }
 
     /// One image `x0` noised to each scrubber position (`0..=T`, 0 being `x0`) with one ε from
@@ -144,7 +150,9 @@ impl Playground {
         seed: u64,
     ) -> Result<Float32Array, JsValue> {
         let positions: Vec<usize> = positions.into_iter().map(|k| k as usize).collect();
-        let x = self.images.forward(&x0, &positions, seed, &self.device)?;
+        let x = self
+            .images
+            .forward(&x0, &positions, seed, self.session.device())?;
         Ok(Float32Array::from(&read(x).await?[..]))
     }
 
@@ -161,7 +169,7 @@ impl Playground {
         let spec = SamplerSpec::from_json(spec)?;
         Ok(self
             .images
-            .start(&spec, n, seed, init.as_deref(), &self.device)?)
+            .start(&spec, n, seed, init.as_deref(), self.session.device())?)
     }
 
     /// SDEdit: `n` copies of the guide `x0` noised to the sampler's first step at or below `t0`,
@@ -176,9 +184,9 @@ impl Playground {
         seed: u64,
     ) -> Result<Vec<u32>, JsValue> {
         let spec = SamplerSpec::from_json(spec)?;
-        let (total, start) = self
-            .images
-            .start_sdedit(&spec, &x0, t0, n, seed, &self.device)?;
+        let (total, start) =
+            self.images
+                .start_sdedit(&spec, &x0, t0, n, seed, self.session.device())?;
         Ok(vec![total as u32, start as u32])
     }
 
@@ -189,12 +197,12 @@ impl Playground {
         let out = self.images.step(slot, k)?;
         let remaining = self.images.remaining(slot);
         match out {
-            Some(out) => Ok(Frame {
+            Some(out) => Ok(Frame(session::Frame {
                 x: read(out.x).await?,
                 x0_pred: read(out.x0_pred).await?,
                 t: out.t,
                 remaining,
-            }),
+            })),
             None => {
                 let x = read(
                     self.images
@@ -202,12 +210,12 @@ impl Playground {
                         .ok_or_else(|| Error::invalid("start sampling first"))?,
                 )
                 .await?;
-                Ok(Frame {
+                Ok(Frame(session::Frame {
                     x0_pred: x.clone(),
                     x,
                     t: 0,
                     remaining,
-                })
+                }))
             }
         }
     }

@@ -1,33 +1,24 @@
-//! The browser API: one [`Playground`] per page, driven by the page's Web Worker.
+//! The browser API: one [`Playground`] per page, driven by the page's Web Worker. It wraps the
+//! plain-Rust [`Session`] (the 2-D panels' logic, tested natively) and image mode's
+//! [`ImageLab`]: each export converts its arguments and results and no more.
 //!
 //! Rust computes, JS draws. Every long job is stepwise (`sample_steps(k)`, `train_steps(k)`), and
 //! every read from the device is asynchronous: a synchronous read panics on WebGPU.
 
 use burn::prelude::*;
-use js_sys::Float32Array;
+use js_sys::{Float32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use crate::bundle;
-use crate::data::{oracle_field, row_distance, GaussianMixture, Grid, MixtureScore};
 use crate::error::Error;
 use crate::image_lab::ImageLab;
-use crate::model::{Mlp, NetworkScore, ScoreModel};
-use crate::noise;
-use crate::process::{DiscreteProcess, NoiseLevel, Process, ProcessConfig};
-use crate::sampler::{Sampler, SamplerSpec, ScoreSource};
-use crate::train::{DataSpec, ModelCard, TrainData, Trainer};
+use crate::session::Session;
 
 mod bench;
-mod checkpoint;
-mod compare;
-mod data;
 mod images;
-mod process;
-mod sources;
-mod train;
+mod views;
 
-pub use compare::Comparison;
 pub use images::ImageRun;
+pub use views::{Comparison, Frame, ScoreField};
 
 /// The catalogue as JSON ([`crate::catalogue`]): the page builds its controls from it.
 #[wasm_bindgen]
@@ -46,18 +37,6 @@ impl From<Error> for JsValue {
     }
 }
 
-fn device_err(e: impl std::fmt::Debug) -> JsValue {
-    Error::Device(format!("{e:?}")).into()
-}
-
-async fn read(x: Tensor<2>) -> Result<Vec<f32>, JsValue> {
-    x.into_data_async()
-        .await
-        .map_err(device_err)?
-        .try_into_vec::<f32>()
-        .map_err(device_err)
-}
-
 /// Which compute backend to ask for.
 #[wasm_bindgen]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,118 +48,11 @@ pub enum Backend {
     Flex = "flex",
 }
 
-/// One reverse step's result for drawing: the 2-D panel's points, or image mode's grid (each row
-/// an image, `c·h·w` wide).
-#[wasm_bindgen]
-pub struct Frame {
-    x: Vec<f32>,
-    x0_pred: Vec<f32>,
-    t: usize,
-    remaining: usize,
-}
-
-#[wasm_bindgen]
-impl Frame {
-    /// The current sample, `[n, d]` row-major.
-    #[wasm_bindgen(getter)]
-    pub fn x(&self) -> Float32Array {
-        Float32Array::from(&self.x[..])
-    }
-    /// The model's x̂₀ at the last step.
-    #[wasm_bindgen(getter, js_name = x0Pred)]
-    pub fn x0_pred(&self) -> Float32Array {
-        Float32Array::from(&self.x0_pred[..])
-    }
-    /// The table index of the step just taken.
-    #[wasm_bindgen(getter)]
-    pub fn t(&self) -> usize {
-        self.t
-    }
-    /// Reverse steps still to go (0 when x is a finished sample).
-    #[wasm_bindgen(getter)]
-    pub fn remaining(&self) -> usize {
-        self.remaining
-    }
-}
-
-/// The score field on a grid at one t (see [`Playground::score_field`]).
-#[wasm_bindgen]
-pub struct ScoreField {
-    points: Vec<f32>,
-    log_p: Vec<f32>,
-    true_score: Vec<f32>,
-    learned_score: Vec<f32>,
-    error: Vec<f32>,
-    note: Option<String>,
-}
-
-#[wasm_bindgen]
-impl ScoreField {
-    /// The grid points, `[size², 2]`, x fastest, from the bottom-left corner.
-    #[wasm_bindgen(getter)]
-    pub fn points(&self) -> Float32Array {
-        Float32Array::from(&self.points[..])
-    }
-    /// `log p_t` per grid point, `[size²]`.
-    #[wasm_bindgen(getter, js_name = logP)]
-    pub fn log_p(&self) -> Float32Array {
-        Float32Array::from(&self.log_p[..])
-    }
-    /// The exact `∇log p_t`, `[size², 2]`.
-    #[wasm_bindgen(getter, js_name = trueScore)]
-    pub fn true_score(&self) -> Float32Array {
-        Float32Array::from(&self.true_score[..])
-    }
-    /// Why the chosen source has no field here (then `learnedScore` is empty).
-    #[wasm_bindgen(getter)]
-    pub fn note(&self) -> Option<String> {
-        self.note.clone()
-    }
-    /// The chosen source's score (a network through its parameterisation), `[size², 2]`.
-    #[wasm_bindgen(getter, js_name = learnedScore)]
-    pub fn learned_score(&self) -> Float32Array {
-        Float32Array::from(&self.learned_score[..])
-    }
-    /// `‖s_θ - ∇log p_t‖` per grid point, `[size²]`.
-    #[wasm_bindgen(getter)]
-    pub fn error(&self) -> Float32Array {
-        Float32Array::from(&self.error[..])
-    }
-}
-
-fn to_f32(v: &[f64]) -> Vec<f32> {
-    v.iter().map(|&x| x as f32).collect()
-}
-
 #[wasm_bindgen]
 pub struct Playground {
-    device: Device,
+    session: Session,
     backend: &'static str,
     notice: Option<String>,
-    /// The shipped model of a named data set (the "pretrained" score source).
-    pretrained: Option<(Mlp, ModelCard)>,
-    /// The forward process the panels show, train on and sample.
-    process: DiscreteProcess,
-    /// The data's mixture where it is one: the oracle score and the recovered weights need it.
-    data: Option<GaussianMixture>,
-    /// What the page shows and trains on (a mixture, a toy set, the user's points).
-    dataset: Option<TrainData>,
-    /// Names a point set's source in the model card ("drawn points", a file name).
-    data_origin: String,
-    /// The drawn data x₀ and one fixed ε per point, so the forward view is smooth in t.
-    x0: Option<(Tensor<2>, Tensor<2>)>,
-    chain: Option<(Tensor<2>, usize)>,
-    /// The running sampler and the score source it was started with.
-    sampler: Option<(Box<dyn Sampler>, ScoreSource)>,
-    /// The score panel's samplers side by side (empty when none runs), on the oracle.
-    comparison: Vec<Box<dyn Sampler>>,
-    /// The CPU device the oracle score runs on: its math is host f64, reading x back
-    /// synchronously, which WebGPU forbids.
-    host: Device,
-    /// The network being trained (the "learned" score source).
-    trainer: Option<Trainer>,
-    /// The training run's `(step, mean batch loss)` after each `trainSteps`, for its download.
-    train_log: Vec<(usize, f32)>,
     /// Image mode: a UNet, the digits and the running image walk.
     images: ImageLab,
 }
@@ -215,23 +87,9 @@ impl Playground {
             },
         };
         Playground {
-            device,
+            session: Session::new(device, backend == "webgpu"),
             backend,
             notice,
-            pretrained: None,
-            process: ProcessConfig::default()
-                .build()
-                .expect("DDPM's schedule is valid"),
-            data: None,
-            dataset: None,
-            data_origin: String::new(),
-            x0: None,
-            chain: None,
-            sampler: None,
-            comparison: Vec::new(),
-            host: Device::flex(),
-            trainer: None,
-            train_log: Vec::new(),
             images: ImageLab::default(),
         }
     }
@@ -252,14 +110,12 @@ impl Playground {
     /// becomes the data unless a data set was chosen already.
     #[wasm_bindgen(js_name = loadModel)]
     pub fn load_model(&mut self, weights: &[u8], config_json: &str) -> Result<(), JsValue> {
-        let (model, card) = bundle::from_bytes(weights, config_json, &self.device)?;
-        self.adopt_model(model, card)?;
-        Ok(())
+        Ok(self.session.load_model(weights, config_json)?)
     }
 
     /// A 2-D model from `dplay train` or this page's download, dropped or picked: the folder's
     /// files by role (`names` lists every file offered, for messages), or `zip`, the archive.
-    /// Like [`Playground::load_model`] it becomes the pretrained source and brings its data set
+    /// Like [`Session::load_model`] it becomes the pretrained source and brings its data set
     /// where the page shows another. Returns `{dataset, process}` as JSON: the named set it
     /// brought (or null) and the process it was trained on (or null for a noise-free score).
     #[wasm_bindgen(js_name = loadModelFiles)]
@@ -271,115 +127,40 @@ impl Playground {
         zip: Option<Vec<u8>>,
         origin: &str,
     ) -> Result<String, JsValue> {
-        let (model, card) = match zip {
-            Some(bytes) => bundle::from_zip(&bytes, origin, &self.device)?,
-            None => bundle::from_files(
-                &names,
-                config.as_deref(),
-                weights.as_deref(),
-                origin,
-                &self.device,
-            )?,
-        };
-        let process = card.train.objective.sampling_process();
-        let dataset = self.adopt_model(model, card)?;
-        Ok(serde_json::json!({ "dataset": dataset, "process": process }).to_string())
-    }
-
-    /// Make `model` the pretrained source. Its data comes with it where the page has none or
-    /// shows another that the page can rebuild (a named set); returns that set's name.
-    fn adopt_model(&mut self, model: Mlp, card: ModelCard) -> Result<Option<&'static str>, Error> {
-        let shown = self
-            .dataset
-            .as_ref()
-            .is_some_and(|d| d.spec(&self.data_origin) == card.data);
-        let own: Option<(&'static str, TrainData)> = match (shown, &card.data) {
-            (true, _) => None,
-            (false, spec) => match (data::named_for(spec), &self.dataset, spec) {
-                (Some(named), _, _) => Some(named),
-                (None, None, DataSpec::Mixture(m)) => {
-                    Some(("", GaussianMixture::new(m.clone())?.into()))
-                }
-                (None, None, DataSpec::Toy { toy }) => Some(("", (*toy).into())),
-                (None, _, other) => {
-                    return Err(Error::invalid(format!(
-                        "the model was trained on {}; choose its data first",
-                        other.describe()
-                    )))
-                }
-            },
-        };
-        self.pretrained = Some((model, card));
-        let brought = own.map(|(name, data)| {
-            self.set_train_data(
-                data,
-                if name.is_empty() {
-                    "the model's data"
-                } else {
-                    name
-                },
-            );
-            name
-        });
-        self.sampler = None;
-        Ok(brought.filter(|n| !n.is_empty()))
+        Ok(self
+            .session
+            .load_model_files(names, config, weights, zip, origin)?)
     }
 
     /// The pretrained model's config.json, as text.
     #[wasm_bindgen(js_name = modelCard)]
     pub fn model_card(&self) -> Option<String> {
-        self.pretrained
-            .as_ref()
-            .and_then(|(_, c)| serde_json::to_string(c).ok())
+        self.session.model_card()
     }
 
     /// Replace the data mixture (JSON as for `dplay train`). The loaded model stays.
     #[wasm_bindgen(js_name = setMixture)]
     pub fn set_mixture(&mut self, json: &str) -> Result<(), JsValue> {
-        let data = GaussianMixture::from_json(json, "mixture")?;
-        self.set_train_data(data.into(), "mixture");
-        Ok(())
+        Ok(self.session.set_mixture(json)?)
     }
 
     /// Draw `n` data points (and fixed noise for the forward view). Returns x₀, `[n, d]`.
     #[wasm_bindgen(js_name = drawData)]
     pub fn draw_data(&mut self, n: usize, seed: u64) -> Result<Float32Array, JsValue> {
-        let data = self.train_data()?;
-        let d = data.dim();
-        let mut rng = noise::rng(seed);
-        let x0 = data.sample(n, &mut rng);
-        let out = Float32Array::from(&x0[..]);
-        let x0 = Tensor::<2>::from_data(TensorData::new(x0, [n, d]), &self.device);
-        let eps = noise::normal(&mut rng, [n, d], &self.device);
-        self.chain = Some((x0.clone(), 0));
-        self.x0 = Some((x0, eps));
-        Ok(out)
+        Ok(Float32Array::from(&self.session.draw_data(n, seed)?[..]))
     }
 
     /// Begin reverse DDPM sampling of `n` points from `x_T ~ N(0, I)` with the pretrained model.
     #[wasm_bindgen(js_name = startSampling)]
     pub fn start_sampling(&mut self, n: usize, seed: u64) -> Result<(), JsValue> {
-        self.start_sampler(
-            "{\"kind\": \"ancestral\", \"variance\": \"beta_tilde\"}",
-            "pretrained",
-            n,
-            seed,
-        )
-        .map(|_| ())
+        Ok(self.session.start_sampling(n, seed)?)
     }
 
     /// Why `source` ("learned", "pretrained" or "oracle") cannot drive the sampler `spec` (a
     /// [`SamplerSpec`] as JSON) on the page's process; `None` when it can.
     #[wasm_bindgen(js_name = samplerSupport)]
     pub fn sampler_support(&self, spec: &str, source: &str) -> Result<Option<String>, JsValue> {
-        let spec = SamplerSpec::from_json(spec)?;
-        let source = sources::parse(source)?;
-        // What the sampler needs of the process first: it binds every source.
-        Ok(spec
-            .support(&self.process.config(), source)
-            .and_then(|()| self.source_support(source))
-            .err()
-            .map(|e| e.to_string()))
+        Ok(self.session.sampler_support(spec, source)?)
     }
 
     /// Begin sampling `n` points with any sampler: `spec` is a [`SamplerSpec`] as JSON, `source`
@@ -393,80 +174,13 @@ impl Playground {
         n: usize,
         seed: u64,
     ) -> Result<usize, JsValue> {
-        let source = sources::parse(source)?;
-        let spec = SamplerSpec::from_json(spec)?;
-        let data = self.train_data()?;
-        if n == 0 {
-            return Err(Error::invalid("sample at least one point").into());
-        }
-        spec.support(&self.process.config(), source)?;
-        self.source_support(source)?;
-        let points = || Ok((data.sample(2000, &mut noise::rng(seed)), data.dim()));
-        let mut sampler = spec.build_on(&self.process, source, points, seed)?;
-        let device = match source {
-            ScoreSource::Oracle => &self.host,
-            _ => &self.device,
-        };
-        sampler.reset_from_prior(n, data.dim(), device);
-        let total = sampler.remaining();
-        self.sampler = Some((sampler, source));
-        Ok(total)
+        Ok(self.session.start_sampler(spec, source, n, seed)?)
     }
 
     /// Take up to `k` steps of the running sampler and return the sample.
     #[wasm_bindgen(js_name = sampleSteps)]
     pub async fn sample_steps(&mut self, k: usize) -> Result<Frame, JsValue> {
-        let source = self
-            .sampler
-            .as_ref()
-            .ok_or_else(|| Error::invalid("call startSampler first"))?
-            .1;
-        let oracle;
-        let network;
-        let net;
-        let model: &dyn ScoreModel = match source {
-            ScoreSource::Oracle => {
-                oracle = self.oracle()?;
-                &oracle
-            }
-            _ => {
-                net = self.network(source)?;
-                network = NetworkScore::new(&net.0, net.1, net.2);
-                &network
-            }
-        };
-        let (sampler, _) = self.sampler.as_mut().expect("checked above");
-        let mut last = None;
-        for _ in 0..k {
-            if sampler.done() {
-                break;
-            }
-            last = Some(sampler.step(model)?);
-        }
-        let remaining = sampler.remaining();
-        match last {
-            Some(out) => Ok(Frame {
-                x: read(out.x).await?,
-                x0_pred: read(out.x0_pred).await?,
-                t: out.t,
-                remaining,
-            }),
-            None => {
-                let x = read(
-                    sampler
-                        .current()
-                        .cloned()
-                        .ok_or_else(|| Error::invalid("no sample"))?,
-                )
-                .await?;
-                Ok(Frame {
-                    x0_pred: x.clone(),
-                    x,
-                    t: 0,
-                    remaining,
-                })
-            }
-        }
+        Ok(Frame(self.session.sample_steps(k).await?))
     }
 
     /// The score field at scrubber position `k ∈ 1..=T` (table index k-1) of the page's process
@@ -483,60 +197,210 @@ impl Playground {
         half_width: f64,
         source: &str,
     ) -> Result<ScoreField, JsValue> {
-        let source = sources::parse(source)?;
-        let steps = self.process.num_steps();
-        if k == 0 || k > steps {
-            return Err(Error::invalid(format!(
-                "the score field needs t in 1..={steps} (a network has no score at t = 0), got {k}"
-            ))
-            .into());
-        }
-        let grid = Grid::new(size, half_width)?;
-        let level = NoiseLevel::step(&self.process, k - 1);
-        let points = grid.points();
-        // The exact field exists where the data is a mixture.
-        let exact = match self.data.clone() {
-            Some(data) => Some(oracle_field(
-                &MixtureScore::new(data),
-                &grid,
-                level.marginal,
-            )?),
-            None => None,
-        };
-        let (learned, note) = match self.source_support(source) {
-            Err(e) => (Vec::new(), Some(e.to_string())),
-            Ok(()) if source == ScoreSource::Oracle => (
-                exact.as_ref().map(|(_, s)| to_f32(s)).unwrap_or_default(),
-                None,
-            ),
-            Ok(()) => {
-                let (net, param, train_steps) = self.network(source)?;
-                let x = Tensor::<2>::from_data(
-                    TensorData::new(points.clone(), [grid.len(), 2]),
-                    &self.device,
-                );
-                let s = NetworkScore::new(&net, param, train_steps).score(x, &level)?;
-                (read(s).await?, None)
-            }
-        };
-        let (log_p, true_score, error) = match exact {
-            Some((log_p, exact)) => {
-                let error = if learned.is_empty() {
-                    Vec::new()
-                } else {
-                    to_f32(&row_distance(&learned, &exact, 2)?)
-                };
-                (to_f32(&log_p), to_f32(&exact), error)
-            }
-            None => (Vec::new(), Vec::new(), Vec::new()),
-        };
-        Ok(ScoreField {
-            points,
-            log_p,
-            true_score,
-            learned_score: learned,
-            error,
-            note,
-        })
+        Ok(ScoreField(
+            self.session
+                .score_field(k, size, half_width, source)
+                .await?,
+        ))
+    }
+
+    /// Show, train on and sample the process `config` (a [`ProcessConfig`] as JSON, e.g.
+    /// `{"kind": "ve", "sigma_min": 0.1, "sigma_max": 20, "levels": 10}` or `{"kind": "vp",
+    /// "schedule": {"kind": "cosine", "steps": 500, "beta_start": 0.0001, "beta_end": 0.02}}`).
+    /// Returns its number of steps T (levels L for VE). The drawn data's noise and any running
+    /// sampler are dropped.
+    #[wasm_bindgen(js_name = setProcess)]
+    pub fn set_process(&mut self, config: &str) -> Result<usize, JsValue> {
+        Ok(self.session.set_process(config)?)
+    }
+
+    /// The page's process as JSON ([`ProcessConfig`]).
+    #[wasm_bindgen(js_name = processConfig)]
+    pub fn process_config(&self) -> String {
+        self.session.process_config()
+    }
+
+    /// The page's process in words, e.g. "VP (linear β, T = 1000)".
+    #[wasm_bindgen(js_name = processLabel)]
+    pub fn process_label(&self) -> String {
+        self.session.process_label()
+    }
+
+    /// T, the number of steps (levels) of the page's process.
+    #[wasm_bindgen(js_name = numSteps)]
+    pub fn num_steps(&self) -> usize {
+        self.session.num_steps()
+    }
+
+    /// The process's tables for t = 0..T-1 as three rows `[3, T]` of its marginal
+    /// `N(a_t x_0, s_t² I)`: the signal power a_t² (ᾱ_t for VP and sub-VP, 1 for VE),
+    /// SNR_t = a_t²/s_t² and the std s_t (√(1-ᾱ_t), 1-ᾱ_t or σ_t).
+    #[wasm_bindgen(js_name = forwardTables)]
+    pub fn forward_tables(&self) -> Float32Array {
+        Float32Array::from(&self.session.forward_tables()[..])
+    }
+
+    /// The forward marginal at scrubber position `k ∈ 0..=T`: `x_k = a x₀ + s ε` at table index
+    /// k-1 (k = 0 is the data itself), using the noise fixed by `drawData`.
+    #[wasm_bindgen(js_name = forwardAt)]
+    pub async fn forward_at(&self, k: usize) -> Result<Float32Array, JsValue> {
+        Ok(Float32Array::from(&self.session.forward_at(k).await?[..]))
+    }
+
+    /// Run the process's one-step chain (fresh noise each step; for VP DDPM's
+    /// `x_t = √α_t x_{t-1} + √β_t ε`) `k` more steps from the drawn data; returns the current `x`
+    /// and its step via `chainStep`.
+    #[wasm_bindgen(js_name = chainSteps)]
+    pub async fn chain_steps(&mut self, k: usize, seed: u64) -> Result<Float32Array, JsValue> {
+        Ok(Float32Array::from(
+            &self.session.chain_steps(k, seed).await?[..],
+        ))
+    }
+
+    /// How many chain steps have been taken since `drawData`.
+    #[wasm_bindgen(js_name = chainStep)]
+    pub fn chain_step(&self) -> usize {
+        self.session.chain_step()
+    }
+
+    /// Use a named data set: "mixture3", "seeds" or a 2-D toy set ("moons", "swiss-roll",
+    /// "rings", "checkerboard", "8gaussians").
+    #[wasm_bindgen(js_name = setDataset)]
+    pub fn set_dataset(&mut self, name: &str) -> Result<(), JsValue> {
+        Ok(self.session.set_dataset(name)?)
+    }
+
+    /// Use the user's points, `[n, 2]` row-major (a drawing): at least 2, all finite.
+    #[wasm_bindgen(js_name = setPoints)]
+    pub fn set_points(&mut self, values: Vec<f32>) -> Result<(), JsValue> {
+        Ok(self.session.set_points(values)?)
+    }
+
+    /// Use the points of a CSV file (one `x, y` per line, an optional header). `origin` names the
+    /// file in messages, which give the line of the first problem.
+    #[wasm_bindgen(js_name = setCsv)]
+    pub fn set_csv(&mut self, text: &str, origin: &str) -> Result<(), JsValue> {
+        Ok(self.session.set_csv(text, origin)?)
+    }
+
+    /// The current data set as JSON ([`DataInfo`]).
+    #[wasm_bindgen(js_name = dataInfo)]
+    pub fn data_info(&self) -> Result<String, JsValue> {
+        Ok(self.session.data_info()?)
+    }
+
+    /// The energy distance `2E‖X−Y‖ − E‖X−X′‖ − E‖Y−Y′‖` ([`metrics::energy_distance`]) between
+    /// the first ≤1000 rows of `x` `[n, 2]` and the data: a point set itself (up to 1000 of its
+    /// points), else 1000 draws from a fixed stream. 0 when the laws agree.
+    #[wasm_bindgen(js_name = energyDistance)]
+    pub fn energy_distance(&self, x: &[f32]) -> Result<f64, JsValue> {
+        Ok(self.session.energy_distance(x)?)
+    }
+
+    /// The fraction of `x` (`[n, d]`) nearest each data component ([`metrics::component_weights`]).
+    #[wasm_bindgen(js_name = componentWeights)]
+    pub fn component_weights(&self, x: &[f32]) -> Result<Float32Array, JsValue> {
+        Ok(Float32Array::from(&self.session.component_weights(x)?[..]))
+    }
+
+    /// Begin training a fresh MLP on the current data set. `config` is JSON:
+    /// `{"hidden", "depth", "lr", "batch", "steps", "seed", "objective", "process"}`, `objective`
+    /// one of "ddpm", "ncsn", "dsm", "ssm", "ism", "esm" (mixtures only), `process` a
+    /// [`ProcessConfig`] (default: the page's).
+    #[wasm_bindgen(js_name = startTraining)]
+    pub fn start_training(&mut self, config: &str) -> Result<(), JsValue> {
+        Ok(self.session.start_training(config)?)
+    }
+
+    /// Why `objective` cannot train on the current data, if it cannot (ESM needs the exact
+    /// score of a mixture); `None` when it can.
+    #[wasm_bindgen(js_name = objectiveSupport)]
+    pub fn objective_support(&self, objective: &str) -> Result<Option<String>, JsValue> {
+        Ok(self.session.objective_support(objective)?)
+    }
+
+    /// Optimiser steps taken by the current run.
+    #[wasm_bindgen(js_name = trainedSteps)]
+    pub fn trained_steps(&self) -> usize {
+        self.session.trained_steps()
+    }
+
+    /// Take `k` optimiser steps; returns their mean batch loss (one device read for all `k`).
+    #[wasm_bindgen(js_name = trainSteps)]
+    pub async fn train_steps(&mut self, k: usize) -> Result<f32, JsValue> {
+        Ok(self.session.train_steps(k).await?)
+    }
+
+    /// The loss of the current weights on a batch fixed by `seed` ([`Trainer::eval_loss`]): the
+    /// same batch at every step, so its changes are the model's, not the batch's.
+    #[wasm_bindgen(js_name = evalLoss)]
+    pub async fn eval_loss(&self, seed: u64) -> Result<f32, JsValue> {
+        Ok(self.session.eval_loss(seed).await?)
+    }
+
+    /// `n` samples from the network being trained: DDIM (η = 0, at most `steps` steps, leading
+    /// spacing) from the prior on the process it trains on, `[n, d]`.
+    #[wasm_bindgen(js_name = trainSamples)]
+    pub async fn train_samples(
+        &self,
+        n: usize,
+        steps: usize,
+        seed: u64,
+    ) -> Result<Float32Array, JsValue> {
+        Ok(Float32Array::from(
+            &self.session.train_samples(n, steps, seed).await?[..],
+        ))
+    }
+
+    /// Everything the run made, as one zip ([`bundle::run_archive`], laid out as `dplay train`
+    /// writes a run): the model folder (the weights to save: the EMA where one is kept, read back
+    /// asynchronously and written on the CPU), `n` samples by DDIM in `steps` steps with `seed`
+    /// as `.npy`, CSV and a figure over the data, and the loss log.
+    #[wasm_bindgen(js_name = exportRun)]
+    pub async fn export_run(
+        &self,
+        n: usize,
+        steps: usize,
+        seed: u64,
+    ) -> Result<Uint8Array, JsValue> {
+        Ok(Uint8Array::from(
+            &self.session.export_run(n, steps, seed).await?[..],
+        ))
+    }
+
+    /// The current training weights as safetensors bytes (burn module paths, parameter ids in the
+    /// header: [`params::to_safetensors`]), read asynchronously (WebGPU forbids a blocking read).
+    /// With [`Session::restore_training`] this carries a run across a lost GPU device.
+    #[wasm_bindgen(js_name = trainWeights)]
+    pub async fn train_weights(&self) -> Result<Uint8Array, JsValue> {
+        Ok(Uint8Array::from(&self.session.train_weights().await?[..]))
+    }
+
+    /// Continue the run started by the last [`Session::start_training`] from `weights` (bytes
+    /// from [`Session::train_weights`]) at optimiser step `step`: the learning-rate schedule and
+    /// the batch stream resume there; Adam's moments restart from zero. On the CPU backend (it reads
+    /// the new run's state synchronously).
+    #[wasm_bindgen(js_name = restoreTraining)]
+    pub fn restore_training(&mut self, weights: &[u8], step: usize) -> Result<(), JsValue> {
+        Ok(self.session.restore_training(weights, step)?)
+    }
+
+    /// Begin the samplers `specs` (a JSON array of [`SamplerSpec`]s) side by side, each on `n`
+    /// points from `seed`, all driven by the exact score of the page's mixture (on the CPU).
+    /// Returns each one's number of steps.
+    #[wasm_bindgen(js_name = startComparison)]
+    pub fn start_comparison(
+        &mut self,
+        specs: &str,
+        n: usize,
+        seed: u64,
+    ) -> Result<Vec<u32>, JsValue> {
+        Ok(self.session.start_comparison(specs, n, seed)?)
+    }
+
+    /// Take up to `ks[i]` steps of compared sampler `i`; the last round carries the weights.
+    #[wasm_bindgen(js_name = comparisonSteps)]
+    pub async fn comparison_steps(&mut self, ks: &[u32]) -> Result<Comparison, JsValue> {
+        Ok(Comparison(self.session.comparison_steps(ks).await?))
     }
 }

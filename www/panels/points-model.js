@@ -38,7 +38,7 @@ export class PointsModel {
       if (!e.lost) this.message(e.message);
       return;
     }
-    this.message(`${origin}: ${r.card.train.objective.kind === 'on_process' ? r.card.train.objective.objective : r.card.train.objective.kind} model, ${r.card.trained_steps} steps — the pretrained score now`, 'ok');
+    this.message(`${origin}: ${r.card.train.objective.objective} model, ${r.card.trained_steps} steps — the pretrained score now`, 'ok');
     await this.onModel(r);
   }
 }

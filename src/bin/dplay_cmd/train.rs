@@ -323,11 +323,9 @@ impl TrainArgs {
             ObjectiveArg::Esm => Loss::Esm,
         };
         let process = match (self.process, arg) {
-            (Some(_), _) if self.sigma.is_some() => {
-                return Err(Error::invalid(
-                    "--sigma sets the one noise level of a loss without --process; drop one of them",
-                ))
-            }
+            (Some(_), _) if self.sigma.is_some() => return Err(Error::invalid(
+                "--sigma sets the one noise level of a loss without --process; drop one of them",
+            )),
             (Some(ProcessArg::Vp), _) | (None, ObjectiveArg::Ddpm) => ProcessConfig::Vp {
                 schedule: self.schedule(),
             },

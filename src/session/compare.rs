@@ -3,10 +3,7 @@
 //! mixture weights, because between well-separated modes it mixes too slowly to move mass across
 //! the low-density gap, and annealing from large σ fixes that (Song & Ermon 2019, §3.2.2).
 
-use js_sys::Float32Array;
-use wasm_bindgen::prelude::*;
-
-use super::{read, Playground};
+use super::{read, Session};
 use crate::error::Error;
 use crate::metrics;
 use crate::noise;
@@ -15,51 +12,30 @@ use crate::sampler::{SamplerSpec, ScoreSource};
 /// Every compared sampler after a round of steps: their samples stacked, `[m, n, d]` row-major,
 /// the steps each one still has to go and, once all are done, the mixture weights each sample
 /// recovered, `[m, K]` (points by nearest component).
-#[wasm_bindgen]
 #[derive(Debug)]
 pub struct Comparison {
-    x: Vec<f32>,
-    remaining: Vec<u32>,
-    weights: Vec<f32>,
-}
-
-#[wasm_bindgen]
-impl Comparison {
-    #[wasm_bindgen(getter)]
-    pub fn x(&self) -> Float32Array {
-        Float32Array::from(&self.x[..])
-    }
-
-    #[wasm_bindgen(getter)]
-    pub fn remaining(&self) -> Vec<u32> {
-        self.remaining.clone()
-    }
-
+    pub x: Vec<f32>,
+    pub remaining: Vec<u32>,
     /// Empty until every sampler is done.
-    #[wasm_bindgen(getter)]
-    pub fn weights(&self) -> Float32Array {
-        Float32Array::from(&self.weights[..])
-    }
+    pub weights: Vec<f32>,
 }
 
-#[wasm_bindgen]
-impl Playground {
+impl Session {
     /// Begin the samplers `specs` (a JSON array of [`SamplerSpec`]s) side by side, each on `n`
     /// points from `seed`, all driven by the exact score of the page's mixture (on the CPU).
     /// Returns each one's number of steps.
-    #[wasm_bindgen(js_name = startComparison)]
     pub fn start_comparison(
         &mut self,
         specs: &str,
         n: usize,
         seed: u64,
-    ) -> Result<Vec<u32>, JsValue> {
+    ) -> Result<Vec<u32>, Error> {
         let specs: Vec<SamplerSpec> = serde_json::from_str(specs)
             .map_err(|e| Error::invalid(format!("not a list of samplers: {e}")))?;
         if specs.is_empty() || n == 0 {
-            return Err(
-                Error::invalid("compare at least one sampler on at least one point").into(),
-            );
+            return Err(Error::invalid(
+                "compare at least one sampler on at least one point",
+            ));
         }
         self.oracle()?;
         let data = self.train_data()?;
@@ -78,18 +54,16 @@ impl Playground {
     }
 
     /// Take up to `ks[i]` steps of compared sampler `i`; the last round carries the weights.
-    #[wasm_bindgen(js_name = comparisonSteps)]
-    pub async fn comparison_steps(&mut self, ks: &[u32]) -> Result<Comparison, JsValue> {
+    pub async fn comparison_steps(&mut self, ks: &[u32]) -> Result<Comparison, Error> {
         if self.comparison.is_empty() {
-            return Err(Error::invalid("call startComparison first").into());
+            return Err(Error::invalid("call startComparison first"));
         }
         if ks.len() != self.comparison.len() {
             return Err(Error::invalid(format!(
                 "{} step counts for {} samplers",
                 ks.len(),
                 self.comparison.len()
-            ))
-            .into());
+            )));
         }
         let oracle = self.oracle()?;
         let mixture = oracle.mixture();

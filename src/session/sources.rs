@@ -3,9 +3,7 @@
 //! mixture ("oracle"). A network knows the score only at the levels of the process it was trained
 //! on, so it drives the panels only while the page shows that process.
 
-use wasm_bindgen::prelude::*;
-
-use super::Playground;
+use super::Session;
 use crate::data::MixtureScore;
 use crate::error::Error;
 use crate::model::{Mlp, Parameterization};
@@ -14,12 +12,11 @@ use crate::sampler::ScoreSource;
 use crate::train::ModelCard;
 
 /// "learned", "pretrained" or "oracle".
-pub(super) fn parse(source: &str) -> Result<ScoreSource, JsValue> {
+pub(super) fn parse(source: &str) -> Result<ScoreSource, Error> {
     serde_json::from_value(source.into()).map_err(|_| {
         Error::invalid(format!(
             "unknown score source '{source}' (learned, pretrained or oracle)"
         ))
-        .into()
     })
 }
 
@@ -28,7 +25,7 @@ fn card_process(card: &ModelCard) -> Option<ProcessConfig> {
     card.train.objective.sampling_process()
 }
 
-impl Playground {
+impl Session {
     /// Why `source` cannot give a score on the page's process and data, if it cannot.
     pub(super) fn source_support(&self, source: ScoreSource) -> Result<(), Error> {
         let shown = self.process.config();

@@ -5,11 +5,9 @@
 
 use std::path::Path;
 
-use js_sys::{Float32Array, Uint8Array};
 use serde::Deserialize;
-use wasm_bindgen::prelude::*;
 
-use super::{checkpoint, device_err, read, Playground};
+use super::{checkpoint, device_err, read, Change, Session};
 use crate::error::Error;
 use crate::model::{MlpConfig, NetworkScore};
 use crate::process::{Process, ProcessConfig};
@@ -63,9 +61,9 @@ impl PageTrainConfig {
     }
 }
 
-impl Playground {
-    /// The page's training settings as a run's config (see [`Playground::start_training`]).
-    pub(super) fn train_config(&self, config: &str) -> Result<TrainConfig, Error> {
+impl Session {
+    /// The page's training settings as a run's config (see [`Session::start_training`]).
+    pub fn train_config(&self, config: &str) -> Result<TrainConfig, Error> {
         let page: PageTrainConfig = serde_json::from_str(config)
             .map_err(|e| Error::invalid(format!("not a training config: {e}")))?;
         page.build(self.process.config())
@@ -78,27 +76,24 @@ impl Playground {
     }
 }
 
-#[wasm_bindgen]
-impl Playground {
+impl Session {
     /// Begin training a fresh MLP on the current data set. `config` is JSON:
     /// `{"hidden", "depth", "lr", "batch", "steps", "seed", "objective", "process"}`, `objective`
     /// one of "ddpm", "ncsn", "dsm", "ssm", "ism", "esm" (mixtures only), `process` a
     /// [`ProcessConfig`] (default: the page's).
-    #[wasm_bindgen(js_name = startTraining)]
-    pub fn start_training(&mut self, config: &str) -> Result<(), JsValue> {
+    pub fn start_training(&mut self, config: &str) -> Result<(), Error> {
         let config = self.train_config(config)?;
         let data = self.train_data()?.clone();
         let trainer =
             Trainer::new(config, data, &self.device)?.with_data_origin(self.data_origin.clone());
         self.trainer = Some(trainer);
-        self.train_log.clear();
+        self.changed(Change::Training);
         Ok(())
     }
 
     /// Why `objective` cannot train on the current data, if it cannot (ESM needs the exact
     /// score of a mixture); `None` when it can.
-    #[wasm_bindgen(js_name = objectiveSupport)]
-    pub fn objective_support(&self, objective: &str) -> Result<Option<String>, JsValue> {
+    pub fn objective_support(&self, objective: &str) -> Result<Option<String>, Error> {
         let objective: Loss = objective.parse()?;
         let mixture = self.train_data()?.mixture().is_some();
         Ok((objective.needs_exact_score() && !mixture).then(|| {
@@ -110,20 +105,18 @@ impl Playground {
     }
 
     /// Optimiser steps taken by the current run.
-    #[wasm_bindgen(js_name = trainedSteps)]
     pub fn trained_steps(&self) -> usize {
         self.trainer.as_ref().map_or(0, Trainer::steps_done)
     }
 
     /// Take `k` optimiser steps; returns their mean batch loss (one device read for all `k`).
-    #[wasm_bindgen(js_name = trainSteps)]
-    pub async fn train_steps(&mut self, k: usize) -> Result<f32, JsValue> {
+    pub async fn train_steps(&mut self, k: usize) -> Result<f32, Error> {
         let trainer = self
             .trainer
             .as_mut()
             .ok_or_else(|| Error::invalid("start training first"))?;
         if k == 0 {
-            return Err(Error::invalid("take at least one step").into());
+            return Err(Error::invalid("take at least one step"));
         }
         let mut sum = trainer.step();
         for _ in 1..k {
@@ -142,8 +135,7 @@ impl Playground {
 
     /// The loss of the current weights on a batch fixed by `seed` ([`Trainer::eval_loss`]): the
     /// same batch at every step, so its changes are the model's, not the batch's.
-    #[wasm_bindgen(js_name = evalLoss)]
-    pub async fn eval_loss(&self, seed: u64) -> Result<f32, JsValue> {
+    pub async fn eval_loss(&self, seed: u64) -> Result<f32, Error> {
         let loss = self.trainer()?.eval_loss(seed);
         let v = loss
             .into_data_async()
@@ -156,30 +148,21 @@ impl Playground {
 
     /// `n` samples from the network being trained: DDIM (η = 0, at most `steps` steps, leading
     /// spacing) from the prior on the process it trains on, `[n, d]`.
-    #[wasm_bindgen(js_name = trainSamples)]
     pub async fn train_samples(
         &self,
         n: usize,
         steps: usize,
         seed: u64,
-    ) -> Result<Float32Array, JsValue> {
+    ) -> Result<Vec<f32>, Error> {
         let net = self.trainer()?.model();
-        Ok(Float32Array::from(
-            &self.samples_of(&net, n, steps, seed).await?[..],
-        ))
+        self.samples_of(&net, n, steps, seed).await
     }
 
     /// Everything the run made, as one zip ([`bundle::run_archive`], laid out as `dplay train`
     /// writes a run): the model folder (the weights to save: the EMA where one is kept, read back
     /// asynchronously and written on the CPU), `n` samples by DDIM in `steps` steps with `seed`
     /// as `.npy`, CSV and a figure over the data, and the loss log.
-    #[wasm_bindgen(js_name = exportRun)]
-    pub async fn export_run(
-        &self,
-        n: usize,
-        steps: usize,
-        seed: u64,
-    ) -> Result<Uint8Array, JsValue> {
+    pub async fn export_run(&self, n: usize, steps: usize, seed: u64) -> Result<Vec<u8>, Error> {
         let trainer = self.trainer()?;
         let net = trainer.export_model();
         let samples = self.samples_of(&net, n, steps, seed).await?;
@@ -199,7 +182,7 @@ impl Playground {
             data.dim(),
             &self.train_log,
         )?;
-        Ok(Uint8Array::from(&bytes[..]))
+        Ok(bytes)
     }
 
     /// `n` samples of `net` (the run's network) by DDIM, η = 0, leading spacing, in at most
@@ -210,10 +193,10 @@ impl Playground {
         n: usize,
         steps: usize,
         seed: u64,
-    ) -> Result<Vec<f32>, JsValue> {
+    ) -> Result<Vec<f32>, Error> {
         let trainer = self.trainer()?;
         if n == 0 {
-            return Err(Error::invalid("sample at least one point").into());
+            return Err(Error::invalid("sample at least one point"));
         }
         let process = trainer
             .model_process()
@@ -238,25 +221,22 @@ impl Playground {
 
     /// The current training weights as safetensors bytes (burn module paths, parameter ids in the
     /// header: [`params::to_safetensors`]), read asynchronously (WebGPU forbids a blocking read).
-    /// With [`Playground::restore_training`] this carries a run across a lost GPU device.
-    #[wasm_bindgen(js_name = trainWeights)]
-    pub async fn train_weights(&self) -> Result<Uint8Array, JsValue> {
+    /// With [`Session::restore_training`] this carries a run across a lost GPU device.
+    pub async fn train_weights(&self) -> Result<Vec<u8>, Error> {
         let net = self.trainer()?.model();
         let entries = checkpoint::collect_async(&net).await?;
-        Ok(Uint8Array::from(&params::to_safetensors(&entries)?[..]))
+        params::to_safetensors(&entries)
     }
 
-    /// Continue the run started by the last [`Playground::start_training`] from `weights` (bytes
-    /// from [`Playground::train_weights`]) at optimiser step `step`: the learning-rate schedule and
+    /// Continue the run started by the last [`Session::start_training`] from `weights` (bytes
+    /// from [`Session::train_weights`]) at optimiser step `step`: the learning-rate schedule and
     /// the batch stream resume there; Adam's moments restart from zero. On the CPU backend (it reads
     /// the new run's state synchronously).
-    #[wasm_bindgen(js_name = restoreTraining)]
-    pub fn restore_training(&mut self, weights: &[u8], step: usize) -> Result<(), JsValue> {
-        if self.backend == "webgpu" {
+    pub fn restore_training(&mut self, weights: &[u8], step: usize) -> Result<(), Error> {
+        if self.async_only {
             return Err(Error::invalid(
                 "restoring a run reads its state synchronously: do it on the CPU backend",
-            )
-            .into());
+            ));
         }
         let trainer = self
             .trainer

@@ -1,11 +1,9 @@
 //! The page's data sets: the two mixtures shipped in `data/`, the 2-D toy sets, a user's drawn
 //! points or CSV file, and the sample-quality measures against them.
 
-use js_sys::Float32Array;
 use serde::Serialize;
-use wasm_bindgen::prelude::*;
 
-use super::{to_f32, Playground};
+use super::{to_f32, Change, Session};
 use crate::data::{GaussianMixture, PointSet, Toy2d};
 use crate::error::Error;
 use crate::metrics;
@@ -57,7 +55,7 @@ fn named(name: &str) -> Result<TrainData, Error> {
 }
 
 /// The named data set (the catalogue's) a model card's data is, if it is one.
-pub(super) fn named_for(spec: &DataSpec) -> Option<(&'static str, TrainData)> {
+pub fn named_for(spec: &DataSpec) -> Option<(&'static str, TrainData)> {
     crate::catalogue::catalogue()
         .datasets
         .iter()
@@ -76,18 +74,15 @@ fn check_2d(points: &PointSet, origin: &str) -> Result<(), Error> {
     Ok(())
 }
 
-impl Playground {
+impl Session {
     pub(super) fn set_train_data(&mut self, data: TrainData, origin: &str) {
         self.data = data.mixture().cloned();
         self.dataset = Some(data);
         self.data_origin = origin.to_string();
-        self.x0 = None;
-        self.chain = None;
-        self.sampler = None;
-        self.comparison.clear();
+        self.changed(Change::Data);
     }
 
-    pub(super) fn train_data(&self) -> Result<&TrainData, Error> {
+    pub fn train_data(&self) -> Result<&TrainData, Error> {
         self.dataset
             .as_ref()
             .ok_or_else(|| Error::invalid("choose a data set first"))
@@ -117,20 +112,17 @@ impl Playground {
     }
 }
 
-#[wasm_bindgen]
-impl Playground {
+impl Session {
     /// Use a named data set: "mixture3", "seeds" or a 2-D toy set ("moons", "swiss-roll",
     /// "rings", "checkerboard", "8gaussians").
-    #[wasm_bindgen(js_name = setDataset)]
-    pub fn set_dataset(&mut self, name: &str) -> Result<(), JsValue> {
+    pub fn set_dataset(&mut self, name: &str) -> Result<(), Error> {
         let data = named(name)?;
         self.set_train_data(data, name);
         Ok(())
     }
 
     /// Use the user's points, `[n, 2]` row-major (a drawing): at least 2, all finite.
-    #[wasm_bindgen(js_name = setPoints)]
-    pub fn set_points(&mut self, values: Vec<f32>) -> Result<(), JsValue> {
+    pub fn set_points(&mut self, values: Vec<f32>) -> Result<(), Error> {
         let n = values.len() / 2;
         let points = PointSet::new(values, 2).map_err(|e| match n {
             0 => Error::invalid("the drawing is empty: draw at least 2 points"),
@@ -143,8 +135,7 @@ impl Playground {
 
     /// Use the points of a CSV file (one `x, y` per line, an optional header). `origin` names the
     /// file in messages, which give the line of the first problem.
-    #[wasm_bindgen(js_name = setCsv)]
-    pub fn set_csv(&mut self, text: &str, origin: &str) -> Result<(), JsValue> {
+    pub fn set_csv(&mut self, text: &str, origin: &str) -> Result<(), Error> {
         let points = PointSet::from_csv(text, origin)?;
         check_2d(&points, origin)?;
         self.set_train_data(points.into(), origin);
@@ -152,8 +143,7 @@ impl Playground {
     }
 
     /// The current data set as JSON ([`DataInfo`]).
-    #[wasm_bindgen(js_name = dataInfo)]
-    pub fn data_info(&self) -> Result<String, JsValue> {
+    pub fn data_info(&self) -> Result<String, Error> {
         let data = self.train_data()?;
         let (kind, label) = self.describe_data().expect("a data set is chosen");
         let points = match data {
@@ -173,14 +163,13 @@ impl Playground {
             points,
             extent,
         };
-        Ok(serde_json::to_string(&info).map_err(|e| Error::invalid(e.to_string()))?)
+        serde_json::to_string(&info).map_err(|e| Error::invalid(e.to_string()))
     }
 
     /// The energy distance `2E‖X−Y‖ − E‖X−X′‖ − E‖Y−Y′‖` ([`metrics::energy_distance`]) between
     /// the first ≤1000 rows of `x` `[n, 2]` and the data: a point set itself (up to 1000 of its
     /// points), else 1000 draws from a fixed stream. 0 when the laws agree.
-    #[wasm_bindgen(js_name = energyDistance)]
-    pub fn energy_distance(&self, x: &[f32]) -> Result<f64, JsValue> {
+    pub fn energy_distance(&self, x: &[f32]) -> Result<f64, Error> {
         let data = self.train_data()?;
         let d = data.dim();
         let y = match data {
@@ -188,16 +177,15 @@ impl Playground {
             other => other.sample(ENERGY_POINTS, &mut noise::rng(ENERGY_SEED)),
         };
         let n = (x.len() / d).min(ENERGY_POINTS);
-        Ok(metrics::energy_distance(&x[..n * d], &y, d)?)
+        metrics::energy_distance(&x[..n * d], &y, d)
     }
 
     /// The fraction of `x` (`[n, d]`) nearest each data component ([`metrics::component_weights`]).
-    #[wasm_bindgen(js_name = componentWeights)]
-    pub fn component_weights(&self, x: &[f32]) -> Result<Float32Array, JsValue> {
+    pub fn component_weights(&self, x: &[f32]) -> Result<Vec<f32>, Error> {
         let data = self.data.as_ref().ok_or_else(|| {
             Error::invalid("mixture weights exist only for a Gaussian mixture data set")
         })?;
         let w = metrics::component_weights(data, x)?;
-        Ok(Float32Array::from(&to_f32(&w)[..]))
+        Ok(to_f32(&w))
     }
 }

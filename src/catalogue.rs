@@ -369,7 +369,10 @@ fn sampler_entry(d: &SamplerSpec) -> Entry {
         help,
         cite,
         options,
-        facts: Value::Null,
+        facts: json!({
+            "starts_at": d.starts_at(),
+            "image_default": d.kind() == SamplerSpec::IMAGE_DEFAULT,
+        }),
     }
 }
 

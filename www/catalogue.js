@@ -44,9 +44,19 @@ export function schemaEntries() {
   group('processes', 'process');
   group('samplers', 'sampler');
   out.objective = { kind: 'enum', values: c.objectives.map((e) => e.kind), def: c.objectives[0].kind };
+  // Image mode: the samplers that join a chain at any step (SDEdit), and DDIM's steps and η
+  // under image mode's own keys.
+  const joins = imageSamplers();
+  out.isampler = { kind: 'enum', values: joins.map((e) => e.kind), def: joins.find((e) => e.facts.image_default).kind };
+  const ddim = entry('samplers', 'ddim').options;
+  out.isteps = schemaOf(ddim.find((o) => o.key === 'steps'));
+  out.ieta = schemaOf(ddim.find((o) => o.key === 'eta'));
   out.source = { kind: 'enum', values: c.sources.map((e) => e.kind), def: c.sources[0].kind };
   return out;
 }
+
+// The samplers image mode offers: those that join a discrete chain at any step.
+export const imageSamplers = () => catalogue().samplers.filter((e) => e.facts.starts_at);
 
 // The state keys of a group's options.
 export function optionKeys(group) {

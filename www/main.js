@@ -4,7 +4,7 @@
 // work on images; the 2-D panels are set up the first time 2-D data is shown.
 import { SCHEMA, extendSchema, parseHash, parseValue, writeHash } from './state.js';
 import { processConfig, processKeys } from './process.js';
-import { buildOptionRows, catalogue, entry, fillSelect, optionKeys, schemaEntries, setCatalogue, showOptionRows } from './catalogue.js';
+import { buildOptionRows, catalogue, entry, fillSelect, imageSamplers, optionKeys, schemaEntries, setCatalogue, showOptionRows } from './catalogue.js';
 import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
 import { drawPoints, drawTrajLegend, view } from './draw.js';
 import { ForwardPanel, pointsView } from './panels/forward.js';
@@ -66,6 +66,7 @@ const save = () => writeHash(state);
 function buildControls(cat) {
   fillSelect($('process'), cat.processes);
   fillSelect($('sampler'), cat.samplers);
+  fillSelect($('isampler'), imageSamplers());
   fillSelect($('source'), cat.sources);
   fillSelect($('train-objective'), cat.objectives);
   const own = [...$('data-select').options];
@@ -73,6 +74,10 @@ function buildControls(cat) {
   $('data-select').append(...own);
   buildOptionRows($('process-options'), 'processes');
   buildOptionRows($('sampler-options'), 'samplers');
+  for (const key of ['isteps', 'ieta']) {
+    $(key).min = String(SCHEMA[key].min);
+    $(key).max = String(SCHEMA[key].max);
+  }
 }
 
 async function readState() {

@@ -27,14 +27,12 @@ export const SCHEMA = {
   data: { kind: 'enum', values: ['draw', 'csv', 'digits'], def: 'draw' },
   pts: { kind: 'points', def: '' },
   // image mode (data=digits): the forward panel's x₀ (a digit by index, or the 28×28 pad, in the
-  // hash as `pad`, see pad.js), the samplers of the grid and of SDEdit, and SDEdit's t₀. A dropped
+  // hash as `pad`, see pad.js) and SDEdit's t₀; the samplers of the grid and of SDEdit (isampler,
+  // isteps, ieta) come from the catalogue (extendSchema). A dropped
   // model is not in the hash: a reload returns to the default digit model.
   digit: { kind: 'int', min: 0, max: 9999, def: 0 },
   x0src: { kind: 'enum', values: ['digit', 'pad'], def: 'digit' },
   pad: { kind: 'pad', def: '' },
-  isampler: { kind: 'enum', values: ['ddim', 'ancestral'], def: 'ddim' },
-  isteps: { kind: 'int', min: 1, max: 1000, def: 50 },
-  ieta: { kind: 'num', min: 0, max: 1, def: 0 },
   igrid: { kind: 'int', min: 1, max: 6, def: 4 },
   ispeed: { kind: 'int', min: 1, max: 50, def: 1 },
   t0: { kind: 'int', min: 1, max: 999, def: 500 },

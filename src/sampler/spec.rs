@@ -393,6 +393,15 @@ impl SamplerSpec {
         }
     }
 
+    /// Image mode's first sampler: DDIM, 50 steps where ancestral takes T (Song et al. 2021a).
+    pub const IMAGE_DEFAULT: &'static str = "ddim";
+
+    /// Whether the sampler can join a discrete chain at any step ([`SamplerSpec::build_start_at`]):
+    /// what image mode and SDEdit run.
+    pub fn starts_at(&self) -> bool {
+        matches!(self, Self::Ancestral { .. } | Self::Ddim { .. })
+    }
+
     /// The catalogue name, the JSON's `kind`.
     pub fn kind(&self) -> &'static str {
         match self {

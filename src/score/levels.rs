@@ -105,75 +105,78 @@ impl std::str::FromStr for Loss {
     }
 }
 
-/// The batch loss of `criterion`'s objective for `model` on clean points `x0` (row-major
-/// `[n, d]`, on the host). `mixture` is the data's law where it is a Gaussian mixture (ESM).
-pub(super) fn loss<R: Rng + ?Sized>(
-    criterion: &Criterion,
-    model: &Mlp,
-    x0: &[f32],
-    d: usize,
-    mixture: Option<&GaussianMixture>,
-    rng: &mut R,
-    device: &Device,
-) -> Result<Tensor<1>> {
-    let (objective, process) = (criterion.objective, &criterion.process);
-    if d == 0 || x0.is_empty() || x0.len() % d != 0 {
-        return Err(Error::invalid(format!(
-            "{} values are not a non-empty batch of {d}-dimensional points",
-            x0.len()
-        )));
-    }
-    let n = x0.len() / d;
-    let t = noise::uniform_steps(rng, n, process.num_steps());
-    let z = noise::normal_vec(rng, n * d);
-    let m: Vec<_> = t.iter().map(|&t| process.marginal(t)).collect();
-    // x_t = a_t x_0 + s_t z on the host: ESM's target needs it there.
-    let xt: Vec<f32> = x0
-        .iter()
-        .zip(&z)
-        .enumerate()
-        .map(|(i, (&x, &z))| {
-            let m = m[i / d];
-            m.mean_coef as f32 * x + m.std as f32 * z
-        })
-        .collect();
-    let upload =
-        |v: Vec<f32>, shape: [usize; 2]| Tensor::<2>::from_data(TensorData::new(v, shape), device);
-    let column = |f: &dyn Fn(usize) -> f64| {
-        let v: Vec<f32> = (0..n).map(|i| f(i) as f32).collect();
-        Tensor::<2>::from_data(TensorData::new(v, [n, 1]), device)
-    };
-    // λ(t) = s_t², one per row; 1 on the data itself.
-    let lambda = |s: f64| if s > 0.0 { s * s } else { 1.0 };
-    let weight = || column(&|i| lambda(m[i].std)).reshape([n]);
-    let c = {
-        let v: Vec<f32> = t.iter().map(|&t| t as f32).collect();
-        Tensor::<1>::from_data(TensorData::new(v, [n]), device)
-    };
-    let x = upload(xt.clone(), [n, d]);
-    let z = upload(z, [n, d]);
-    Ok(match objective.loss {
-        Loss::Ddpm => super::ddpm::eps_loss(model.forward(x, c), z),
-        Loss::Ncsn => ncsn_terms(model, x, c, column(&|i| m[i].std), z).mean(),
-        Loss::Dsm => half_sq_norm(model.forward(x, c) - upload(x0.to_vec(), [n, d])).mean(),
-        Loss::Ssm => {
-            let s = objective.slicing;
-            let rows = n * s.projections;
-            let v = upload(s.projection.draw(rng, rows, d), [rows, d]);
-            let w = weight().repeat_dim(0, s.projections);
-            (ssm_terms(model, x, c, v, s.variance_reduced)? * w).mean()
+impl Criterion {
+    /// The batch loss of the objective for `model` on clean points `x0` (row-major `[n, d]`, on
+    /// the host). `mixture` is the data's law where it is a Gaussian mixture (ESM needs it).
+    pub fn batch_loss<R: Rng + ?Sized>(
+        &self,
+        model: &Mlp,
+        x0: &[f32],
+        d: usize,
+        mixture: Option<&GaussianMixture>,
+        rng: &mut R,
+        device: &Device,
+    ) -> Result<Tensor<1>> {
+        let (objective, process) = (self.objective, &self.process);
+        if d == 0 || x0.is_empty() || x0.len() % d != 0 {
+            return Err(Error::invalid(format!(
+                "{} values are not a non-empty batch of {d}-dimensional points",
+                x0.len()
+            )));
         }
-        Loss::Ism => (ism_terms(model, x, c) * weight()).mean(),
-        Loss::Esm => {
-            let mix = mixture.ok_or_else(|| {
+        let n = x0.len() / d;
+        let t = noise::uniform_steps(rng, n, process.num_steps());
+        let z = noise::normal_vec(rng, n * d);
+        let m: Vec<_> = t.iter().map(|&t| process.marginal(t)).collect();
+        // x_t = a_t x_0 + s_t z on the host: ESM's target needs it there.
+        let xt: Vec<f32> = x0
+            .iter()
+            .zip(&z)
+            .enumerate()
+            .map(|(i, (&x, &z))| {
+                let m = m[i / d];
+                m.mean_coef as f32 * x + m.std as f32 * z
+            })
+            .collect();
+        let upload = |v: Vec<f32>, shape: [usize; 2]| {
+            Tensor::<2>::from_data(TensorData::new(v, shape), device)
+        };
+        let column = |f: &dyn Fn(usize) -> f64| {
+            let v: Vec<f32> = (0..n).map(|i| f(i) as f32).collect();
+            Tensor::<2>::from_data(TensorData::new(v, [n, 1]), device)
+        };
+        // λ(t) = s_t², one per row; 1 on the data itself.
+        let lambda = |s: f64| if s > 0.0 { s * s } else { 1.0 };
+        let weight = || column(&|i| lambda(m[i].std)).reshape([n]);
+        let c = {
+            let v: Vec<f32> = t.iter().map(|&t| t as f32).collect();
+            Tensor::<1>::from_data(TensorData::new(v, [n]), device)
+        };
+        let x = upload(xt.clone(), [n, d]);
+        let z = upload(z, [n, d]);
+        Ok(match objective.loss {
+            Loss::Ddpm => super::ddpm::eps_loss(model.forward(x, c), z),
+            Loss::Ncsn => ncsn_terms(model, x, c, column(&|i| m[i].std), z).mean(),
+            Loss::Dsm => half_sq_norm(model.forward(x, c) - upload(x0.to_vec(), [n, d])).mean(),
+            Loss::Ssm => {
+                let s = objective.slicing;
+                let rows = n * s.projections;
+                let v = upload(s.projection.draw(rng, rows, d), [rows, d]);
+                let w = weight().repeat_dim(0, s.projections);
+                (ssm_terms(model, x, c, v, s.variance_reduced)? * w).mean()
+            }
+            Loss::Ism => (ism_terms(model, x, c) * weight()).mean(),
+            Loss::Esm => {
+                let mix = mixture.ok_or_else(|| {
                 Error::invalid(
                     "explicit score matching needs the data's exact score, known only for Gaussian mixtures",
                 )
             })?;
-            let target = exact_scores(mix, process, &xt, &t)?;
-            (esm_terms(model, x, c, upload(target, [n, d])) * weight()).mean()
-        }
-    })
+                let target = exact_scores(mix, process, &xt, &t)?;
+                (esm_terms(model, x, c, upload(target, [n, d])) * weight()).mean()
+            }
+        })
+    }
 }
 
 /// `∇log p_t(x_t)` per row, `p_t` the mixture perturbed to that row's level `t`.

@@ -8,13 +8,11 @@
 //! eq. 7, in discrete time); [`super::levels`] holds each loss's formula.
 
 use burn::prelude::*;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::levels::Loss;
 use super::ssm::Projection;
-use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::model::{Mlp, Parameterization};
 use crate::process::{DiscreteProcess, NoiseLevel, ProcessConfig, VeConfig};
@@ -171,20 +169,6 @@ impl Criterion {
 
     pub fn process(&self) -> &DiscreteProcess {
         &self.process
-    }
-
-    /// The loss of `model` on clean points `x0` (row-major `[n, d]`, on the host);
-    /// `mixture` is the data's law where it is a Gaussian mixture (ESM needs it).
-    pub fn batch_loss<R: Rng + ?Sized>(
-        &self,
-        model: &Mlp,
-        x0: &[f32],
-        d: usize,
-        mixture: Option<&GaussianMixture>,
-        rng: &mut R,
-        device: &Device,
-    ) -> Result<Tensor<1>> {
-        super::levels::loss(self, model, x0, d, mixture, rng, device)
     }
 
     /// The model's estimate of the data score `∇ₓ log p(x)` at the least noise it knows, level 0

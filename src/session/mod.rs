@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::model::{Mlp, NetworkScore, ScoreModel};
 use crate::noise;
 use crate::process::{DiscreteProcess, NoiseLevel, Process, ProcessConfig};
-use crate::sampler::{Sampler, SamplerSpec, ScoreSource};
+use crate::sampler::{Sampler, SamplerSpec, ScoreSource, StepOutput};
 use crate::train::{DataSpec, ModelCard, TrainData, Trainer};
 
 mod checkpoint;
@@ -32,6 +32,19 @@ pub use process::marginal_tables;
 
 fn device_err(e: impl std::fmt::Debug) -> Error {
     Error::Device(format!("{e:?}"))
+}
+
+/// A one-element loss on the host, read without blocking.
+pub async fn read_scalar(x: Tensor<1>) -> Result<f32, Error> {
+    let v = x
+        .into_data_async()
+        .await
+        .map_err(device_err)?
+        .try_into_vec::<f32>()
+        .map_err(device_err)?;
+    v.first()
+        .copied()
+        .ok_or_else(|| Error::Device("an empty loss".into()))
 }
 
 /// `x` on the host, read without blocking.
@@ -57,6 +70,35 @@ pub struct Frame {
     /// The step just taken.
     pub t: usize,
     pub remaining: usize,
+}
+
+impl Frame {
+    /// The frame after a round of steps: the last step's output, or where none was taken (the
+    /// walk is done, or `k` was 0) the current sample `current`.
+    pub async fn read(
+        last: Option<StepOutput>,
+        current: Option<Tensor<2>>,
+        remaining: usize,
+    ) -> Result<Self, Error> {
+        Ok(match last {
+            Some(out) => Frame {
+                x: read(out.x).await?,
+                x0_pred: read(out.x0_pred).await?,
+                t: out.t,
+                remaining,
+            },
+            None => {
+                let x =
+                    read(current.ok_or_else(|| Error::invalid("start sampling first"))?).await?;
+                Frame {
+                    x0_pred: x.clone(),
+                    x,
+                    t: 0,
+                    remaining,
+                }
+            }
+        })
+    }
 }
 
 /// The score panel's field on a grid ([`Session::score_field`]).
@@ -356,30 +398,7 @@ impl Session {
             }
             last = Some(sampler.step(model)?);
         }
-        let remaining = sampler.remaining();
-        match last {
-            Some(out) => Ok(Frame {
-                x: read(out.x).await?,
-                x0_pred: read(out.x0_pred).await?,
-                t: out.t,
-                remaining,
-            }),
-            None => {
-                let x = read(
-                    sampler
-                        .current()
-                        .cloned()
-                        .ok_or_else(|| Error::invalid("no sample"))?,
-                )
-                .await?;
-                Ok(Frame {
-                    x0_pred: x.clone(),
-                    x,
-                    t: 0,
-                    remaining,
-                })
-            }
-        }
+        Frame::read(last, sampler.current().cloned(), sampler.remaining()).await
     }
 
     /// The score field at scrubber position `k ∈ 1..=T` (table index k-1) of the page's process

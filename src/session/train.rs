@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{checkpoint, device_err, read, Change, Session};
+use super::{checkpoint, read, read_scalar, Change, Session};
 use crate::error::Error;
 use crate::model::{MlpConfig, NetworkScore};
 use crate::process::{Process, ProcessConfig};
@@ -122,13 +122,7 @@ impl Session {
         for _ in 1..k {
             sum = sum + trainer.step();
         }
-        let total = sum
-            .into_data_async()
-            .await
-            .map_err(device_err)?
-            .try_into_vec::<f32>()
-            .map_err(device_err)?;
-        let mean = total[0] / k as f32;
+        let mean = read_scalar(sum).await? / k as f32;
         self.train_log.push((trainer.steps_done(), mean));
         Ok(mean)
     }
@@ -136,14 +130,7 @@ impl Session {
     /// The loss of the current weights on a batch fixed by `seed` ([`Trainer::eval_loss`]): the
     /// same batch at every step, so its changes are the model's, not the batch's.
     pub async fn eval_loss(&self, seed: u64) -> Result<f32, Error> {
-        let loss = self.trainer()?.eval_loss(seed);
-        let v = loss
-            .into_data_async()
-            .await
-            .map_err(device_err)?
-            .try_into_vec::<f32>()
-            .map_err(device_err)?;
-        Ok(v[0])
+        read_scalar(self.trainer()?.eval_loss(seed)).await
     }
 
     /// `n` samples from the network being trained: DDIM (η = 0, at most `steps` steps, leading

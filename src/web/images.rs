@@ -7,7 +7,6 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{Frame, Playground};
-use crate::error::Error;
 use crate::image_lab::RunSlot;
 use crate::model::unet::{DeviceLimits, ImageModel, ModelFiles};
 use crate::process::Process;
@@ -196,27 +195,7 @@ impl Playground {
         let slot = RunSlot::from(run);
         let out = self.images.step(slot, k)?;
         let remaining = self.images.remaining(slot);
-        match out {
-            Some(out) => Ok(Frame(session::Frame {
-                x: read(out.x).await?,
-                x0_pred: read(out.x0_pred).await?,
-                t: out.t,
-                remaining,
-            })),
-            None => {
-                let x = read(
-                    self.images
-                        .current(slot)
-                        .ok_or_else(|| Error::invalid("start sampling first"))?,
-                )
-                .await?;
-                Ok(Frame(session::Frame {
-                    x0_pred: x.clone(),
-                    x,
-                    t: 0,
-                    remaining,
-                }))
-            }
-        }
+        let current = self.images.current(slot);
+        Ok(Frame(session::Frame::read(out, current, remaining).await?))
     }
 }

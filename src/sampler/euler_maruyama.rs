@@ -2,7 +2,7 @@
 //! `x_{t-Δt} = x_t - [f(t) x_t - g(t)² s(x_t, t)] Δt + g(t) √Δt z`, from `t = 1` to `t = ε`; the
 //! last step adds no noise (score_sde's "noise removal").
 
-use super::{Prior, Rule, Step, StepOutput, TimeGrid, Walker};
+use super::{Prior, Rule, SdeWalk, Step, StepOutput, Walker};
 use crate::error::Result;
 use crate::model::x0_from_score;
 use crate::noise;
@@ -10,8 +10,7 @@ use crate::process::{Reverse, Sde};
 
 /// The reverse SDE on a [`TimeGrid`].
 pub struct Em {
-    sde: Box<dyn Sde>,
-    grid: TimeGrid,
+    walk: SdeWalk,
 }
 
 pub type EulerMaruyama = Walker<Em>;
@@ -19,36 +18,37 @@ pub type EulerMaruyama = Walker<Em>;
 impl EulerMaruyama {
     /// `steps` steps from `t = 1` down to `t = eps`.
     pub fn new(sde: Box<dyn Sde>, steps: usize, eps: f64, seed: u64) -> Result<Self> {
-        let grid = TimeGrid::new(steps, eps)?;
-        Ok(Walker::with_rule(Em { sde, grid }, seed))
+        let walk = SdeWalk::new(sde, steps, eps)?;
+        Ok(Walker::with_rule(Em { walk }, seed))
     }
 }
 
 impl Rule for Em {
     fn steps(&self) -> usize {
-        self.grid.steps
+        self.walk.grid.steps
     }
 
     fn prior(&self) -> Prior {
-        Prior::Normal {
-            std: self.sde.prior_std(),
-        }
+        self.walk.prior()
     }
 
     fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
         let Step { x, i, rng, model } = s;
         let [n, d] = x.dims();
-        let (t, dt) = (self.grid.t(i), self.grid.dt());
-        let level = self.sde.level(t);
+        let (t, dt) = (self.walk.grid.t(i), self.walk.grid.dt());
+        let level = self.walk.sde.level(t);
         let score = model.score(x.clone(), &level)?;
         let x0_pred = x0_from_score(x.clone(), score.clone(), level.marginal);
-        let drift = self.sde.reverse_drift(x.clone(), score, t, Reverse::Sde);
+        let drift = self
+            .walk
+            .sde
+            .reverse_drift(x.clone(), score, t, Reverse::Sde);
         let x_mean = x - drift * dt;
-        let left = self.grid.steps - 1 - i;
+        let left = self.walk.grid.steps - 1 - i;
         let x_next = if left == 0 {
             x_mean.clone()
         } else {
-            let g = self.sde.diffusion(t) * dt.sqrt();
+            let g = self.walk.sde.diffusion(t) * dt.sqrt();
             x_mean.clone() + noise::normal(rng, [n, d], &x_mean.device()) * g
         };
         Ok(StepOutput {

@@ -84,6 +84,28 @@ pub trait StartAt: Sampler {
     fn reset_at(&mut self, x: Tensor<2>, t: usize) -> Result<()>;
 }
 
+/// An SDE sampler's walk: the SDE it reverses and its time grid, from the prior at `t = 1` (the
+/// SDE's `N(0, σ_T² I)`) to `t = ε`: what Euler–Maruyama, PC and the ODE share.
+pub struct SdeWalk {
+    pub sde: Box<dyn crate::process::Sde>,
+    pub grid: TimeGrid,
+}
+
+impl SdeWalk {
+    pub fn new(sde: Box<dyn crate::process::Sde>, steps: usize, eps: f64) -> Result<Self> {
+        Ok(Self {
+            sde,
+            grid: TimeGrid::new(steps, eps)?,
+        })
+    }
+
+    pub fn prior(&self) -> Prior {
+        Prior::Normal {
+            std: self.sde.prior_std(),
+        }
+    }
+}
+
 /// score_sde's sampling grid, with its end made exact: `t_i = 1 - i (1-ε)/N`, `i = 0..N`, so the
 /// walk runs from the prior at `t = 1` to `t = ε` in `N` steps of `Δt = (1-ε)/N`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -5,7 +5,7 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Prior, Rule, Step, StepOutput, TimeGrid, Walker};
+use super::{Prior, Rule, SdeWalk, Step, StepOutput, Walker};
 use crate::error::Result;
 use crate::model::{x0_from_score, ScoreModel};
 use crate::process::{Reverse, Sde};
@@ -22,8 +22,7 @@ pub enum OdeMethod {
 
 /// The probability-flow ODE on a [`TimeGrid`]; its random stream draws only the prior.
 pub struct Ode {
-    sde: Box<dyn Sde>,
-    grid: TimeGrid,
+    walk: SdeWalk,
     method: OdeMethod,
 }
 
@@ -37,8 +36,8 @@ impl ProbabilityFlowOde {
         method: OdeMethod,
         seed: u64,
     ) -> Result<Self> {
-        let grid = TimeGrid::new(steps, eps)?;
-        Ok(Walker::with_rule(Ode { sde, grid, method }, seed))
+        let walk = SdeWalk::new(sde, steps, eps)?;
+        Ok(Walker::with_rule(Ode { walk, method }, seed))
     }
 }
 
@@ -49,11 +48,12 @@ impl Ode {
         x: Tensor<2>,
         t: f64,
     ) -> Result<(Tensor<2>, Tensor<2>)> {
-        let level = self.sde.level(t);
+        let level = self.walk.sde.level(t);
         let score = model.score(x.clone(), &level)?;
         let x0 = x0_from_score(x.clone(), score.clone(), level.marginal);
         Ok((
-            self.sde
+            self.walk
+                .sde
                 .reverse_drift(x, score, t, Reverse::ProbabilityFlow),
             x0,
         ))
@@ -62,13 +62,11 @@ impl Ode {
 
 impl Rule for Ode {
     fn steps(&self) -> usize {
-        self.grid.steps
+        self.walk.grid.steps
     }
 
     fn prior(&self) -> Prior {
-        Prior::Normal {
-            std: self.sde.prior_std(),
-        }
+        self.walk.prior()
     }
 
     fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
@@ -78,7 +76,7 @@ impl Rule for Ode {
             rng: _,
             model,
         } = s;
-        let (t, dt) = (self.grid.t(i), self.grid.dt());
+        let (t, dt) = (self.walk.grid.t(i), self.walk.grid.dt());
         let (d1, x0_pred) = self.slope(model, x.clone(), t)?;
         let x_next = match self.method {
             OdeMethod::Euler => x - d1 * dt,
@@ -92,7 +90,7 @@ impl Rule for Ode {
             x: x_next.clone(),
             x_mean: x_next,
             x0_pred,
-            t: self.grid.steps - 1 - i,
+            t: self.walk.grid.steps - 1 - i,
             time: crate::process::Time::Continuous(t),
         })
     }

@@ -4,7 +4,7 @@
 //! `x_mean = x - (f_i x - G_i² s)`, `x = x_mean + G_i z`, no noise on the last step.
 
 use super::{
-    check_positive, langevin_corrector_step, Prior, Rule, Step, StepOutput, TimeGrid, Walker,
+    check_positive, langevin_corrector_step, Prior, Rule, SdeWalk, Step, StepOutput, Walker,
 };
 use crate::error::{Error, Result};
 use crate::model::x0_from_score;
@@ -13,8 +13,7 @@ use crate::process::Sde;
 
 /// Corrector then predictor at each time of a [`TimeGrid`].
 pub struct Pc {
-    sde: Box<dyn Sde>,
-    grid: TimeGrid,
+    walk: SdeWalk,
     snr: f64,
     corrector_steps: usize,
 }
@@ -38,8 +37,7 @@ impl PredictorCorrector {
             return Err(Error::invalid(format!("snr must be ≥ 0, got {snr}")));
         }
         let rule = Pc {
-            sde,
-            grid: TimeGrid::new(steps, eps)?,
+            walk: SdeWalk::new(sde, steps, eps)?,
             snr,
             corrector_steps,
         };
@@ -49,13 +47,11 @@ impl PredictorCorrector {
 
 impl Rule for Pc {
     fn steps(&self) -> usize {
-        self.grid.steps
+        self.walk.grid.steps
     }
 
     fn prior(&self) -> Prior {
-        Prior::Normal {
-            std: self.sde.prior_std(),
-        }
+        self.walk.prior()
     }
 
     fn update(&mut self, s: Step<'_>) -> Result<StepOutput> {
@@ -66,10 +62,10 @@ impl Rule for Pc {
             model,
         } = s;
         let [n, d] = x.dims();
-        let (t, dt) = (self.grid.t(i), self.grid.dt());
-        let level = self.sde.level(t);
+        let (t, dt) = (self.walk.grid.t(i), self.walk.grid.dt());
+        let level = self.walk.sde.level(t);
         // Corrector (Algorithm 5).
-        let alpha = self.sde.corrector_alpha(t, dt);
+        let alpha = self.walk.sde.corrector_alpha(t, dt);
         for _ in 0..self.corrector_steps {
             let score = model.score(x.clone(), &level)?;
             x = langevin_corrector_step(x, score, self.snr, alpha, rng)?.0;
@@ -77,10 +73,10 @@ impl Rule for Pc {
         // Predictor: reverse diffusion (eq. 46).
         let score = model.score(x.clone(), &level)?;
         let x0_pred = x0_from_score(x.clone(), score.clone(), level.marginal);
-        let step = self.sde.discretize(t, dt);
+        let step = self.walk.sde.discretize(t, dt);
         let rev_f = x.clone() * step.f_coef - score * (step.g * step.g);
         let x_mean = x - rev_f;
-        let left = self.grid.steps - 1 - i;
+        let left = self.walk.grid.steps - 1 - i;
         let x_next = if left == 0 {
             x_mean.clone()
         } else {

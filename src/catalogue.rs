@@ -586,6 +586,13 @@ fn sources() -> Vec<Entry> {
                 "the exact score of the mixture's perturbed marginal",
             ),
         };
+        // Where the chosen source cannot drive the panels, the first usable one in this order takes
+        // over: the exact score, then the shipped model. The learned one waits for training.
+        let gives_way_to = match s {
+            ScoreSource::Oracle => Some(0),
+            ScoreSource::Pretrained => Some(1),
+            ScoreSource::Learned => None,
+        };
         Entry {
             kind,
             label,
@@ -593,7 +600,7 @@ fn sources() -> Vec<Entry> {
             help,
             cite: "",
             options: Vec::new(),
-            facts: Value::Null,
+            facts: json!({ "fallback_rank": gives_way_to }),
         }
     })
     .collect()

@@ -5,7 +5,7 @@
 // gets a message here instead of an error.
 import { COLORS, drawPaths, drawPoints } from '../draw.js';
 import { showEquation } from '../eq.js';
-import { entry, showOptionRows, valueOf } from '../catalogue.js';
+import { catalogue, entry, showOptionRows, valueOf } from '../catalogue.js';
 import { fillWeights } from './weights-table.js';
 
 const $ = (id) => document.getElementById(id);
@@ -17,9 +17,12 @@ export function samplerSpec(s) {
   return valueOf('samplers', s.sampler, s);
 }
 
-// The sources in the order an unusable one gives way: the oracle, then the pretrained model. The
-// learned one never takes over and is never given up: it waits for training.
-const FALLBACK = ['oracle', 'pretrained'];
+// The sources in the order an unusable one gives way (the catalogue's fallback_rank). The learned
+// one has none: it never takes over and is never given up, it waits for training.
+const fallback = () => catalogue().sources
+  .filter((e) => e.facts.fallback_rank !== null)
+  .sort((a, b) => a.facts.fallback_rank - b.facts.fallback_rank)
+  .map((e) => e.kind);
 
 export class ReversePanel {
   constructor({ state, call, onError, onChange, hud }) {
@@ -64,8 +67,8 @@ export class ReversePanel {
     const why = await this.call('sourceSupport', { spec: samplerSpec(s) });
     for (const option of $('source').options) option.disabled = why[option.value] !== null;
     let note = `· ${entry('sources', s.source).help}`;
-    if (why[s.source] && s.source !== 'learned') {
-      const alt = FALLBACK.find((v) => why[v] === null);
+    if (why[s.source] && entry('sources', s.source).facts.fallback_rank !== null) {
+      const alt = fallback().find((v) => why[v] === null);
       if (alt) {
         note = `· ${entry('sources', alt).label} only: ${why[s.source]}`;
         s.source = alt;

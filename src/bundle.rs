@@ -72,19 +72,51 @@ pub fn from_files(
     from_bytes(weights, config, device).map_err(|e| Error::invalid(format!("{origin}: {e}")))
 }
 
+/// Which of the offered files (paths, `folder/config.json`) play which role in a model: a `.zip`
+/// archive whole, else the shallowest `config.json` and `model.safetensors`. The page reads only
+/// these (the rest are named in messages).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Roles {
+    pub zip: Option<usize>,
+    pub config: Option<usize>,
+    pub weights: Option<usize>,
+}
+
+impl Roles {
+    pub fn of(paths: &[String]) -> Self {
+        let zip = paths
+            .iter()
+            .position(|p| p.to_lowercase().ends_with(".zip"));
+        match zip {
+            Some(_) => Self {
+                zip,
+                ..Self::default()
+            },
+            None => Self {
+                zip,
+                config: shallowest(paths, CONFIG_FILE),
+                weights: shallowest(paths, WEIGHTS_FILE),
+            },
+        }
+    }
+}
+
+/// The index of the shallowest path whose file is `name`.
+fn shallowest(paths: &[String], name: &str) -> Option<usize> {
+    paths
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.rsplit('/').next() == Some(name))
+        .min_by_key(|(_, p)| p.matches('/').count())
+        .map(|(i, _)| i)
+}
+
 /// A model archive (the page's download, [`run_archive`]): the model folder's two files at the
 /// archive's root or in one folder of it.
 pub fn from_zip(bytes: &[u8], origin: &str, device: &Device) -> Result<(Mlp, ModelCard)> {
     let files = crate::io::archive::read_zip(bytes, origin)?;
     let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    // The shallowest file of that name.
-    let pick = |name: &str| {
-        files
-            .iter()
-            .filter(|(p, _)| p.rsplit('/').next() == Some(name))
-            .min_by_key(|(p, _)| p.matches('/').count())
-            .map(|(_, b)| b.as_slice())
-    };
+    let pick = |name: &str| shallowest(&names, name).map(|i| files[i].1.as_slice());
     let config = pick(CONFIG_FILE)
         .map(|b| {
             std::str::from_utf8(b)

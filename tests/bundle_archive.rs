@@ -96,3 +96,35 @@ fn a_run_archive_reads_back_as_its_folder() {
         .to_string();
     assert!(err.contains("an image model"), "{err}");
 }
+
+/// The page reads only the files `Roles` names: a `.zip` whole, else the shallowest config.json
+/// and model.safetensors of the folder.
+#[test]
+fn roles_pick_the_shallowest_files_or_the_archive() {
+    use diffusion_playground::bundle::Roles;
+    let paths = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let folder = paths(&[
+        "run/samples/config.json",
+        "run/model.safetensors",
+        "run/config.json",
+        "run/loss.csv",
+    ]);
+    assert_eq!(
+        Roles::of(&folder),
+        Roles {
+            zip: None,
+            config: Some(2),
+            weights: Some(1)
+        }
+    );
+    let zipped = paths(&["notes.txt", "run.ZIP", "config.json"]);
+    assert_eq!(
+        Roles::of(&zipped),
+        Roles {
+            zip: Some(1),
+            config: None,
+            weights: None
+        }
+    );
+    assert_eq!(Roles::of(&paths(&["a.csv"])), Roles::default());
+}

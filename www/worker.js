@@ -5,7 +5,7 @@
 // data choice, the training config and the latest training weights, read back after every batch
 // of steps on WebGPU) and, when the GPUDevice reports `lost`, rebuilds it on the CPU backend and
 // tells the page with a `fallback` event.
-import init, { Playground, catalogue as catalogueJson } from './pkg/diffusion_playground.js';
+import init, { Playground, catalogue as catalogueJson, modelFileRoles } from './pkg/diffusion_playground.js';
 import { imageHandlers, replayImages } from './worker-images.js';
 
 // The catalogue (src/catalogue.rs): among the rest, the model shipped for each named data set
@@ -92,15 +92,12 @@ async function compileModule() {
   }
 }
 
-// The loadModelFiles arguments for dropped or picked files `[{ file, path }]`: a .zip whole, else
-// config.json and model.safetensors (the shallowest of each), with every name for messages.
+// The loadModelFiles arguments for dropped or picked files `[{ file, path }]`: the files Rust
+// names for each role (modelFileRoles) read, with every name for messages.
 async function modelFiles(files, origin) {
   const names = files.map((f) => f.path);
-  const zip = files.find((f) => f.path.toLowerCase().endsWith('.zip'));
-  const depth = (f) => f.path.split('/').length;
-  const pick = (name) => files.filter((f) => f.path.split('/').pop() === name).sort((a, b) => depth(a) - depth(b))[0];
-  const config = zip ? undefined : pick('config.json');
-  const weights = zip ? undefined : pick('model.safetensors');
+  const roles = JSON.parse(modelFileRoles(names));
+  const [zip, config, weights] = [roles.zip, roles.config, roles.weights].map((i) => (i === null ? undefined : files[i]));
   return [
     names,
     config ? await config.file.text() : undefined,

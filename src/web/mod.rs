@@ -26,6 +26,13 @@ pub fn catalogue() -> String {
     crate::catalogue::catalogue_json()
 }
 
+/// Which of the dropped or picked files (their paths) play which role in a 2-D model, as JSON
+/// `{zip, config, weights}` (indices or null): [`crate::bundle::Roles`].
+#[wasm_bindgen(js_name = modelFileRoles)]
+pub fn model_file_roles(paths: Vec<String>) -> String {
+    serde_json::to_string(&crate::bundle::Roles::of(&paths)).expect("indices serialise")
+}
+
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();

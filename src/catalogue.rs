@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::data::Toy2d;
 use crate::process::ProcessConfig;
 use crate::sampler::{SamplerSpec, ScoreSource};
-use crate::score::Loss;
+use crate::score::{Loss, Slicing};
 
 /// The whole catalogue.
 #[derive(Debug, Clone, Serialize)]
@@ -86,6 +86,8 @@ pub enum Domain {
         min: f64,
         max: f64,
     },
+    /// `true` or `false`.
+    Bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -553,7 +555,7 @@ fn objectives() -> Vec<Entry> {
                 equation,
                 help,
                 cite,
-                options: Vec::new(),
+                options: objective_options(o),
                 facts: json!({
                     "parameterization": o.parameterization(),
                     // SSM's and ISM's losses go below zero (a linear axis for them).
@@ -563,6 +565,40 @@ fn objectives() -> Vec<Entry> {
             }
         })
         .collect()
+}
+
+/// A loss's own options: SSM's projections ([`Slicing`], under the objective's `slicing`).
+fn objective_options(loss: Loss) -> Vec<Opt> {
+    let value = json!({ "slicing": Slicing::default() });
+    match loss {
+        Loss::Ssm => vec![
+            opt(
+                &value,
+                "slicing.projections",
+                "projections",
+                "M, the projections v per point (the variance falls as 1/M)",
+                Domain::Int {
+                    min: 1.0,
+                    max: 16.0,
+                },
+            ),
+            opt(
+                &value,
+                "slicing.projection",
+                "v",
+                "the law of v: Rademacher (±1, the lowest variance of vᵀAv) or Gaussian",
+                choice(&[("rademacher", "Rademacher"), ("gaussian", "Gaussian")]),
+            ),
+            opt(
+                &value,
+                "slicing.variance_reduced",
+                "SSM-VR",
+                "take ½(vᵀs_θ)²'s expectation in closed form, ½‖s_θ‖² (eq. 8)",
+                Domain::Bool,
+            ),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 fn sources() -> Vec<Entry> {

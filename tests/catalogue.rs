@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use diffusion_playground::catalogue::{self, Domain, Opt};
 use diffusion_playground::process::ProcessConfig;
 use diffusion_playground::sampler::SamplerSpec;
-use diffusion_playground::score::Loss;
+use diffusion_playground::score::{Loss, Objective, Slicing};
 
 fn in_domain(o: &Opt, v: &Value) -> bool {
     match (&o.domain, v) {
@@ -22,6 +22,7 @@ fn in_domain(o: &Opt, v: &Value) -> bool {
         }
         (Domain::OptionalNum { .. }, Value::Null) => true,
         (Domain::Choice { values }, Value::String(s)) => values.iter().any(|c| c.value == s),
+        (Domain::Bool, Value::Bool(_)) => true,
         _ => false,
     }
 }
@@ -38,6 +39,7 @@ fn another(o: &Opt, v: &Value) -> Value {
         Domain::Choice { values } => {
             json!(values.iter().find(|c| json!(c.value) != *v).unwrap().value)
         }
+        Domain::Bool => json!(!v.as_bool().unwrap()),
     }
 }
 
@@ -125,6 +127,25 @@ fn processes_and_objectives_are_described_by_their_own_values() {
     let kinds: Vec<_> = cat.objectives.iter().map(|e| e.kind).collect();
     let all: Vec<_> = Loss::ALL.iter().map(|o| o.name()).collect();
     assert_eq!(kinds, all);
+    // An objective's options are fields of the Objective's JSON, with its defaults; each, set to
+    // another value of its domain, still reads as a valid objective.
+    for (entry, loss) in cat.objectives.iter().zip(Loss::ALL) {
+        let base =
+            serde_json::to_value(Objective::noise_free(Loss::Ism).with_slicing(Slicing::default()))
+                .unwrap();
+        for o in &entry.options {
+            let mut v = base.clone();
+            v["objective"] = json!(loss.name());
+            v["slicing"] = serde_json::to_value(Slicing::default()).unwrap();
+            let (group, key) = o.key.split_once('.').unwrap();
+            assert_eq!(v[group][key], o.default, "{}.{}", entry.kind, o.key);
+            v[group][key] = another(o, &o.default);
+            let set: Objective =
+                serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"));
+            set.validate().unwrap();
+            assert_ne!(set.slicing, Slicing::default(), "{}.{}", entry.kind, o.key);
+        }
+    }
     // Each named data set's shipped model is in the page's folder, trained on that set.
     for set in &cat.datasets {
         let dir = common::repo_path(&format!("www/{}", set.weights));

@@ -146,6 +146,17 @@ fn a_training_run_lowers_its_loss_and_downloads() {
     assert_eq!(card.trained_steps, 300);
     assert_eq!(card.train.objective.name(), "ddpm");
 
+    // The catalogue's SSM options reach the run as the page sends them.
+    let ssm = s
+        .train_config(
+            r#"{"hidden": 8, "depth": 1, "lr": 0.001, "batch": 8, "steps": 1, "seed": 0,
+                "objective": "ssm", "slicing": {"projection": "gaussian", "projections": 3,
+                "variance_reduced": true}}"#,
+        )
+        .unwrap();
+    assert_eq!(ssm.objective.name(), "ssm-vr");
+    assert_eq!(ssm.objective.slicing.projections, 3);
+
     let weights = block_on(s.train_weights()).unwrap();
     s.restore_training(&weights, 300).unwrap();
     let mut gpu_like = Session::new(Device::flex(), true);

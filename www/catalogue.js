@@ -28,6 +28,7 @@ export function schemaOf(opt) {
     case 'num': return { kind: 'num', min: opt.min, max: opt.max, def: opt.default };
     case 'optional_num': return { kind: 'optnum', min: opt.min, max: opt.max, def: opt.default };
     case 'choice': return { kind: 'enum', values: opt.values.map((c) => c.value), def: opt.default };
+    case 'bool': return { kind: 'bool', def: opt.default };
     default: throw new Error(`unknown option type ${opt.type}`);
   }
 }
@@ -43,7 +44,7 @@ export function schemaEntries() {
   };
   group('processes', 'process');
   group('samplers', 'sampler');
-  out.objective = { kind: 'enum', values: c.objectives.map((e) => e.kind), def: c.objectives[0].kind };
+  group('objectives', 'objective');
   // Image mode: the samplers that join a chain at any step (SDEdit), and DDIM's steps and η
   // under image mode's own keys.
   const joins = imageSamplers();
@@ -104,6 +105,9 @@ export function buildOptionRows(container, group) {
       if (o.type === 'choice') {
         el = document.createElement('select');
         fillSelect(el, o.values.map((v) => ({ kind: v.value, label: v.label })));
+      } else if (o.type === 'bool') {
+        el = document.createElement('input');
+        el.type = 'checkbox';
       } else {
         el = document.createElement('input');
         el.type = 'number';

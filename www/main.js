@@ -74,6 +74,7 @@ function buildControls(cat) {
   $('data-select').append(...own);
   buildOptionRows($('process-options'), 'processes');
   buildOptionRows($('sampler-options'), 'samplers');
+  buildOptionRows($('objective-options'), 'objectives');
   for (const key of ['isteps', 'ieta']) {
     $(key).min = String(SCHEMA[key].min);
     $(key).max = String(SCHEMA[key].max);
@@ -269,7 +270,7 @@ async function apply(key) {
   if (key === 'objective') {
     train.markStale();
     await train.checkObjective();
-  } else if (TRAIN_KEYS.has(key)) train.markStale();
+  } else if (TRAIN_KEYS.has(key) || optionKeys('objectives').has(key)) train.markStale();
   else if (key === 'arrows' || key === 'heat') score.draw();
   else if (key === 'grid') await score.refresh();
   else if (key === 'x0' || key === 'traj') reverse.draw();

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::model::{MlpConfig, NetworkScore};
 use crate::process::{Process, ProcessConfig};
 use crate::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
-use crate::score::{Loss, Objective};
+use crate::score::{Loss, Objective, Slicing};
 use crate::train::{params, TrainConfig, Trainer};
 
 /// The training settings the page exposes (its URL hash), as JSON.
@@ -32,6 +32,9 @@ struct PageTrainConfig {
     /// The process whose levels it trains on; the page's process when absent.
     #[serde(default)]
     process: Option<ProcessConfig>,
+    /// SSM's projections (the catalogue's `ssm` options); one Rademacher v when absent.
+    #[serde(default)]
+    slicing: Option<Slicing>,
 }
 
 impl PageTrainConfig {
@@ -51,7 +54,9 @@ impl PageTrainConfig {
                     .with_hidden(self.hidden)
                     .with_depth(self.depth),
             )
-            .with_objective(Objective::new(objective, process))
+            .with_objective(
+                Objective::new(objective, process).with_slicing(self.slicing.unwrap_or_default()),
+            )
             .with_steps(self.steps)
             .with_batch_size(self.batch)
             .with_lr(self.lr)

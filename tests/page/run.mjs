@@ -693,7 +693,8 @@ const tests = [
         'annealed_langevin.step_size': '0.001', 'annealed_langevin.sigma_min': '0.2', 'annealed_langevin.sigma_max': '12',
         'euler_maruyama.steps': '100', 'euler_maruyama.process': 've', 'euler_maruyama.t_end': '0.01', 'pc.steps': '100',
         'pc.snr': '0.2', 'pc.corrector_steps': '2', 'pc.process': 'sub_vp', 'pc.t_end': '0.002', 'ode.steps': '40',
-        'ode.method': 'euler', 'ode.process': 'sub_vp', 'ode.t_end': '0.005', objective: 'ism', source: 'oracle',
+        'ode.method': 'euler', 'ode.process': 'sub_vp', 'ode.t_end': '0.005', objective: 'ism',
+        'ssm.slicing.projections': '3', 'ssm.slicing.projection': 'gaussian', 'ssm.slicing.variance_reduced': '1', source: 'oracle',
       };
       const hash = `#${new URLSearchParams(want)}`;
       await ready(page, hash);

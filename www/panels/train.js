@@ -9,7 +9,7 @@ import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
 import { processConfig } from '../process.js';
 import { showEquation } from '../eq.js';
-import { catalogue, entry } from '../catalogue.js';
+import { catalogue, entry, showOptionRows, valueOf } from '../catalogue.js';
 import { fillWeights } from './weights-table.js';
 
 const $ = (id) => document.getElementById(id);
@@ -73,6 +73,7 @@ export class TrainPanel {
   // with the reason as its title.
   async checkObjective() {
     const s = this.state;
+    showOptionRows($('objective-options'), s.objective);
     let chosen = null;
     for (const o of catalogue().objectives) {
       const { reason } = await this.call('objectiveSupport', { objective: o.kind });
@@ -101,6 +102,8 @@ export class TrainPanel {
     return {
       hidden: s.width, depth: s.depth, lr: s.lr, batch: s.batch, steps: s.iters, seed: s.tseed,
       objective: s.objective, process: processConfig(s),
+      // The loss's own options (SSM's projections), where it has any.
+      ...(({ kind, ...options }) => options)(valueOf('objectives', s.objective, s)),
     };
   }
 

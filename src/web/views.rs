@@ -8,6 +8,7 @@ use crate::session;
 /// One reverse step's result for drawing: the 2-D panel's points, or image mode's grid (each row
 /// an image, `c·h·w` wide).
 #[wasm_bindgen]
+#[derive(Debug)]
 pub struct Frame(pub(super) session::Frame);
 
 #[wasm_bindgen]
@@ -36,6 +37,7 @@ impl Frame {
 
 /// The score field on a grid at one t (see [`super::Playground::score_field`]).
 #[wasm_bindgen]
+#[derive(Debug)]
 pub struct ScoreField(pub(super) session::ScoreField);
 
 #[wasm_bindgen]
@@ -76,6 +78,7 @@ impl ScoreField {
 /// the steps each one still has to go and, once all are done, the mixture weights each sample
 /// recovered, `[m, K]` (points by nearest component).
 #[wasm_bindgen]
+#[derive(Debug)]
 pub struct Comparison(pub(super) session::Comparison);
 
 #[wasm_bindgen]

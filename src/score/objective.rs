@@ -125,16 +125,11 @@ impl Objective {
 
     /// The one level a noise-free network was trained at (its Langevin reads the score there).
     pub fn noise_free_level(&self) -> Option<NoiseLevel> {
-        match self.process {
-            ProcessConfig::Ve(ve) if ve.is_one_level() => Some(NoiseLevel {
-                time: crate::process::Time::Step(0),
-                marginal: crate::process::Marginal {
-                    mean_coef: 1.0,
-                    std: ve.sigma_min,
-                },
-            }),
-            _ => None,
-        }
+        let level = self
+            .process
+            .is_one_level()
+            .then(|| self.process.build_levels());
+        level.and_then(|p| p.ok()).map(|p| NoiseLevel::step(&p, 0))
     }
 
     /// The β schedule of a VP or sub-VP process.

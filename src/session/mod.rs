@@ -317,13 +317,9 @@ impl Session {
 
     /// Begin reverse DDPM sampling of `n` points from `x_T ~ N(0, I)` with the pretrained model.
     pub fn start_sampling(&mut self, n: usize, seed: u64) -> Result<(), Error> {
-        self.start_sampler(
-            "{\"kind\": \"ancestral\", \"variance\": \"beta_tilde\"}",
-            "pretrained",
-            n,
-            seed,
-        )
-        .map(|_| ())
+        let spec = serde_json::to_string(&SamplerSpec::default_of("ancestral")?)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        self.start_sampler(&spec, "pretrained", n, seed).map(|_| ())
     }
 
     /// Why `source` ("learned", "pretrained" or "oracle") cannot drive the sampler `spec` (a

@@ -335,7 +335,7 @@ cmd_weights() {
     swiss-roll:swiss-roll rings:rings checkerboard:checkerboard 8gaussians:8gaussians; do
     data="${preset#*:}"; preset="${preset%%:*}"
     log "2-D preset $preset ($data)"
-    "${dplay[@]}" train --data "$data" --out "$runs/ddpm_$preset" --steps 4000 --seed 0 \
+    "${dplay[@]}" train --data "$data" --out "$runs/ddpm_$preset" --steps 4000 --batch-size 512 --seed 0 \
       --checkpoint-every 0 --sample-every 0 "$@"
     mkdir -p "www/weights/ddpm_$preset"
     cp "$runs/ddpm_$preset/model.safetensors" "$runs/ddpm_$preset/config.json" "www/weights/ddpm_$preset/"

@@ -13,6 +13,7 @@ use crate::data::Toy2d;
 use crate::process::ProcessConfig;
 use crate::sampler::{SamplerSpec, ScoreSource};
 use crate::score::{Loss, Slicing};
+use crate::train::{options::RANGES, TrainOptions};
 
 /// The whole catalogue.
 #[derive(Debug, Clone, Serialize)]
@@ -22,6 +23,9 @@ pub struct Catalogue {
     pub sources: Vec<Entry>,
     pub samplers: Vec<Entry>,
     pub datasets: Vec<Dataset>,
+    /// The options of a training run ([`TrainOptions`]): `dplay train`'s flags of these names
+    /// and the page's training controls.
+    pub training: Vec<Opt>,
 }
 
 /// A named 2-D data set, and the folder of the model shipped for it (under the page's root).
@@ -671,6 +675,49 @@ fn datasets() -> Vec<Dataset> {
     out
 }
 
+/// [`TrainOptions`]' fields, each ranged by [`RANGES`].
+fn training() -> Vec<Opt> {
+    let d = TrainOptions::default();
+    let range = |key: &str| {
+        let &(_, min, max) = RANGES
+            .iter()
+            .find(|(k, ..)| *k == key)
+            .expect("every training option has a range");
+        (min, max)
+    };
+    let int = |key: &'static str, label, help| {
+        let (min, max) = range(key);
+        opt(&d, key, label, help, Domain::Int { min, max })
+    };
+    let (lr_min, lr_max) = range("lr");
+    vec![
+        int("hidden", "width", "the MLP's hidden width"),
+        int("depth", "depth", "the MLP's residual blocks"),
+        opt(
+            &d,
+            "lr",
+            "lr",
+            "Adam's peak learning rate, reached after a linear warm-up over a tenth of the run (at most 100 steps), then decayed by a cosine",
+            Domain::Num {
+                min: lr_min,
+                max: lr_max,
+                log: true,
+            },
+        ),
+        int("batch_size", "batch", "points per optimiser step"),
+        int(
+            "steps",
+            "schedule steps",
+            "the optimiser steps the learning-rate schedule spans",
+        ),
+        int(
+            "seed",
+            "seed",
+            "the seed of the initial weights and of every batch",
+        ),
+    ]
+}
+
 /// The catalogue.
 pub fn catalogue() -> Catalogue {
     Catalogue {
@@ -679,6 +726,7 @@ pub fn catalogue() -> Catalogue {
         sources: sources(),
         samplers: samplers(),
         datasets: datasets(),
+        training: training(),
     }
 }
 

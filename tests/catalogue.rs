@@ -10,6 +10,7 @@ use diffusion_playground::catalogue::{self, Domain, Opt};
 use diffusion_playground::process::ProcessConfig;
 use diffusion_playground::sampler::SamplerSpec;
 use diffusion_playground::score::{Loss, Objective, Slicing};
+use diffusion_playground::train::TrainOptions;
 
 fn in_domain(o: &Opt, v: &Value) -> bool {
     match (&o.domain, v) {
@@ -162,4 +163,66 @@ fn processes_and_objectives_are_described_by_their_own_values() {
         json["samplers"].as_array().unwrap().len(),
         cat.samplers.len()
     );
+}
+
+/// The training options are [`TrainOptions`]' fields with its defaults (the CLI's and the page's),
+/// each accepted across its domain and refused past it, and each a `dplay train` flag.
+#[test]
+fn training_options_are_one_set_for_both_faces() {
+    let cat = catalogue::catalogue();
+    let d = TrainOptions::default();
+    let base = serde_json::to_value(d).unwrap();
+    let keys: Vec<&str> = cat.training.iter().map(|o| o.key).collect();
+    let fields: Vec<&str> = base
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(
+        keys.iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>(),
+        fields.iter().copied().collect(),
+        "one option per field"
+    );
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_dplay"))
+        .args(["train", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    for o in &cat.training {
+        assert_eq!(base[o.key], o.default, "{}", o.key);
+        assert!(in_domain(o, &o.default), "{}", o.key);
+        let mut v = base.clone();
+        v[o.key] = another(o, &o.default);
+        let set: TrainOptions = serde_json::from_value(v.clone()).unwrap();
+        set.validate().unwrap_or_else(|e| panic!("{v}: {e}"));
+        assert_ne!(set, d, "{}", o.key);
+        let (Domain::Int { max, .. } | Domain::Num { max, .. }) = o.domain else {
+            panic!("{} is a number", o.key)
+        };
+        v[o.key] = json!(max * 2.0);
+        if let Ok(set) = serde_json::from_value::<TrainOptions>(v) {
+            assert!(set.validate().is_err(), "{} = {}", o.key, max * 2.0);
+        }
+        let flag = format!("--{}", o.key.replace('_', "-"));
+        assert!(help.contains(&flag), "dplay train has no {flag}");
+    }
+    // A page request names only what it changes; the rest are the defaults the CLI uses.
+    let partial: TrainOptions = serde_json::from_str(r#"{"batch_size": 64}"#).unwrap();
+    assert_eq!(
+        partial,
+        TrainOptions {
+            batch_size: 64,
+            ..d
+        }
+    );
+    assert!(serde_json::from_str::<TrainOptions>(r#"{"batch": 64}"#).is_err());
+    let c = d.config(2, Objective::default()).unwrap();
+    assert_eq!(
+        (c.steps, c.batch_size, c.model.hidden),
+        (d.steps, d.batch_size, d.hidden)
+    );
+    assert_eq!(c.warmup, diffusion_playground::train::warmup_for(d.steps));
 }

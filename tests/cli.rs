@@ -101,6 +101,26 @@ fn zero_diffusion_steps() {
 }
 
 #[test]
+fn training_options_out_of_their_range() {
+    let d = common::scratch("cli", "range");
+    let f = write(&d, "mix.json", GOOD);
+    let out = d.join("m").to_string_lossy().into_owned();
+    for (flag, value, says) in [
+        ("--batch-size", "0", "batch_size = 0 must lie in [1, 65536]"),
+        (
+            "--hidden",
+            "100000",
+            "hidden = 100000 must lie in [1, 1024]",
+        ),
+        ("--lr", "5", "lr = 5 must lie in [0.000001, 1]"),
+    ] {
+        let mut args = vec!["train", "--data", &f, "--out", &out, "--steps", "5"];
+        args.extend([flag, value]);
+        assert_clean_error(&dplay(&args), says);
+    }
+}
+
+#[test]
 fn unwritable_output_path() {
     let d = common::scratch("cli", "unwritable");
     let f = write(&d, "mix.json", GOOD);

@@ -124,8 +124,8 @@ fn a_training_run_lowers_its_loss_and_downloads() {
     let field = block_on(s.score_field(10, 8, 3.0, "learned")).unwrap();
     assert!(field.learned_score.is_empty() && field.note.is_some());
 
-    let config = r#"{"hidden": 32, "depth": 1, "lr": 0.003, "batch": 256, "steps": 300,
-                     "seed": 0, "objective": "ddpm"}"#;
+    let config = r#"{"options": {"hidden": 32, "depth": 1, "lr": 0.003, "batch_size": 256,
+                     "steps": 300, "seed": 0}, "objective": "ddpm"}"#;
     s.start_training(config).unwrap();
     let before = block_on(s.eval_loss(9)).unwrap();
     for _ in 0..6 {
@@ -149,7 +149,7 @@ fn a_training_run_lowers_its_loss_and_downloads() {
     // The catalogue's SSM options reach the run as the page sends them.
     let ssm = s
         .train_config(
-            r#"{"hidden": 8, "depth": 1, "lr": 0.001, "batch": 8, "steps": 1, "seed": 0,
+            r#"{"options": {"hidden": 8, "depth": 1, "batch_size": 8, "steps": 1},
                 "objective": "ssm", "slicing": {"projection": "gaussian", "projections": 3,
                 "variance_reduced": true}}"#,
         )

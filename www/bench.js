@@ -6,12 +6,11 @@ const backend = ['webgpu', 'flex', 'auto'].includes(p.get('backend')) ? p.get('b
 const int = (key, def) => Math.max(1, Number(p.get(key) ?? def) | 0);
 const n = int('n', 10000);
 const steps = int('steps', 50);
-const batch = int('batch', 256);
 const trainSteps = int('trainSteps', 20);
-const OBJECTIVES = ['ddpm', 'ncsn', 'dsm', 'ssm', 'ism', 'esm'];
-const objectives = (p.get('train') ?? 'ddpm').split(',').filter((o) => OBJECTIVES.includes(o));
-// The page's training defaults (www/state.js) on its default process, VP with T = 1000.
-const trainConfig = (objective) => ({ hidden: 128, depth: 3, lr: 0.002, batch, steps: 2000, seed: 0, objective });
+const objectives = (p.get('train') ?? 'ddpm').split(',');
+// The training defaults (the catalogue's), with the hash's batch, on the default process (VP,
+// T = 1000).
+const trainConfig = (objective, batch) => ({ options: { batch_size: batch }, objective });
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 let id = 0;
@@ -49,11 +48,15 @@ try {
     $('notice').textContent = info.notice;
     $('notice').hidden = false;
   }
+  const { catalogue } = await call('catalogue');
+  const unknown = objectives.filter((o) => !catalogue.objectives.some((e) => e.kind === o));
+  if (unknown.length) throw new Error(`train=${unknown.join(',')}: no such objective`);
+  const batch = p.has('batch') ? int('batch') : catalogue.training.find((o) => o.key === 'batch_size').default;
   const { stepsPerSec } = await call('bench', { n, steps });
   row(['sampling: DDPM ancestral', `${n} points`, stepsPerSec.toPrecision(3)]);
   const training = [];
   for (const objective of objectives) {
-    const r = await call('benchTrain', { config: trainConfig(objective), steps: trainSteps });
+    const r = await call('benchTrain', { config: trainConfig(objective, batch), steps: trainSteps });
     training.push({ objective, batch, steps: trainSteps, stepsPerSec: r.stepsPerSec });
     row([`training: ${objective}`, `batch ${batch}`, r.stepsPerSec.toPrecision(3)]);
   }

@@ -34,7 +34,7 @@ export function schemaOf(opt) {
 }
 
 // Every schema entry the catalogue defines: the choice of process, objective and sampler (the
-// first of each is the default) and each of their options.
+// first of each is the default), each of their options, and the training run's options.
 export function schemaEntries() {
   const c = catalogue();
   const out = {};
@@ -53,6 +53,7 @@ export function schemaEntries() {
   out.isteps = schemaOf(ddim.find((o) => o.key === 'steps'));
   out.ieta = schemaOf(ddim.find((o) => o.key === 'eta'));
   out.source = { kind: 'enum', values: c.sources.map((e) => e.kind), def: c.sources[0].kind };
+  for (const o of c.training) out[optionKey(TRAIN, o.key)] = schemaOf(o);
   return out;
 }
 
@@ -87,44 +88,62 @@ export function fillSelect(select, items) {
   }));
 }
 
-// One `.controls` row per entry holding its options' controls (data-key = the state key),
-// shown for that entry only (data-entry).
+// The label and the control of the option `o` of `kind` (data-key = the state key).
+function optionControl(kind, o) {
+  const id = controlId(kind, o.key);
+  const label = document.createElement('label');
+  label.htmlFor = id;
+  label.textContent = o.label;
+  label.title = o.help;
+  let el;
+  if (o.type === 'choice') {
+    el = document.createElement('select');
+    fillSelect(el, o.values.map((v) => ({ kind: v.value, label: v.label })));
+  } else if (o.type === 'bool') {
+    el = document.createElement('input');
+    el.type = 'checkbox';
+  } else {
+    el = document.createElement('input');
+    el.type = 'number';
+    el.min = String(o.min);
+    el.max = String(o.max);
+    el.step = o.type === 'int' ? '1' : 'any';
+    if (o.type === 'optional_num') el.placeholder = 'auto';
+  }
+  el.id = id;
+  el.dataset.key = optionKey(kind, o.key);
+  el.title = o.help;
+  return [label, el];
+}
+
+// One `.controls` row per entry holding its options' controls, shown for that entry only
+// (data-entry).
 export function buildOptionRows(container, group) {
   const rows = catalogue()[group].map((e) => {
     const row = document.createElement('div');
     row.className = 'controls options points-only';
     row.dataset.entry = e.kind;
     row.hidden = true;
-    for (const o of e.options) {
-      const id = controlId(e.kind, o.key);
-      const label = document.createElement('label');
-      label.htmlFor = id;
-      label.textContent = o.label;
-      label.title = o.help;
-      let el;
-      if (o.type === 'choice') {
-        el = document.createElement('select');
-        fillSelect(el, o.values.map((v) => ({ kind: v.value, label: v.label })));
-      } else if (o.type === 'bool') {
-        el = document.createElement('input');
-        el.type = 'checkbox';
-      } else {
-        el = document.createElement('input');
-        el.type = 'number';
-        el.min = String(o.min);
-        el.max = String(o.max);
-        el.step = o.type === 'int' ? '1' : 'any';
-        if (o.type === 'optional_num') el.placeholder = 'auto';
-      }
-      el.id = id;
-      el.dataset.key = optionKey(e.kind, o.key);
-      el.title = o.help;
-      row.append(label, el);
-    }
+    for (const o of e.options) row.append(...optionControl(e.kind, o));
     return row;
   });
   container.replaceChildren(...rows);
 }
+
+// The training run's options (the catalogue's `training`, Rust's TrainOptions) under the state
+// keys `train.hidden`, `train.batch_size`, …
+const TRAIN = 'train';
+
+// Their controls, inserted before `before`.
+export function buildTrainingControls(before) {
+  before.before(...catalogue().training.flatMap((o) => optionControl(TRAIN, o)));
+}
+
+export const trainingKeys = () => new Set(catalogue().training.map((o) => optionKey(TRAIN, o.key)));
+
+// The run's TrainOptions from the state.
+export const trainingOptions = (state) =>
+  Object.fromEntries(catalogue().training.map((o) => [o.key, state[optionKey(TRAIN, o.key)]]));
 
 // Show the rows of `kind` only.
 export function showOptionRows(container, kind) {

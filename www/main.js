@@ -4,7 +4,7 @@
 // work on images; the 2-D panels are set up the first time 2-D data is shown.
 import { SCHEMA, extendSchema, parseHash, parseValue, writeHash } from './state.js';
 import { processConfig, processKeys } from './process.js';
-import { buildOptionRows, catalogue, entry, fillSelect, imageSamplers, optionKeys, schemaEntries, setCatalogue, showOptionRows } from './catalogue.js';
+import { buildOptionRows, buildTrainingControls, catalogue, entry, fillSelect, imageSamplers, optionKeys, schemaEntries, setCatalogue, showOptionRows, trainingKeys } from './catalogue.js';
 import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
 import { drawPoints, drawTrajLegend, view } from './draw.js';
 import { ForwardPanel, pointsView } from './panels/forward.js';
@@ -75,6 +75,7 @@ function buildControls(cat) {
   buildOptionRows($('process-options'), 'processes');
   buildOptionRows($('sampler-options'), 'samplers');
   buildOptionRows($('objective-options'), 'objectives');
+  buildTrainingControls($('train-k-label'));
   for (const key of ['isteps', 'ieta']) {
     $(key).min = String(SCHEMA[key].min);
     $(key).max = String(SCHEMA[key].max);
@@ -93,8 +94,6 @@ async function readState() {
   for (const m of parsed.clamped) stateNotice(`Clamped: ${m}.`);
   writeHash(state);
 }
-
-const TRAIN_KEYS = new Set(['width', 'depth', 'lr', 'batch', 'iters', 'tseed']);
 
 const hud = new Hud();
 let forward;
@@ -270,7 +269,7 @@ async function apply(key) {
   if (key === 'objective') {
     train.markStale();
     await train.checkObjective();
-  } else if (TRAIN_KEYS.has(key) || optionKeys('objectives').has(key)) train.markStale();
+  } else if (trainingKeys().has(key) || optionKeys('objectives').has(key)) train.markStale();
   else if (key === 'arrows' || key === 'heat') score.draw();
   else if (key === 'grid') await score.refresh();
   else if (key === 'x0' || key === 'traj') reverse.draw();

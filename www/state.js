@@ -36,13 +36,8 @@ export const SCHEMA = {
   igrid: { kind: 'int', min: 1, max: 6, def: 4 },
   ispeed: { kind: 'int', min: 1, max: 50, def: 1 },
   t0: { kind: 'int', min: 1, max: 999, def: 500 },
-  // training panel
-  width: { kind: 'int', min: 4, max: 512, def: 128 },
-  depth: { kind: 'int', min: 1, max: 8, def: 3 },
-  lr: { kind: 'num', min: 1e-5, max: 0.1, def: 0.002 },
-  batch: { kind: 'int', min: 8, max: 4096, def: 256 },
-  iters: { kind: 'int', min: 10, max: 100000, def: 2000 },
-  tseed: { kind: 'int', min: 0, max: 2147483647, def: 0 },
+  // training panel: the run's options come from the catalogue (extendSchema); tk is the page's
+  // pacing, optimiser steps per message to the worker
   tk: { kind: 'int', min: 1, max: 100, def: 5 },
 };
 

@@ -9,24 +9,19 @@ use serde::Deserialize;
 
 use super::{checkpoint, read, read_scalar, Change, Session};
 use crate::error::Error;
-use crate::model::{MlpConfig, NetworkScore};
+use crate::model::NetworkScore;
 use crate::process::{Process, ProcessConfig};
 use crate::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
 use crate::score::{Loss, Objective, Slicing};
-use crate::train::{params, TrainConfig, Trainer};
+use crate::train::{params, TrainConfig, TrainOptions, Trainer};
 
-/// The training settings the page exposes (its URL hash), as JSON.
+/// The page's training request, as JSON: the run's [`TrainOptions`] (each missing one at its
+/// default), the loss, its process and SSM's projections.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PageTrainConfig {
-    /// Hidden width and number of residual blocks of the ε-MLP.
-    hidden: usize,
-    depth: usize,
-    lr: f64,
-    batch: usize,
-    /// Optimiser steps the learning-rate schedule spans (warm-up, then cosine decay).
-    steps: usize,
-    seed: u64,
+    #[serde(default)]
+    options: TrainOptions,
     /// The loss at each level: "ddpm", "ncsn", "dsm", "ssm", "ism" or "esm".
     objective: String,
     /// The process whose levels it trains on; the page's process when absent.
@@ -38,31 +33,14 @@ struct PageTrainConfig {
 }
 
 impl PageTrainConfig {
-    fn build(self, shown: ProcessConfig) -> Result<TrainConfig, Error> {
+    fn build(self, shown: ProcessConfig, dim: usize) -> Result<TrainConfig, Error> {
         let objective: Loss = self.objective.parse()?;
         let process = self.process.unwrap_or(shown);
         process.validate()?;
-        if !(1..=1024).contains(&self.hidden) || !(1..=16).contains(&self.depth) {
-            return Err(Error::invalid(format!(
-                "width {} and depth {} must lie in 1..=1024 and 1..=16",
-                self.hidden, self.depth
-            )));
-        }
-        Ok(TrainConfig::new()
-            .with_model(
-                MlpConfig::new()
-                    .with_hidden(self.hidden)
-                    .with_depth(self.depth),
-            )
-            .with_objective(
-                Objective::new(objective, process).with_slicing(self.slicing.unwrap_or_default()),
-            )
-            .with_steps(self.steps)
-            .with_batch_size(self.batch)
-            .with_lr(self.lr)
-            // A tenth of the run warms up, at most DDPM-style 100 steps.
-            .with_warmup((self.steps / 10).clamp(1, 100))
-            .with_seed(self.seed))
+        self.options.config(
+            dim,
+            Objective::new(objective, process).with_slicing(self.slicing.unwrap_or_default()),
+        )
     }
 }
 
@@ -71,7 +49,7 @@ impl Session {
     pub fn train_config(&self, config: &str) -> Result<TrainConfig, Error> {
         let page: PageTrainConfig = serde_json::from_str(config)
             .map_err(|e| Error::invalid(format!("not a training config: {e}")))?;
-        page.build(self.process.config())
+        page.build(self.process.config(), self.train_data()?.dim())
     }
 
     fn trainer(&self) -> Result<&Trainer, Error> {
@@ -83,9 +61,9 @@ impl Session {
 
 impl Session {
     /// Begin training a fresh MLP on the current data set. `config` is JSON:
-    /// `{"hidden", "depth", "lr", "batch", "steps", "seed", "objective", "process"}`, `objective`
-    /// one of "ddpm", "ncsn", "dsm", "ssm", "ism", "esm" (mixtures only), `process` a
-    /// [`ProcessConfig`] (default: the page's).
+    /// `{"options": TrainOptions, "objective", "process", "slicing"}`, `objective` one of "ddpm",
+    /// "ncsn", "dsm", "ssm", "ism", "esm" (mixtures only), `process` a [`ProcessConfig`]
+    /// (default: the page's).
     pub fn start_training(&mut self, config: &str) -> Result<(), Error> {
         let config = self.train_config(config)?;
         let data = self.train_data()?.clone();

@@ -14,6 +14,7 @@ pub mod data;
 pub mod ema;
 pub mod engine;
 pub mod images;
+pub mod options;
 pub mod params;
 
 use burn::prelude::*;
@@ -29,6 +30,7 @@ use crate::score::{Criterion, Objective};
 pub use data::{DataSpec, TrainData};
 pub use ema::Ema;
 pub use engine::{step_stream, Engine, OptimConfig, TrainerState};
+pub use options::{warmup_for, TrainOptions};
 pub use params::ParamEntry;
 
 /// Everything that determines a training run, seed included. Saved beside the weights. The
@@ -42,9 +44,9 @@ pub struct TrainConfig {
     #[config(default = "Objective::default()")]
     pub objective: Objective,
     /// Optimiser steps.
-    #[config(default = 4000)]
+    #[config(default = 2000)]
     pub steps: usize,
-    #[config(default = 512)]
+    #[config(default = 256)]
     pub batch_size: usize,
     /// Peak Adam learning rate.
     #[config(default = 2e-3)]

@@ -683,7 +683,8 @@ const tests = [
         backend: 'flex', n: '600', seed: '5', speed: '20', help: '1', t: '300', st: '200', arrows: 'both',
         heat: 'error', grid: '21', x0: '1', traj: '0', data: 'seeds', pts: THREE_POINTS, digit: '42', x0src: 'pad',
         pad: 'B'.repeat(523), isampler: 'ancestral', isteps: '20', ieta: '0.5', igrid: '3', ispeed: '2', t0: '321',
-        width: '32', depth: '2', lr: '0.01', batch: '128', iters: '500', tseed: '4', tk: '7',
+        tk: '7', 'train.hidden': '32', 'train.depth': '2', 'train.lr': '0.01', 'train.batch_size': '128',
+        'train.steps': '500', 'train.seed': '4',
         process: 'sub_vp', 'vp.schedule.kind': 'cosine', 'vp.schedule.steps': '400', 'vp.schedule.beta_start': '0.0002',
         'vp.schedule.beta_end': '0.03', 'sub_vp.schedule.kind': 'cosine', 'sub_vp.schedule.steps': '500',
         'sub_vp.schedule.beta_start': '0.0002', 'sub_vp.schedule.beta_end': '0.03', 've.levels': '20',
@@ -707,6 +708,7 @@ const tests = [
         const values = (id) => [...document.getElementById(id).options].map((o) => o.value);
         const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
         const missing = [...c.processes, ...c.samplers].flatMap((e) => e.options.map((o) => `${e.kind}.${o.key}`))
+          .concat(c.training.map((o) => `train.${o.key}`))
           .filter((k) => !document.querySelector(`[data-key="${k}"]`));
         return {
           process: same(values('process'), c.processes.map((e) => e.kind)),
@@ -901,7 +903,7 @@ const tests = [
   [
     'train (flex): ▶ lowers the fixed-batch loss; samples, energy distance and weights; the panels use it',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#backend=flex&n=500&width=64&depth=2&lr=0.005&batch=256&iters=400&tk=20&sampler=ddim&ddim.steps=20');
+      await ready(page, '#backend=flex&n=500&train.hidden=64&train.depth=2&train.lr=0.005&train.batch_size=256&train.steps=400&tk=20&sampler=ddim&ddim.steps=20');
       await trainStep(page); // step 0 report, then one message
       const eval0 = await bodyNumber(page, 'trainEval0');
       assert(eval0 > 0, `no initial fixed-batch loss: ${eval0}`);
@@ -932,7 +934,7 @@ const tests = [
   [
     'round trip (flex): train on the page, download the run; dplay sample --model the .zip gives the page\'s samples',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#backend=flex&n=300&width=32&depth=1&lr=0.01&batch=128&iters=40&tk=20&sampler=ddim&ddim.steps=10');
+      await ready(page, '#backend=flex&n=300&train.hidden=32&train.depth=1&train.lr=0.01&train.batch_size=128&train.steps=40&tk=20&sampler=ddim&ddim.steps=10');
       await trainStep(page);
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
       const zip = path.join(TMP, download.suggestedFilename());
@@ -1035,7 +1037,7 @@ const tests = [
   [
     'train (flex): ISM, a non-ε objective, lowers its fixed-batch loss; its samples show; the panels use it',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#backend=flex&n=500&objective=ism&width=64&depth=2&lr=0.005&batch=256&iters=200&tk=20&sampler=ddim&ddim.steps=20');
+      await ready(page, '#backend=flex&n=500&objective=ism&train.hidden=64&train.depth=2&train.lr=0.005&train.batch_size=256&train.steps=200&tk=20&sampler=ddim&ddim.steps=20');
       assert((await page.innerHTML('#train-eq')).includes('tr(∇ₓs<sub>θ</sub>)'), `loss shown: ${await page.innerHTML('#train-eq')}`);
       await equationRendered(page, '#train-eq', 'ISM');
       await trainStep(page);
@@ -1070,7 +1072,7 @@ const tests = [
   [
     'objective: ESM without an exact score is disabled with an inline message, and trains nothing',
     () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
-      await ready(page, '#data=moons&objective=esm&n=300&width=16&depth=1&tk=5');
+      await ready(page, '#data=moons&objective=esm&n=300&train.hidden=16&train.depth=1&tk=5');
       await page.waitForSelector('body[data-train-message="1"]', { timeout: 60_000 });
       const text = await page.textContent('#train-message');
       assert(/exact score/.test(text) && /moons/.test(text), `message: ${text}`);
@@ -1119,7 +1121,7 @@ const tests = [
   [
     'draw your own (flex): draw with the mouse, train, sample; the drawing survives in the link',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#backend=flex&data=draw&n=400&width=32&depth=2&lr=0.01&batch=128&iters=200&tk=25&sampler=ddim&ddim.steps=20');
+      await ready(page, '#backend=flex&data=draw&n=400&train.hidden=32&train.depth=2&train.lr=0.01&train.batch_size=128&train.steps=200&tk=25&sampler=ddim&ddim.steps=20');
       let m = await dataMessage(page);
       assert(m.kind === 'error' && /empty/.test(m.text), `an empty drawing should say so: ${JSON.stringify(m)}`);
       assert(await page.isVisible('#draw-canvas'), 'the drawing canvas is not shown for data=draw');
@@ -1185,7 +1187,7 @@ const tests = [
   [
     'CSV upload: a good file trains; malformed, NaN, infinite, short and 3-column files get a message',
     () => withPage(['--disable-gpu', '--disable-webgpu'], async (page, problems) => {
-      await ready(page, '#n=300&width=32&depth=2&tk=10');
+      await ready(page, '#n=300&train.hidden=32&train.depth=2&tk=10');
       await choose(page, '#data-select', 'csv');
       let m = await dataMessage(page);
       assert(m.kind === 'info' && /Choose a CSV/.test(m.text), `csv without a file: ${JSON.stringify(m)}`);
@@ -1223,7 +1225,7 @@ const tests = [
     'webgpu: a lost device moves the training run (NCSN on VE) to the CPU with its weights and step',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
       // Any objective on any process: the run is its config (objective and process) and its weights.
-      await ready(page, '#n=200&process=ve&objective=ncsn&width=32&depth=1&lr=0.02&batch=64&iters=20&tk=2&speed=5&sampler=ddim&ddim.steps=4');
+      await ready(page, '#n=200&process=ve&objective=ncsn&train.hidden=32&train.depth=1&train.lr=0.02&train.batch_size=64&train.steps=20&tk=2&speed=5&sampler=ddim&ddim.steps=4');
       assert((await page.getAttribute('body', 'data-backend')) === 'webgpu', 'expected WebGPU');
       await trainStep(page);
       await trainStep(page);
@@ -1250,7 +1252,7 @@ const tests = [
   [
     'webgpu: a device lost while ▶ plays: training goes on on the CPU from its last step, not from 0',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
-      await ready(page, '#n=200&width=32&depth=1&lr=0.02&batch=64&iters=200&tk=2&speed=5&sampler=ddim&ddim.steps=4');
+      await ready(page, '#n=200&train.hidden=32&train.depth=1&train.lr=0.02&train.batch_size=64&train.steps=200&tk=2&speed=5&sampler=ddim&ddim.steps=4');
       await page.click('#train-play');
       await page.waitForFunction(() => Number(document.body.dataset.trainStep) >= 4, null, { timeout: 300_000 });
       // Every step count the panel shows once the run is on the CPU, to see that it never starts

@@ -23,7 +23,7 @@ fn message(e: JsValue) -> String {
 
 fn train_config(objective: &str, hidden: usize, depth: usize, steps: usize, seed: u64) -> String {
     format!(
-        r#"{{"hidden": {hidden}, "depth": {depth}, "lr": 0.005, "batch": 256, "steps": {steps}, "seed": {seed}, "objective": "{objective}"}}"#
+        r#"{{"options": {{"hidden": {hidden}, "depth": {depth}, "lr": 0.005, "batch_size": 256, "steps": {steps}, "seed": {seed}}}, "objective": "{objective}"}}"#
     )
 }
 
@@ -84,7 +84,7 @@ async fn a_ve_network_trained_on_the_page_drives_annealed_langevin_to_the_weight
     pg.set_process(r#"{"kind": "ve", "sigma_min": 1, "sigma_max": 20, "levels": 10}"#)
         .unwrap();
     pg.start_training(
-        r#"{"hidden": 128, "depth": 3, "lr": 0.002, "batch": 256, "steps": 3000, "seed": 3, "objective": "ncsn"}"#,
+        r#"{"options": {"hidden": 128, "depth": 3, "lr": 0.002, "batch_size": 256, "steps": 3000, "seed": 3}, "objective": "ncsn"}"#,
     )
     .unwrap();
     for _ in 0..100 {

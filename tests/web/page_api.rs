@@ -86,7 +86,7 @@ async fn data_sets_and_their_bad_input() {
     // No pretrained model for a file's points: the network trained on them drives the panels.
     let ddim = "{\"kind\": \"ddim\", \"steps\": 5, \"eta\": 0, \"spacing\": \"leading\"}";
     assert!(pg.start_sampler(ddim, "pretrained", 10, 0).is_err());
-    pg.start_training(r#"{"hidden": 16, "depth": 1, "lr": 0.01, "batch": 32, "steps": 10, "seed": 0, "objective": "ddpm"}"#)
+    pg.start_training(r#"{"options": {"hidden": 16, "depth": 1, "lr": 0.01, "batch_size": 32, "steps": 10, "seed": 0}, "objective": "ddpm"}"#)
         .unwrap();
     assert_eq!(pg.start_sampler(ddim, "learned", 10, 0).unwrap(), 5);
     // The score field has the network's half only.
@@ -100,7 +100,7 @@ async fn training_on_drawn_points_and_recovery_through_the_weights() {
     let mut pg = Playground::create(Backend::Flex).await;
     pg.load_model(WEIGHTS, CONFIG).unwrap();
     pg.set_points(ring()).unwrap();
-    let config = r#"{"hidden": 64, "depth": 2, "lr": 0.01, "batch": 256, "steps": 300, "seed": 1, "objective": "ddpm"}"#;
+    let config = r#"{"options": {"hidden": 64, "depth": 2, "lr": 0.01, "batch_size": 256, "steps": 300, "seed": 1}, "objective": "ddpm"}"#;
     assert!(pg
         .start_training(&config.replace("ddpm", "score-magic"))
         .is_err());

@@ -9,7 +9,7 @@ import uPlot from '../vendor/uPlot.esm.js';
 import { COLORS, drawPoints } from '../draw.js';
 import { processConfig } from '../process.js';
 import { showEquation } from '../eq.js';
-import { catalogue, entry, showOptionRows, valueOf } from '../catalogue.js';
+import { catalogue, entry, showOptionRows, trainingOptions, valueOf } from '../catalogue.js';
 import { fillWeights } from './weights-table.js';
 
 const $ = (id) => document.getElementById(id);
@@ -100,15 +100,14 @@ export class TrainPanel {
   config() {
     const s = this.state;
     return {
-      hidden: s.width, depth: s.depth, lr: s.lr, batch: s.batch, steps: s.iters, seed: s.tseed,
-      objective: s.objective, process: processConfig(s),
+      options: trainingOptions(s), objective: s.objective, process: processConfig(s),
       // The loss's own options (SSM's projections), where it has any.
       ...(({ kind, ...options }) => options)(valueOf('objectives', s.objective, s)),
     };
   }
 
   reportArgs() {
-    return { evalSeed: EVAL_SEED, n: PREVIEW.n, steps: PREVIEW.steps, seed: this.state.tseed + 1 };
+    return { evalSeed: EVAL_SEED, n: PREVIEW.n, steps: PREVIEW.steps, seed: this.state['train.seed'] + 1 };
   }
 
   showState(text) {
@@ -290,7 +289,7 @@ export class TrainPanel {
   async download() {
     if (!(await this.ensureRun())) return;
     const s = this.state;
-    const { zip } = await this.call('exportRun', { n: s.n, steps: PREVIEW.steps, seed: s.tseed });
+    const { zip } = await this.call('exportRun', { n: s.n, steps: PREVIEW.steps, seed: s['train.seed'] });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([zip], { type: 'application/zip' }));
     a.download = `dplay-${s.data}-${s.objective}-${s.process}-step${this.run?.step ?? 0}.zip`;

@@ -20,7 +20,7 @@ use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::{figures, write_atomic};
 use diffusion_playground::model::unet::scheduler::{scheduler_json, SCHEDULER_FILE};
 use diffusion_playground::model::unet::{UNet2D, UNet2DConfig, UNetScore};
-use diffusion_playground::model::{MlpConfig, NetworkScore};
+use diffusion_playground::model::NetworkScore;
 use diffusion_playground::noise;
 use diffusion_playground::process::{Process, ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
@@ -28,7 +28,7 @@ use diffusion_playground::schedule::ScheduleConfig;
 use diffusion_playground::score::{Loss, Objective, Projection, Slicing};
 use diffusion_playground::train::checkpoint::{self, Checkpoint};
 use diffusion_playground::train::images::{ImageTrainConfig, ImageTrainer};
-use diffusion_playground::train::{OptimConfig, TrainConfig, TrainData, Trainer, TrainerState};
+use diffusion_playground::train::{OptimConfig, TrainData, TrainOptions, Trainer, TrainerState};
 
 use super::{check_writable_dir, ScheduleArg};
 
@@ -602,19 +602,19 @@ fn train_points(
         )));
     }
     let objective = a.objective()?;
-    let defaults = TrainConfig::new().optim();
-    let optim = a.optim(&defaults)?;
-    let config = TrainConfig::new()
-        .with_model(
-            MlpConfig::new()
-                .with_dim(data.dim())
-                .with_hidden(a.hidden.unwrap_or(128))
-                .with_depth(a.depth.unwrap_or(3)),
-        )
-        .with_objective(objective)
-        .with_steps(optim.steps)
-        .with_batch_size(optim.batch_size)
-        .with_lr(optim.lr)
+    // The options the page shares (one set of defaults and ranges), then the CLI's own.
+    let d = TrainOptions::default();
+    let shared = TrainOptions {
+        hidden: a.hidden.unwrap_or(d.hidden),
+        depth: a.depth.unwrap_or(d.depth),
+        lr: a.lr.unwrap_or(d.lr),
+        batch_size: a.batch_size.unwrap_or(d.batch_size),
+        steps: a.steps.unwrap_or(d.steps),
+        seed: a.seed.unwrap_or(d.seed),
+    };
+    let base = shared.config(data.dim(), objective)?;
+    let optim = a.optim(&base.optim())?;
+    let config = base
         .with_warmup(optim.warmup)
         .with_lr_min_ratio(optim.lr_min_ratio)
         .with_cooldown(optim.cooldown)

@@ -184,11 +184,21 @@ fn a_constant_rate_run_can_be_extended_on_resume() {
     let d = common::scratch("train_cli", "steps_on_resume");
     let constant = |out: &Path, steps: &str| {
         let mut a = small_run(&mixture(), out, steps);
-        a.extend(["--lr-min-ratio", "1", "--checkpoint-every", "40"].map(String::from));
+        a.extend(
+            [
+                "--lr-min-ratio",
+                "1",
+                "--warmup",
+                "10",
+                "--checkpoint-every",
+                "40",
+            ]
+            .map(String::from),
+        );
         a
     };
-    // An 80-step run resumed with --steps 120 is the 120-step run: with a constant rate after
-    // warm-up no step's numbers depend on the total.
+    // An 80-step run resumed with --steps 120 is the 120-step run: with a constant rate after a
+    // given warm-up (by default it is a tenth of the total) no step's numbers depend on the total.
     let (straight, extended) = (d.join("straight"), d.join("extended"));
     ok(&run(&constant(&straight, "120")));
     ok(&run(&constant(&extended, "80")));
@@ -231,16 +241,11 @@ fn a_constant_rate_run_can_be_extended_on_resume() {
 
     // Extended, then cooled down (warmup–stable–decay): an 80-step constant-rate run resumed with
     // --steps 120 --cooldown 40 is the straight run with those settings.
-    let short_warmup = |out: &Path, steps: &str| {
-        let mut a = constant(out, steps);
-        a.extend(["--warmup", "10"].map(String::from));
-        a
-    };
     let (straight, later) = (d.join("cooled_straight"), d.join("cooled_later"));
-    let mut cooled = short_warmup(&straight, "120");
+    let mut cooled = constant(&straight, "120");
     cooled.extend(["--cooldown", "40"].map(String::from));
     ok(&run(&cooled));
-    ok(&run(&short_warmup(&later, "80")));
+    ok(&run(&constant(&later, "80")));
     ok(&dplay(&[
         "train",
         "--resume",
@@ -261,7 +266,7 @@ fn a_constant_rate_run_can_be_extended_on_resume() {
     );
     // And the cooldown is in effect: without it the weights end elsewhere.
     let hot = d.join("not_cooled");
-    ok(&run(&short_warmup(&hot, "120")));
+    ok(&run(&constant(&hot, "120")));
     let moved_by = max_weight_diff(
         &straight.join("model.safetensors"),
         &hot.join("model.safetensors"),

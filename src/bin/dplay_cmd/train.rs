@@ -89,14 +89,15 @@ pub(crate) struct TrainArgs {
     /// Peak learning rate (Adam).
     #[arg(long)]
     lr: Option<f64>,
-    /// Linear warm-up steps before the cosine decay.
+    /// Linear warm-up steps before the cosine decay [default: a tenth of --steps, at most 100].
     #[arg(long)]
     warmup: Option<usize>,
     /// The learning rate decays (cosine) to lr · lr_min_ratio at the cooldown's start.
     #[arg(long)]
     lr_min_ratio: Option<f64>,
-    /// The last N steps decay the rate linearly to 0. With --lr-min-ratio 1 (constant rate) a run
-    /// resumed before its cooldown may change --steps and --cooldown: extend, then cool down.
+    /// The last N steps decay the rate linearly to 0. With --lr-min-ratio 1 (constant rate) and a
+    /// given --warmup, a run resumed before its cooldown may change --steps and --cooldown:
+    /// extend, then cool down.
     #[arg(long)]
     cooldown: Option<usize>,
     /// Clip each parameter's gradient to this L2 norm.

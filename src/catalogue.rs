@@ -367,6 +367,92 @@ fn sampler_entry(d: &SamplerSpec) -> Entry {
                 t_end(d),
             ],
         ),
+        SamplerSpec::DpmSolverPp { .. } => (
+            "DPM-Solver++",
+            "x_t = (s_t/s_s) x_s − a_t (e^{−h} − 1) D,  h = λ_t − λ_s,  λ = log(a/s),  D = x̂₀ or its multistep extrapolation",
+            "a high-order solver of the probability-flow ODE in data-prediction form: good samples in 10–20 network calls, on any process",
+            "Lu et al. 2022, DPM-Solver++ (Algorithm 2)",
+            vec![
+                steps(d, 999.0, "steps, one network call each (at most T − 1)"),
+                opt(
+                    d,
+                    "order",
+                    "order",
+                    "1 is DDIM; 2 (2M) and 3 (3M) extrapolate from the last model outputs; the first and last steps use lower orders",
+                    Domain::Int { min: 1.0, max: 3.0 },
+                ),
+            ],
+        ),
+        SamplerSpec::Edm { .. } => (
+            "EDM (Karras σ)",
+            "dx/dσ = (x − D(x; σ))/σ,  σ_i = (σ_max^{1/ρ} + i/(N−1) (σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ,  σ = s_t/a_t",
+            "EDM's Heun (or Euler) sampler on Karras σ between the process's ends, with optional stochastic churn",
+            "Karras et al. 2022, Algorithm 2 and eq. 5",
+            vec![
+                steps(d, 1000.0, "σ steps N (Heun: 2N − 1 network calls)"),
+                opt(
+                    d,
+                    "rho",
+                    "ρ",
+                    "the schedule's exponent: larger spends more steps at small σ (EDM: 7)",
+                    Domain::Num {
+                        min: 1.0,
+                        max: 20.0,
+                        log: false,
+                    },
+                ),
+                opt(
+                    d,
+                    "method",
+                    "method",
+                    "Heun (second order, two calls a step, Euler into σ = 0) or Euler (first order)",
+                    choice(&[("heun", "Heun"), ("euler", "Euler")]),
+                ),
+                opt(
+                    d,
+                    "s_churn",
+                    "S_churn",
+                    "stochastic churn: each step first raises σ by γ = min(S_churn/N, √2 − 1); 0 is the deterministic ODE",
+                    Domain::Num {
+                        min: 0.0,
+                        max: 100.0,
+                        log: false,
+                    },
+                ),
+                opt(
+                    d,
+                    "s_tmin",
+                    "S_tmin",
+                    "churn only where σ ≥ S_tmin",
+                    Domain::Num {
+                        min: 0.0,
+                        max: 1000.0,
+                        log: false,
+                    },
+                ),
+                opt(
+                    d,
+                    "s_tmax",
+                    "S_tmax",
+                    "churn only where σ ≤ S_tmax; empty: no bound",
+                    Domain::OptionalNum {
+                        min: 0.0,
+                        max: 1000.0,
+                    },
+                ),
+                opt(
+                    d,
+                    "s_noise",
+                    "S_noise",
+                    "the churn noise's scale (EDM: 1.003–1.007 for ImageNet)",
+                    Domain::Num {
+                        min: 0.0,
+                        max: 2.0,
+                        log: false,
+                    },
+                ),
+            ],
+        ),
     };
     Entry {
         kind: d.kind(),

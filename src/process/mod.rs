@@ -6,12 +6,14 @@
 
 pub mod discrete;
 pub mod sde;
+pub mod sigma;
 pub mod subvp;
 pub mod ve;
 pub mod vp;
 
 pub use discrete::{DiscreteProcess, ProcessConfig};
 pub use sde::{Discretized, Reverse, Sde};
+pub use sigma::karras_sigmas;
 pub use subvp::{SubVpProcess, SubVpSde};
 pub use ve::{sigma_max_from_data, VeConfig, VeProcess, VeSde};
 pub use vp::{VpProcess, VpSde};

@@ -8,6 +8,8 @@
 pub mod ancestral;
 pub mod annealed;
 pub mod ddim;
+pub mod dpm_solver;
+pub mod edm;
 pub mod euler_maruyama;
 pub mod langevin;
 pub mod ode;
@@ -18,6 +20,8 @@ pub mod walk;
 pub use ancestral::{AncestralSampler, PosteriorVariance};
 pub use annealed::AnnealedLangevin;
 pub use ddim::{ddim_timesteps, DdimSampler, TimestepSpacing};
+pub use dpm_solver::{dpm_timesteps, DpmSolverSampler};
+pub use edm::{Churn, EdmMethod, EdmSampler};
 pub use euler_maruyama::EulerMaruyama;
 pub use langevin::{langevin_corrector_step, LangevinSampler};
 pub use ode::{OdeMethod, ProbabilityFlowOde};

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AncestralSampler, AnnealedLangevin, DdimSampler, EulerMaruyama, LangevinSampler, OdeMethod,
-    PosteriorVariance, PredictorCorrector, ProbabilityFlowOde, Sampler, StartAt, TimestepSpacing,
+    AncestralSampler, AnnealedLangevin, Churn, DdimSampler, DpmSolverSampler, EdmMethod,
+    EdmSampler, EulerMaruyama, LangevinSampler, OdeMethod, PosteriorVariance, PredictorCorrector,
+    ProbabilityFlowOde, Sampler, StartAt, TimestepSpacing,
 };
 use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
@@ -105,6 +106,21 @@ pub enum SamplerSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         t_end: Option<f64>,
     },
+    /// DPM-Solver++ multistep of order 1, 2 (2M) or 3 (3M) in `steps` steps on the process's
+    /// marginals.
+    DpmSolverPp { steps: usize, order: usize },
+    /// EDM's sampler on Karras σ (exponent `rho`) between the process's ends, Heun or Euler,
+    /// with stochastic churn (`s_tmax` None: no upper bound).
+    Edm {
+        steps: usize,
+        rho: f64,
+        method: EdmMethod,
+        s_churn: f64,
+        s_tmin: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s_tmax: Option<f64>,
+        s_noise: f64,
+    },
 }
 
 impl SamplerSpec {
@@ -144,8 +160,9 @@ impl SamplerSpec {
         self.build_on(&vp.clone().into(), source, data_points, seed)
     }
 
-    /// The same sampler with DDIM's steps cut to `t`, the process's number of steps (the page
-    /// keeps one DDIM setting across processes of different lengths).
+    /// The same sampler with DDIM's steps cut to `t`, the process's number of steps, and
+    /// DPM-Solver++'s to `t - 1` (the page keeps one setting across processes of different
+    /// lengths).
     pub fn at_most(self, t: usize) -> Self {
         match self {
             Self::Ddim {
@@ -158,6 +175,10 @@ impl SamplerSpec {
                 eta,
                 spacing,
                 clip,
+            },
+            Self::DpmSolverPp { steps, order } => Self::DpmSolverPp {
+                steps: steps.min(t.saturating_sub(1).max(1)),
+                order,
             },
             other => other,
         }
@@ -221,6 +242,17 @@ impl SamplerSpec {
                 }
                 process.sde().map(|_| ())
             }
+            Self::DpmSolverPp { .. } | Self::Edm { .. } => {
+                let built = process.build()?;
+                if matches!(self, Self::Edm { .. }) {
+                    built.sigma_range()?;
+                } else if crate::process::Process::num_steps(&built) < 2 {
+                    return Err(Error::invalid(format!(
+                        "DPM-Solver++ steps between noise levels, and the {name} process has one level"
+                    )));
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -238,7 +270,7 @@ impl SamplerSpec {
         seed: u64,
     ) -> Result<Box<dyn Sampler>> {
         let t = crate::process::Process::num_steps(process);
-        if matches!(self, Self::Ddim { steps, .. } if *steps > t) {
+        if self.clone().at_most(t) != *self {
             return self
                 .clone()
                 .at_most(t)
@@ -324,6 +356,30 @@ impl SamplerSpec {
                     seed,
                 )?)
             }
+            Self::DpmSolverPp { steps, order } => {
+                Box::new(DpmSolverSampler::new(process.clone(), steps, order, seed)?)
+            }
+            Self::Edm {
+                steps,
+                rho,
+                method,
+                s_churn,
+                s_tmin,
+                s_tmax,
+                s_noise,
+            } => Box::new(EdmSampler::new(
+                process.clone(),
+                steps,
+                rho,
+                method,
+                Churn {
+                    s_churn,
+                    s_tmin,
+                    s_tmax: s_tmax.unwrap_or(f64::INFINITY),
+                    s_noise,
+                },
+                seed,
+            )?),
         })
     }
 
@@ -412,6 +468,8 @@ impl SamplerSpec {
             Self::EulerMaruyama { .. } => "euler_maruyama",
             Self::Pc { .. } => "pc",
             Self::Ode { .. } => "ode",
+            Self::DpmSolverPp { .. } => "dpm_solver_pp",
+            Self::Edm { .. } => "edm",
         }
     }
 
@@ -457,6 +515,20 @@ impl SamplerSpec {
                 method: OdeMethod::Heun,
                 process: SdeKind::Vp,
                 t_end: None,
+            },
+            Self::DpmSolverPp {
+                steps: 20,
+                order: 2,
+            },
+            // EDM's deterministic sampler with its CIFAR-10 N = 18 (35 network calls).
+            Self::Edm {
+                steps: 18,
+                rho: 7.0,
+                method: EdmMethod::Heun,
+                s_churn: 0.0,
+                s_tmin: 0.0,
+                s_tmax: None,
+                s_noise: 1.0,
             },
         ]
     }

@@ -68,7 +68,8 @@ pub(crate) struct SampleArgs {
     #[arg(long, value_enum)]
     score: Option<ScoreArg>,
     /// The sampler, by its catalogue name (`dplay catalogue` lists them with their options):
-    /// ancestral, ddim, langevin, annealed-langevin, euler-maruyama, pc, ode. Default ancestral.
+    /// ancestral, ddim, langevin, annealed-langevin, euler-maruyama, pc, ode, dpm-solver-pp, edm.
+    /// Default ancestral.
     #[arg(long, conflicts_with = "spec")]
     sampler: Option<String>,
     /// The whole sampler as the page holds it: a JSON file, or the JSON itself, e.g.
@@ -105,9 +106,25 @@ pub(crate) struct SampleArgs {
     /// DDIM's timestep spacing: leading, trailing or linspace.
     #[arg(long)]
     spacing: Option<String>,
-    /// The ODE's method: heun or euler.
+    /// The ODE's and EDM's method: heun or euler.
     #[arg(long)]
     ode_method: Option<String>,
+    /// DPM-Solver++'s order: 1, 2 (2M) or 3 (3M).
+    #[arg(long)]
+    order: Option<usize>,
+    /// EDM: the Karras σ schedule's exponent ρ.
+    #[arg(long, allow_negative_numbers = true)]
+    rho: Option<f64>,
+    /// EDM: stochastic churn S_churn (0: the deterministic ODE), applied for σ in
+    /// [S_tmin, S_tmax], with noise scaled by S_noise.
+    #[arg(long, allow_negative_numbers = true)]
+    s_churn: Option<f64>,
+    #[arg(long, allow_negative_numbers = true)]
+    s_tmin: Option<f64>,
+    #[arg(long, allow_negative_numbers = true)]
+    s_tmax: Option<f64>,
+    #[arg(long, allow_negative_numbers = true)]
+    s_noise: Option<f64>,
     /// End time ε of the continuous samplers (default 1e-3 for VP and sub-VP, 1e-5 for VE).
     #[arg(long, allow_negative_numbers = true)]
     t_end: Option<f64>,
@@ -390,7 +407,7 @@ fn spec_from_flags(
 ) -> Result<SamplerSpec> {
     let num = |v: f64| Value::from(v);
     let word = |v: &String| Value::from(v.replace('-', "_"));
-    let flags: [(&str, &str, Option<Value>); 14] = [
+    let flags: [(&str, &str, Option<Value>); 20] = [
         ("--steps", "steps", a.steps.map(Value::from)),
         ("--eps", "step_size", a.eps.map(num)),
         (
@@ -413,6 +430,12 @@ fn spec_from_flags(
         ("--levels", "levels", a.levels.map(Value::from)),
         ("--variance", "variance", a.variance.as_ref().map(word)),
         ("--clip", "clip", a.clip.map(num)),
+        ("--order", "order", a.order.map(Value::from)),
+        ("--rho", "rho", a.rho.map(num)),
+        ("--s-churn", "s_churn", a.s_churn.map(num)),
+        ("--s-tmin", "s_tmin", a.s_tmin.map(num)),
+        ("--s-tmax", "s_tmax", a.s_tmax.map(num)),
+        ("--s-noise", "s_noise", a.s_noise.map(num)),
     ];
     if let Some(text) = &a.spec {
         if let Some((flag, ..)) = flags.iter().find(|(_, _, v)| v.is_some()) {

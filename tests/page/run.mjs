@@ -646,6 +646,8 @@ const tests = [
         ['#sampler', 'annealed_langevin', [['#opt-annealed-langevin-levels', '6'], ['#opt-annealed-langevin-n-per-level', '20']]],
         ['#sampler', 'euler_maruyama', [['#opt-euler-maruyama-steps', '60']]],
         ['#sampler', 'pc', [['#opt-pc-steps', '40'], ['#opt-pc-process', 've']]],
+        ['#sampler', 'dpm_solver_pp', [['#opt-dpm-solver-pp-steps', '15'], ['#opt-dpm-solver-pp-order', '2'], ['#source', 'oracle']]],
+        ['#sampler', 'edm', [['#opt-edm-steps', '20'], ['#opt-edm-method', 'heun']]],
         ['#sampler', 'ode', [['#opt-ode-steps', '25'], ['#opt-ode-process', 'vp'], ['#source', 'oracle']]],
       ];
       for (const [sel, name, opts] of runs) {
@@ -653,6 +655,11 @@ const tests = [
         for (const [o, v] of opts) await choose(page, o, v);
         w = await finished(page, name);
         await equationRendered(page, '#reverse-eq', name);
+        // The few-step solvers on the exact score: 15 DPM-Solver++ 2M calls and 39 EDM Heun calls
+        // recover the weights (on the oracle both are within 0.01 at these steps; 0.08 is 5 SE).
+        if (name === 'dpm_solver_pp' || name === 'edm') {
+          w.forEach((v, k) => assert(Math.abs(v - TRUE_WEIGHTS[k]) < 0.08, `${name} (oracle): weight ${k} ${v}`));
+        }
         if (name === 'annealed_langevin') {
           assert(await page.inputValue('#source') === 'oracle', 'annealed Langevin must switch to the oracle');
           assert(await page.$eval('#source option[value="learned"]', (o) => o.disabled), 'learned should be disabled');
@@ -694,7 +701,9 @@ const tests = [
         'annealed_langevin.step_size': '0.001', 'annealed_langevin.sigma_min': '0.2', 'annealed_langevin.sigma_max': '12',
         'euler_maruyama.steps': '100', 'euler_maruyama.process': 've', 'euler_maruyama.t_end': '0.01', 'pc.steps': '100',
         'pc.snr': '0.2', 'pc.corrector_steps': '2', 'pc.process': 'sub_vp', 'pc.t_end': '0.002', 'ode.steps': '40',
-        'ode.method': 'euler', 'ode.process': 'sub_vp', 'ode.t_end': '0.005', objective: 'ism',
+        'ode.method': 'euler', 'ode.process': 'sub_vp', 'ode.t_end': '0.005', 'dpm_solver_pp.steps': '15',
+        'dpm_solver_pp.order': '3', 'edm.steps': '12', 'edm.rho': '5', 'edm.method': 'euler', 'edm.s_churn': '10',
+        'edm.s_tmin': '0.1', 'edm.s_tmax': '20', 'edm.s_noise': '1.003', objective: 'ism',
         'ssm.slicing.projections': '3', 'ssm.slicing.projection': 'gaussian', 'ssm.slicing.variance_reduced': '1', source: 'oracle',
       };
       const hash = `#${new URLSearchParams(want)}`;

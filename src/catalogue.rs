@@ -228,6 +228,13 @@ fn sampler_entry(d: &SamplerSpec) -> Entry {
                     ]),
                 ),
                 clip(d),
+                opt(
+                    d,
+                    "end",
+                    "last step to",
+                    "the clean data (ᾱ = 1) or step 0's marginal (ᾱ_0; diffusers' set_alpha_to_one = false); auto: as an image model's scheduler says, else the data",
+                    choice(&[("auto", "auto"), ("data", "x₀"), ("first_step", "step 0")]),
+                ),
             ],
         ),
         SamplerSpec::Langevin { .. } => (
@@ -482,8 +489,12 @@ fn process_entry(p: &ProcessConfig) -> Entry {
                 p,
                 "schedule.kind",
                 "β schedule",
-                "linear (DDPM) or cosine (Nichol & Dhariwal 2021)",
-                choice(&[("linear", "linear"), ("cosine", "cosine")]),
+                "linear (DDPM), cosine (Nichol & Dhariwal 2021) or scaled linear (√β linear, latent diffusion)",
+                choice(&[
+                    ("linear", "linear"),
+                    ("cosine", "cosine"),
+                    ("scaled_linear", "scaled linear"),
+                ]),
             ),
             opt(
                 p,

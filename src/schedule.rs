@@ -15,6 +15,9 @@ pub enum BetaSchedule {
     Linear,
     /// `squaredcos_cap_v2` (Nichol & Dhariwal 2021, eq. 17), β capped at 0.999.
     Cosine,
+    /// diffusers' `scaled_linear` (latent diffusion, Stable Diffusion): √β linear from
+    /// `√beta_start` to `√beta_end`.
+    ScaledLinear,
 }
 
 impl std::str::FromStr for BetaSchedule {
@@ -23,8 +26,9 @@ impl std::str::FromStr for BetaSchedule {
         match s {
             "linear" => Ok(Self::Linear),
             "cosine" => Ok(Self::Cosine),
+            "scaled_linear" => Ok(Self::ScaledLinear),
             other => Err(Error::invalid(format!(
-                "unknown beta schedule '{other}' (expected linear or cosine)"
+                "unknown beta schedule '{other}' (expected linear, cosine or scaled_linear)"
             ))),
         }
     }
@@ -59,7 +63,7 @@ impl ScheduleConfig {
                 "the number of diffusion steps T must be at least 1",
             ));
         }
-        if self.kind == BetaSchedule::Linear
+        if self.kind != BetaSchedule::Cosine
             && !(self.beta_start > 0.0 && self.beta_start <= self.beta_end && self.beta_end < 1.0)
         {
             return Err(Error::invalid(format!(
@@ -87,6 +91,17 @@ impl ScheduleConfig {
                     b as f32 as f64
                 })
                 .collect(),
+            BetaSchedule::ScaledLinear if t == 1 => vec![self.beta_start],
+            // torch.linspace(√beta_start, √beta_end, T, dtype=float32) ** 2.
+            BetaSchedule::ScaledLinear => {
+                let (lo, hi) = (self.beta_start.sqrt(), self.beta_end.sqrt());
+                (0..t)
+                    .map(|i| {
+                        let r = (lo + (hi - lo) * i as f64 / (t - 1) as f64) as f32;
+                        (r * r) as f64
+                    })
+                    .collect()
+            }
             BetaSchedule::Cosine => {
                 // ᾱ(τ) = cos²((τ + s)/(1 + s) · π/2), s = 0.008; β_t = 1 - ᾱ((t+1)/T)/ᾱ(t/T).
                 let abar = |tau: f64| {

@@ -13,7 +13,7 @@ use diffusion_playground::image_lab::{ImageLab, RunSlot};
 use diffusion_playground::io::npy;
 use diffusion_playground::model::unet::{DeviceLimits, ImageModel, ModelFiles};
 use diffusion_playground::process::{Process, VpProcess};
-use diffusion_playground::sampler::{SamplerSpec, TimestepSpacing};
+use diffusion_playground::sampler::{DdimEnd, SamplerSpec, TimestepSpacing};
 use diffusion_playground::schedule::ScheduleConfig;
 use safetensors::tensor::TensorView;
 use safetensors::SafeTensors;
@@ -94,8 +94,8 @@ fn assert_contains(msg: &str, parts: &[&str]) {
 fn the_reference_folder_loads_with_diffusers_defaults() {
     let m = Folder::reference().load().unwrap();
     assert_eq!(m.image, [1, 28, 28]);
-    assert_eq!(m.schedule, ScheduleConfig::default());
-    assert_eq!(m.clip, Some(1.0));
+    assert_eq!(m.scheduler.schedule, ScheduleConfig::default());
+    assert_eq!(m.scheduler.clip, Some(1.0));
     // A scheduler config changes both.
     let mut f = Folder::reference();
     f.scheduler = Some(
@@ -103,7 +103,7 @@ fn the_reference_folder_loads_with_diffusers_defaults() {
             .into(),
     );
     let m = f.load().unwrap();
-    assert_eq!((m.schedule.steps, m.clip), (500, None));
+    assert_eq!((m.scheduler.schedule.steps, m.scheduler.clip), (500, None));
 }
 
 #[test]
@@ -208,10 +208,10 @@ fn each_bad_folder_gets_an_error_naming_its_problem() {
         (
             "an unsupported scheduler",
             Folder {
-                scheduler: Some(r#"{"prediction_type": "v_prediction"}"#.into()),
+                scheduler: Some(r#"{"prediction_type": "flow_prediction"}"#.into()),
                 ..Folder::reference()
             },
-            vec!["scheduler_config.json", "v_prediction"],
+            vec!["scheduler_config.json", "flow_prediction", "v_prediction"],
         ),
         (
             "a 2-D model of this crate",
@@ -380,6 +380,7 @@ fn ddim(steps: usize) -> SamplerSpec {
         eta: 0.0,
         spacing: TimestepSpacing::Leading,
         clip: None,
+        end: DdimEnd::Auto,
     }
 }
 

@@ -86,6 +86,7 @@ enum DeviceArg {
 enum ScheduleArg {
     Linear,
     Cosine,
+    ScaledLinear,
 }
 
 impl From<ScheduleArg> for BetaSchedule {
@@ -93,6 +94,7 @@ impl From<ScheduleArg> for BetaSchedule {
         match s {
             ScheduleArg::Linear => BetaSchedule::Linear,
             ScheduleArg::Cosine => BetaSchedule::Cosine,
+            ScheduleArg::ScaledLinear => BetaSchedule::ScaledLinear,
         }
     }
 }

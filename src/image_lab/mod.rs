@@ -65,7 +65,7 @@ impl ImageLab {
 
     /// Use `model` from now on; the running walks (of the previous model) end.
     pub fn set_model(&mut self, model: ImageModel) -> Result<()> {
-        self.process = VpProcess::new(model.schedule)?;
+        self.process = VpProcess::new(model.scheduler.schedule)?;
         self.model = Some(model);
         self.runs = [None, None];
         Ok(())
@@ -193,7 +193,7 @@ impl ImageLab {
         let d = model.dim();
         let mut sampler = spec
             .clone()
-            .clip_or(model.clip)
+            .under_scheduler(model.scheduler.clip, model.scheduler.end)
             .build_start_at(&self.process.clone().into(), seed)?;
         match init {
             Some(x) if x.len() != n * d => {
@@ -234,7 +234,7 @@ impl ImageLab {
         model.check_batch(n, &self.limits)?;
         let mut sampler = spec
             .clone()
-            .clip_or(model.clip)
+            .under_scheduler(model.scheduler.clip, model.scheduler.end)
             .build_start_at(&self.process.clone().into(), seed)?;
         let s = sampler.start_step(t0)?;
         let mut rng = noise::rng(seed ^ 0x5ded_17ed);
@@ -257,7 +257,7 @@ impl ImageLab {
         let run = self.runs[slot.index()]
             .as_mut()
             .ok_or_else(|| Error::invalid("start sampling first"))?;
-        let score = UNetScore::new(&model.net, model.image, model.schedule.steps);
+        let score = UNetScore::new(&model.net, model.image, &model.scheduler);
         let mut last = None;
         for _ in 0..k {
             if run.done() {

@@ -38,6 +38,16 @@ pub enum Parameterization {
 }
 
 impl Parameterization {
+    /// What the network predicts, as a symbol: ε, s, x̂₀ or v.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Epsilon => "ε",
+            Self::Score => "s",
+            Self::X0 => "x̂₀",
+            Self::V => "v",
+        }
+    }
+
     /// Convert a network output at `x` with marginal `m` into a score.
     pub fn to_score(self, out: Tensor<2>, x: Tensor<2>, m: Marginal) -> Result<Tensor<2>> {
         let (a, s) = (m.mean_coef, m.std);

@@ -118,6 +118,7 @@ impl ProcessConfig {
         let beta = |s: &ScheduleConfig| match s.kind {
             BetaSchedule::Linear => "linear β",
             BetaSchedule::Cosine => "cosine β",
+            BetaSchedule::ScaledLinear => "scaled-linear β",
         };
         match self {
             Self::Vp { schedule } | Self::SubVp { schedule } => {

@@ -72,13 +72,28 @@ pub fn ddim_timesteps(
     Ok(steps)
 }
 
-/// DDIM's walk down τ: step `i` goes from `τ_i` to `τ_{i+1}` (the clean data after the last).
+/// Where DDIM's last step lands (diffusers' `set_alpha_to_one`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DdimEnd {
+    /// As an image model's scheduler says ([`super::SamplerSpec::under_scheduler`]), else
+    /// [`DdimEnd::Data`].
+    #[default]
+    Auto,
+    /// On the clean data, `ᾱ = 1` (`set_alpha_to_one=True`).
+    Data,
+    /// On step 0's marginal, `ᾱ = ᾱ_0` (`set_alpha_to_one=False`, as Stable Diffusion's).
+    FirstStep,
+}
+
+/// DDIM's walk down τ: step `i` goes from `τ_i` to `τ_{i+1}` (then to [`DdimEnd`]).
 pub struct Ddim {
     process: DiscreteProcess,
     timesteps: Vec<usize>,
     eta: f64,
     /// Clip x̂_0 to [-c, c] (diffusers' `clip_sample`).
     clip: Option<f64>,
+    end: DdimEnd,
 }
 
 pub type DdimSampler = Walker<Ddim>;
@@ -116,8 +131,15 @@ impl DdimSampler {
             timesteps,
             eta,
             clip,
+            end: DdimEnd::Auto,
         };
         Ok(Walker::with_rule(rule, seed))
+    }
+
+    /// The last step lands on `end`.
+    pub fn with_end(mut self, end: DdimEnd) -> Self {
+        self.rule_mut().end = end;
+        self
     }
 
     /// The timesteps τ this sampler visits, noisiest first.
@@ -143,15 +165,16 @@ impl Rule for Ddim {
         let t = self.timesteps[i];
         let level = NoiseLevel::step(&self.process, t);
         let (a, s_t) = (level.marginal.mean_coef, level.marginal.std);
-        // The next visited step's marginal; the clean data past the end (diffusers'
-        // set_alpha_to_one).
-        let next = self.timesteps.get(i + 1).map_or(
-            Marginal {
+        // The next visited step's marginal; past the end the clean data or step 0's marginal
+        // (diffusers' set_alpha_to_one).
+        let next = match (self.timesteps.get(i + 1), self.end) {
+            (Some(&p), _) => self.process.marginal(p),
+            (None, DdimEnd::Auto | DdimEnd::Data) => Marginal {
                 mean_coef: 1.0,
                 std: 0.0,
             },
-            |&p| self.process.marginal(p),
-        );
+            (None, DdimEnd::FirstStep) => self.process.marginal(0),
+        };
         let (a_next, s_next) = (next.mean_coef, next.std);
         let score = model.score(x.clone(), &level)?;
         let eps = score * (-s_t);

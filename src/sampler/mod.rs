@@ -19,7 +19,7 @@ pub mod walk;
 
 pub use ancestral::{AncestralSampler, PosteriorVariance};
 pub use annealed::AnnealedLangevin;
-pub use ddim::{ddim_timesteps, DdimSampler, TimestepSpacing};
+pub use ddim::{ddim_timesteps, DdimEnd, DdimSampler, TimestepSpacing};
 pub use dpm_solver::{dpm_timesteps, DpmSolverSampler};
 pub use edm::{Churn, EdmMethod, EdmSampler};
 pub use euler_maruyama::EulerMaruyama;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AncestralSampler, AnnealedLangevin, Churn, DdimSampler, DpmSolverSampler, EdmMethod,
+    AncestralSampler, AnnealedLangevin, Churn, DdimEnd, DdimSampler, DpmSolverSampler, EdmMethod,
     EdmSampler, EulerMaruyama, LangevinSampler, OdeMethod, PosteriorVariance, PredictorCorrector,
     ProbabilityFlowOde, Sampler, StartAt, TimestepSpacing,
 };
@@ -60,13 +60,15 @@ pub enum SamplerSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         clip: Option<f64>,
     },
-    /// DDIM on `steps` of the T steps, η ∈ [0, 1].
+    /// DDIM on `steps` of the T steps, η ∈ [0, 1], its last step landing on `end`.
     Ddim {
         steps: usize,
         eta: f64,
         spacing: TimestepSpacing,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         clip: Option<f64>,
+        #[serde(default)]
+        end: DdimEnd,
     },
     /// Fixed-step Langevin dynamics on the least noisy score: the data score for the oracle, the
     /// network's t = 0 for the learned model.
@@ -170,11 +172,13 @@ impl SamplerSpec {
                 eta,
                 spacing,
                 clip,
+                end,
             } => Self::Ddim {
                 steps: steps.min(t),
                 eta,
                 spacing,
                 clip,
+                end,
             },
             Self::DpmSolverPp { steps, order } => Self::DpmSolverPp {
                 steps: steps.min(t.saturating_sub(1).max(1)),
@@ -184,9 +188,10 @@ impl SamplerSpec {
         }
     }
 
-    /// The same sampler clipping x̂₀ to `[-c, c]` with `clip` where it names no bound of its own
-    /// (an image model's scheduler default; only the discrete walks clip).
-    pub fn clip_or(self, clip: Option<f64>) -> Self {
+    /// The same sampler as an image model's scheduler config asks: x̂₀ clipped to `[-c, c]`
+    /// with `clip` where the spec names no bound of its own (only the discrete walks clip), and
+    /// DDIM's [`DdimEnd::Auto`] ending where the scheduler says (`set_alpha_to_one`).
+    pub fn under_scheduler(self, clip: Option<f64>, end: DdimEnd) -> Self {
         match self {
             Self::Ancestral {
                 variance,
@@ -196,12 +201,18 @@ impl SamplerSpec {
                 steps,
                 eta,
                 spacing,
-                clip: None,
+                clip: own,
+                end: own_end,
             } => Self::Ddim {
                 steps,
                 eta,
                 spacing,
-                clip,
+                clip: own.or(clip),
+                end: if own_end == DdimEnd::Auto {
+                    end
+                } else {
+                    own_end
+                },
             },
             other => other,
         }
@@ -416,14 +427,11 @@ impl SamplerSpec {
                 eta,
                 spacing,
                 clip,
-            } => Ok(Discrete::Ddim(DdimSampler::on_process(
-                process.clone(),
-                steps,
-                spacing,
-                eta,
-                clip,
-                seed,
-            )?)),
+                end,
+            } => Ok(Discrete::Ddim(
+                DdimSampler::on_process(process.clone(), steps, spacing, eta, clip, seed)?
+                    .with_end(end),
+            )),
             _ => Err(Error::invalid(format!(
                 "only DDPM ancestral sampling and DDIM walk a discrete chain from a chosen step, not {}",
                 self.kind()
@@ -486,6 +494,7 @@ impl SamplerSpec {
                 eta: 0.0,
                 spacing: TimestepSpacing::Leading,
                 clip: None,
+                end: DdimEnd::Auto,
             },
             Self::Langevin {
                 steps: 500,

@@ -11,7 +11,7 @@ use super::{checkpoint, read, read_scalar, Change, Session};
 use crate::error::Error;
 use crate::model::NetworkScore;
 use crate::process::{Process, ProcessConfig};
-use crate::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
+use crate::sampler::{no_data, DdimEnd, SamplerSpec, ScoreSource, TimestepSpacing};
 use crate::score::{Loss, Objective, Slicing};
 use crate::train::{params, TrainConfig, TrainOptions, Trainer};
 
@@ -183,6 +183,7 @@ impl Session {
             eta: 0.0,
             spacing: TimestepSpacing::Leading,
             clip: None,
+            end: DdimEnd::Data,
         };
         let mut sampler = spec.build_on(&process, ScoreSource::Learned, no_data, seed)?;
         sampler.reset_from_prior(n, config.model.dim, &self.device);

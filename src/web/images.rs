@@ -41,6 +41,8 @@ struct ModelInfo<'a> {
     params: usize,
     steps: usize,
     clip: Option<f64>,
+    /// What the network predicts (ε, x̂₀ or v).
+    prediction: &'static str,
     block_out_channels: &'a [usize],
 }
 
@@ -103,8 +105,9 @@ impl Playground {
             origin: &m.origin,
             image: m.image,
             params: m.net.num_params(),
-            steps: m.schedule.steps,
-            clip: m.clip,
+            steps: m.scheduler.schedule.steps,
+            clip: m.scheduler.clip,
+            prediction: m.scheduler.prediction.label(),
             block_out_channels: &m.net.config.block_out_channels,
         })
         .ok()

@@ -30,7 +30,7 @@ export class ModelPanel {
   show(info, dropped) {
     this.info = info;
     $('model-caption').textContent = info
-      ? `model: ${info.origin} · ${info.image.join('×')} · ${(info.params / 1e6).toFixed(2)}M parameters · T = ${info.steps}`
+      ? `model: ${info.origin} · ${info.image.join('×')} · ${(info.params / 1e6).toFixed(2)}M parameters · predicts ${info.prediction} · T = ${info.steps}`
         + ` · x̂₀ ${info.clip ? `clipped to ±${info.clip}` : 'not clipped'}${dropped ? ' · not part of the link' : ''}`
       : 'model: none';
     document.body.dataset.imageModel = info ? info.origin : '';

@@ -16,7 +16,7 @@ use diffusion_playground::model::{Mlp, MlpConfig, NetworkScore, Parameterization
 use diffusion_playground::noise;
 use diffusion_playground::process::{ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{
-    OdeMethod, Sampler, SamplerSpec, ScoreSource, SdeKind, TimestepSpacing,
+    DdimEnd, OdeMethod, Sampler, SamplerSpec, ScoreSource, SdeKind, TimestepSpacing,
 };
 use diffusion_playground::score::Loss;
 
@@ -84,6 +84,7 @@ fn samplers() -> Vec<(&'static str, SamplerSpec, ProcessConfig)> {
         eta,
         spacing: TimestepSpacing::Trailing,
         clip: None,
+        end: DdimEnd::Data,
     };
     let ode = |method| SamplerSpec::Ode {
         steps: 1000,

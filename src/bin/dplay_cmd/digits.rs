@@ -14,10 +14,10 @@ use diffusion_playground::io::{figures, write_atomic};
 use diffusion_playground::model::classifier::{
     judge, train_classifier, ClassifierConfig, DigitClassifier, DigitVerdict,
 };
-use diffusion_playground::model::unet::scheduler::read_schedule;
+use diffusion_playground::model::unet::scheduler::SchedulerSettings;
 use diffusion_playground::model::unet::UNetScore;
-use diffusion_playground::process::{Process, VpProcess};
-use diffusion_playground::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
+use diffusion_playground::process::VpProcess;
+use diffusion_playground::sampler::{no_data, DdimEnd, SamplerSpec, ScoreSource, TimestepSpacing};
 use diffusion_playground::train::params;
 
 use super::predict::load_unet;
@@ -173,15 +173,17 @@ pub(crate) fn digits(a: DigitsArgs) -> Result<()> {
                     model.display()
                 )));
             }
-            let schedule = read_schedule(&model)?;
-            let process = VpProcess::new(schedule)?;
-            let score = UNetScore::new(&net, [1, 28, 28], process.num_steps());
+            let scheduler = SchedulerSettings::read(&model)?;
+            let process = VpProcess::new(scheduler.schedule)?;
+            let score = UNetScore::new(&net, [1, 28, 28], &scheduler);
             let mut s = SamplerSpec::Ddim {
                 steps,
                 eta: 0.0,
                 spacing: TimestepSpacing::Leading,
-                clip: Some(1.0),
+                clip: None,
+                end: DdimEnd::Data,
             }
+            .under_scheduler(scheduler.clip, scheduler.end)
             .build_on(&process.into(), ScoreSource::Learned, no_data, seed)?;
             s.reset_from_prior(n, 28 * 28, &device);
             let x = s.run(&score)?;

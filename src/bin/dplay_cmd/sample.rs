@@ -13,7 +13,7 @@ use diffusion_playground::bundle;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::npy;
-use diffusion_playground::model::unet::scheduler::read_schedule;
+use diffusion_playground::model::unet::scheduler::SchedulerSettings;
 use diffusion_playground::model::unet::{is_diffusers_dir, UNet2D, UNetScore};
 use diffusion_playground::model::{NetworkScore, Parameterization, ScoreModel};
 use diffusion_playground::noise;
@@ -181,12 +181,12 @@ enum Source {
         parameterization: Parameterization,
         dim: usize,
     },
-    /// A diffusers UNet2DModel: ε-prediction on images `[c, h, w]`, flattened for the samplers.
+    /// A diffusers UNet2DModel on images `[c, h, w]`, flattened for the samplers.
     UNet {
         net: Box<UNet2D>,
         image: [usize; 3],
-        /// From the folder's scheduler_config.json, else DDPM's.
-        schedule: ScheduleConfig,
+        /// From the folder's scheduler_config.json, else diffusers' defaults.
+        scheduler: SchedulerSettings,
     },
 }
 
@@ -282,7 +282,7 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
                 Source::UNet {
                     net: Box::new(net),
                     image,
-                    schedule: read_schedule(dir)?,
+                    scheduler: SchedulerSettings::read(dir)?,
                 }
             } else {
                 let (net, card) = bundle::load(dir, &device)?;
@@ -335,8 +335,8 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
         Source::UNet {
             net,
             image,
-            schedule,
-        } => Box::new(UNetScore::new(net, *image, schedule.steps)),
+            scheduler,
+        } => Box::new(UNetScore::new(net, *image, scheduler)),
     };
     let (spec, mut sampler) = build_sampler(&a, &source)?;
     match init {
@@ -541,10 +541,10 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<(SamplerSpec, Box<dy
         Source::Model {
             process, objective, ..
         } => (*process, Some(*objective)),
-        // A diffusers UNet2DModel is a DDPM ε-network.
-        Source::UNet { schedule, .. } => {
+        // A diffusers UNet2DModel is a DDPM network on its scheduler's VP chain.
+        Source::UNet { scheduler, .. } => {
             let vp = ProcessConfig::Vp {
-                schedule: *schedule,
+                schedule: scheduler.schedule,
             };
             (Some(vp), Some(Objective::new(Loss::Ddpm, vp)))
         }
@@ -575,8 +575,9 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<(SamplerSpec, Box<dy
         }
     }
     let mut spec = spec_from_flags(a, process.as_ref().map(SdeKind::of), consumed)?;
-    if let (Source::UNet { .. }, false) = (source, a.no_clip) {
-        spec = spec.clip_or(Some(1.0));
+    if let Source::UNet { scheduler, .. } = source {
+        let clip = if a.no_clip { None } else { scheduler.clip };
+        spec = spec.under_scheduler(clip, scheduler.end);
     }
     let Some(process) = process else {
         let level = objective

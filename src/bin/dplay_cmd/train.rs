@@ -20,10 +20,10 @@ use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::{figures, write_atomic};
 use diffusion_playground::model::unet::scheduler::{scheduler_json, SCHEDULER_FILE};
 use diffusion_playground::model::unet::{UNet2D, UNet2DConfig, UNetScore};
-use diffusion_playground::model::NetworkScore;
+use diffusion_playground::model::{NetworkScore, Parameterization};
 use diffusion_playground::noise;
 use diffusion_playground::process::{Process, ProcessConfig, VeConfig};
-use diffusion_playground::sampler::{no_data, SamplerSpec, ScoreSource, TimestepSpacing};
+use diffusion_playground::sampler::{no_data, DdimEnd, SamplerSpec, ScoreSource, TimestepSpacing};
 use diffusion_playground::schedule::ScheduleConfig;
 use diffusion_playground::score::{Loss, Objective, Projection, Slicing};
 use diffusion_playground::train::checkpoint::{self, Checkpoint};
@@ -799,12 +799,18 @@ impl Run for ImageRun {
         let image = [data.channels, data.height, data.width];
         let process = self.trainer.process().clone();
         let t = process.num_steps();
-        let score = UNetScore::new(&net, image, t);
+        let score = UNetScore {
+            net: &net,
+            image,
+            train_steps: t,
+            prediction: Parameterization::Epsilon,
+        };
         let mut s = SamplerSpec::Ddim {
             steps: 50.min(t),
             eta: 0.0,
             spacing: TimestepSpacing::Leading,
             clip: Some(1.0),
+            end: DdimEnd::Data,
         }
         .build_on(&process.into(), ScoreSource::Learned, no_data, 3)?;
         s.reset_from_prior(16, image.iter().product(), &self.device);

@@ -9,11 +9,10 @@ use serde_json::Value;
 use super::config::UNet2DConfig;
 use super::load::{CONFIG_FILE, WEIGHTS_FILE};
 use super::memory::{self, Allocation, DeviceLimits};
-use super::scheduler::{parse_clip, parse_scheduler, SCHEDULER_FILE};
+use super::scheduler::{SchedulerSettings, SCHEDULER_FILE};
 use super::unet2d::UNet2D;
 use crate::error::{Error, Result};
 use crate::io::weights::WeightFile;
-use crate::schedule::ScheduleConfig;
 
 /// The files of a folder, by role. `names` lists every file offered, for messages.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,15 +23,14 @@ pub struct ModelFiles<'a> {
     pub scheduler: Option<&'a str>,
 }
 
-/// A diffusers `UNet2DModel` with what sampling it needs: the image shape, the β schedule and
-/// the x̂₀ clipping of its scheduler (DDPM's defaults without `scheduler_config.json`).
+/// A diffusers `UNet2DModel` with what sampling it needs: the image shape and its scheduler's
+/// settings (DDPM's defaults without `scheduler_config.json`).
 #[derive(Debug)]
 pub struct ImageModel {
     pub net: UNet2D,
     /// `[c, h, w]` of one sample: `in_channels` and `sample_size`.
     pub image: [usize; 3],
-    pub schedule: ScheduleConfig,
-    pub clip: Option<f64>,
+    pub scheduler: SchedulerSettings,
     /// Where it came from (a folder name, "the default digit model").
     pub origin: String,
     /// Its largest weight tensor, for the memory check of every later batch size.
@@ -110,13 +108,9 @@ impl ImageModel {
         })?;
         let config = parse_config(text)?;
         let image = image_shape(&config)?;
-        let (schedule, clip) = match files.scheduler {
-            Some(t) => (
-                parse_scheduler(t, SCHEDULER_FILE)?,
-                parse_clip(t, SCHEDULER_FILE)?,
-            ),
-            // diffusers' DDPMScheduler/DDIMScheduler defaults.
-            None => (ScheduleConfig::default(), Some(1.0)),
+        let scheduler = match files.scheduler {
+            Some(t) => SchedulerSettings::parse(t, SCHEDULER_FILE)?,
+            None => SchedulerSettings::default(),
         };
         let bytes = files.weights.ok_or_else(|| {
             missing(
@@ -135,8 +129,7 @@ impl ImageModel {
         Ok(Self {
             net,
             image,
-            schedule,
-            clip,
+            scheduler,
             origin: origin.to_string(),
             largest_weight,
         })

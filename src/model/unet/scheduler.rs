@@ -8,6 +8,8 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
+use crate::model::Parameterization;
+use crate::sampler::DdimEnd;
 use crate::schedule::{BetaSchedule, ScheduleConfig};
 
 pub const SCHEDULER_FILE: &str = "scheduler_config.json";
@@ -17,6 +19,7 @@ pub fn scheduler_json(schedule: &ScheduleConfig) -> String {
     let kind = match schedule.kind {
         BetaSchedule::Linear => "linear",
         BetaSchedule::Cosine => "squaredcos_cap_v2",
+        BetaSchedule::ScaledLinear => "scaled_linear",
     };
     serde_json::to_string_pretty(&json!({
         "_class_name": "DDPMScheduler",
@@ -47,21 +50,16 @@ pub fn parse_scheduler(text: &str, origin: &str) -> Result<ScheduleConfig> {
     let kind = match v.get("beta_schedule").and_then(Value::as_str) {
         None | Some("linear") => BetaSchedule::Linear,
         Some("squaredcos_cap_v2") => BetaSchedule::Cosine,
+        Some("scaled_linear") => BetaSchedule::ScaledLinear,
         Some(other) => {
             return Err(Error::format(
                 origin,
-                format!("beta_schedule '{other}' is not supported (linear, squaredcos_cap_v2)"),
+                format!(
+                    "beta_schedule '{other}' is not supported (linear, squaredcos_cap_v2, scaled_linear)"
+                ),
             ))
         }
     };
-    if let Some(p) = v.get("prediction_type").and_then(Value::as_str) {
-        if p != "epsilon" {
-            return Err(Error::format(
-                origin,
-                format!("prediction_type '{p}' is not supported (epsilon)"),
-            ));
-        }
-    }
     let steps = num("num_train_timesteps", d.steps as f64)?;
     if steps < 1.0 || steps.fract() != 0.0 {
         return Err(Error::format(
@@ -79,13 +77,80 @@ pub fn parse_scheduler(text: &str, origin: &str) -> Result<ScheduleConfig> {
     Ok(s)
 }
 
-/// The schedule of the model in `dir`: its `scheduler_config.json`, else DDPM's default.
-pub fn read_schedule(dir: &Path) -> Result<ScheduleConfig> {
-    let path = dir.join(SCHEDULER_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => parse_scheduler(&text, &path.display().to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ScheduleConfig::default()),
-        Err(e) => Err(Error::read(&path, e)),
+/// What a scheduler config fixes about sampling a UNet: its β schedule, what the network
+/// predicts, the x̂₀ clipping and where DDIM's last step lands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SchedulerSettings {
+    pub schedule: ScheduleConfig,
+    /// `prediction_type`: `epsilon` (ε), `sample` (x̂₀) or `v_prediction` (v = √ᾱ ε − √(1−ᾱ) x₀,
+    /// Salimans & Ho 2022).
+    pub prediction: Parameterization,
+    /// [`parse_clip`].
+    pub clip: Option<f64>,
+    /// `set_alpha_to_one` (default true): DDIM's last step goes to the clean data
+    /// ([`DdimEnd::Data`]), else to step 0's marginal ([`DdimEnd::FirstStep`]).
+    pub end: DdimEnd,
+}
+
+impl Default for SchedulerSettings {
+    /// diffusers' `DDPMScheduler`/`DDIMScheduler` defaults: DDPM's schedule, ε, clip to ±1.
+    fn default() -> Self {
+        Self {
+            schedule: ScheduleConfig::default(),
+            prediction: Parameterization::Epsilon,
+            clip: Some(1.0),
+            end: DdimEnd::Data,
+        }
+    }
+}
+
+impl SchedulerSettings {
+    /// Parse a `scheduler_config.json`; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| Error::format(origin, format!("not JSON: {e}")))?;
+        let prediction = match v.get("prediction_type") {
+            None | Some(Value::Null) => Parameterization::Epsilon,
+            Some(p) => match p.as_str() {
+                Some("epsilon") => Parameterization::Epsilon,
+                Some("sample") => Parameterization::X0,
+                Some("v_prediction") => Parameterization::V,
+                _ => {
+                    return Err(Error::format(
+                        origin,
+                        format!(
+                            "prediction_type {p} is not supported (epsilon, sample, v_prediction)"
+                        ),
+                    ))
+                }
+            },
+        };
+        let end = match v.get("set_alpha_to_one") {
+            None | Some(Value::Null) | Some(Value::Bool(true)) => DdimEnd::Data,
+            Some(Value::Bool(false)) => DdimEnd::FirstStep,
+            Some(_) => {
+                return Err(Error::format(
+                    origin,
+                    "'set_alpha_to_one' is not true or false",
+                ))
+            }
+        };
+        Ok(Self {
+            schedule: parse_scheduler(text, origin)?,
+            prediction,
+            clip: parse_clip(text, origin)?,
+            end,
+        })
+    }
+
+    /// The settings of the model in `dir`: its `scheduler_config.json`, else the defaults.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(SCHEDULER_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(Error::read(&path, e)),
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 //! A [`UNet2D`] as a [`ScoreModel`] for the samplers, which work on flat batches `[n, d]`:
-//! rows are images `[c, h, w]` in C order, the network's output is ε (diffusers'
-//! `prediction_type="epsilon"`), and the score is `-ε/s_t` (DDPM eq. 11).
+//! rows are images `[c, h, w]` in C order, and the network's output means what its scheduler's
+//! `prediction_type` says (ε, x̂₀ or v), turned into a score by [`Parameterization::to_score`].
 
 use burn::prelude::*;
 
+use super::scheduler::SchedulerSettings;
 use super::unet2d::UNet2D;
 use crate::error::{Error, Result};
 use crate::model::{Parameterization, ScoreModel};
@@ -15,19 +16,24 @@ pub struct UNetScore<'a> {
     pub image: [usize; 3],
     /// T, the number of steps the network was trained on (continuous time `t` feeds `t·(T-1)`).
     pub train_steps: usize,
+    /// What the network predicts.
+    pub prediction: Parameterization,
 }
 
 impl<'a> UNetScore<'a> {
-    pub fn new(net: &'a UNet2D, image: [usize; 3], train_steps: usize) -> Self {
+    /// The network as its scheduler config reads it.
+    pub fn new(net: &'a UNet2D, image: [usize; 3], scheduler: &SchedulerSettings) -> Self {
         Self {
             net,
             image,
-            train_steps,
+            train_steps: scheduler.schedule.steps,
+            prediction: scheduler.prediction,
         }
     }
 
-    /// The network's ε for flat images `x` `[n, c·h·w]`, flat again.
-    pub fn epsilon(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+    /// The network's output (its [`Self::prediction`]) for flat images `x` `[n, c·h·w]`, flat
+    /// again.
+    pub fn output(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
         let [n, d] = x.dims();
         let [c, h, w] = self.image;
         if d != c * h * w {
@@ -40,16 +46,16 @@ impl<'a> UNetScore<'a> {
             Time::Step(i) => i as f32,
             Time::Continuous(t) => (t * (self.train_steps.max(1) - 1) as f64) as f32,
         };
-        let eps = self
+        let out = self
             .net
             .try_forward_at(x.reshape([n, c, h, w]), &vec![t; n])?;
-        Ok(eps.reshape([n, d]))
+        Ok(out.reshape([n, d]))
     }
 }
 
 impl ScoreModel for UNetScore<'_> {
     fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
-        let eps = self.epsilon(x.clone(), level)?;
-        Parameterization::Epsilon.to_score(eps, x, level.marginal)
+        let out = self.output(x.clone(), level)?;
+        self.prediction.to_score(out, x, level.marginal)
     }
 }

@@ -12,9 +12,10 @@ use burn::prelude::*;
 use diffusion_playground::image_lab::{ImageLab, RunSlot};
 use diffusion_playground::io::npy;
 use diffusion_playground::model::unet::{DeviceLimits, ImageModel, ModelFiles};
+use diffusion_playground::model::Parameterization;
 use diffusion_playground::process::{Process, VpProcess};
 use diffusion_playground::sampler::{DdimEnd, SamplerSpec, TimestepSpacing};
-use diffusion_playground::schedule::ScheduleConfig;
+use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
 use safetensors::tensor::TensorView;
 use safetensors::SafeTensors;
 
@@ -104,6 +105,16 @@ fn the_reference_folder_loads_with_diffusers_defaults() {
     );
     let m = f.load().unwrap();
     assert_eq!((m.scheduler.schedule.steps, m.scheduler.clip), (500, None));
+    // A dropped folder's scheduler says what the network predicts and where DDIM ends, as
+    // dplay sample reads it (tests/prediction_types.rs checks the samples).
+    f.scheduler = Some(
+        r#"{"prediction_type": "v_prediction", "beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012, "set_alpha_to_one": false}"#
+            .into(),
+    );
+    let m = f.load().unwrap();
+    assert_eq!(m.scheduler.prediction, Parameterization::V);
+    assert_eq!(m.scheduler.end, DdimEnd::FirstStep);
+    assert_eq!(m.scheduler.schedule.kind, BetaSchedule::ScaledLinear);
 }
 
 #[test]

@@ -1314,6 +1314,29 @@ const tests = [
     }),
   ],
   [
+    'images (flex): a dropped v-prediction UNet (scaled-linear β, set_alpha_to_one false) samples as diffusers does',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      // The reverse panel's DDIM options hold in image mode too: trailing spacing, as the model's
+      // DDIMScheduler; everything else comes from its scheduler_config.json.
+      await ready(page, '#backend=flex&data=digits&igrid=2&isteps=10&ieta=0&ispeed=2&ddim.spacing=trailing');
+      const vpred = path.join(REFERENCE, 'ref_vpred');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dplay-vpred-'));
+      for (const f of [...UNET_FILES, 'scheduler_config.json']) fs.copyFileSync(path.join(vpred, f), path.join(dir, f));
+      await dropFiles(page, dir);
+      const m = await modelMessage(page);
+      assert(m.kind === 'ok', `the v-prediction UNet did not load: ${JSON.stringify(m)}`);
+      const caption = await page.textContent('#model-caption');
+      assert(/predicts v/.test(caption) && /1×16×16/.test(caption), `caption: ${caption}`);
+      const xT = readNpyF32(path.join(vpred, 'ddim_xT.npy'));
+      const got = await page.evaluate((init) => window.dplay.images.reverse.runFrom(Float32Array.from(init)).then(Array.from), Array.from(xT.data));
+      const want = readNpyF32(path.join(vpred, 'ddim10_x0.npy')).data;
+      const max = maxAbsDiff(got, want);
+      console.log(`    (info) flex v-prediction DDIM 10 against diffusers: max |Δ| = ${max.toExponential(3)}`);
+      assert(max <= DDIM_TOLERANCE.flex, `v-prediction DDIM 10: max |Δ| = ${max} against diffusers`);
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
     'images (flex): the default digit model comes with the page, and its samples look like digits',
     () => withPage(WEBGPU_ARGS, async (page, problems) => {
       await ready(page, '#backend=flex&data=digits&igrid=3&isteps=20&ispeed=5');

@@ -4,6 +4,7 @@
 
 pub mod classifier;
 pub mod embed;
+pub mod guidance;
 pub mod jvp;
 pub mod mlp;
 pub mod network;

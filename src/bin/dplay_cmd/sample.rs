@@ -13,6 +13,7 @@ use diffusion_playground::bundle;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::npy;
+use diffusion_playground::model::guidance::Guided;
 use diffusion_playground::model::unet::scheduler::SchedulerSettings;
 use diffusion_playground::model::unet::{is_diffusers_dir, UNet2D, UNetScore};
 use diffusion_playground::model::{NetworkScore, Parameterization, ScoreModel};
@@ -166,6 +167,16 @@ pub(crate) struct SampleArgs {
     /// Never clip x̂₀ (diffusers' `clip_sample=False`).
     #[arg(long, conflicts_with = "clip")]
     no_clip: bool,
+    /// A class-conditional UNet's labels: one per image, or one for all (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    labels: Vec<usize>,
+    /// Classifier-free guidance scale s: ε(∅) + s (ε(c) − ε(∅)); 1 is the conditional model.
+    #[arg(long, allow_negative_numbers = true)]
+    guidance: Option<f64>,
+    /// The unconditional ("null") label guidance compares with [default: the last,
+    /// num_class_embeds − 1, as a network trained with labels dropped to an extra class].
+    #[arg(long)]
+    null_label: Option<usize>,
     #[arg(long, value_enum, default_value_t = DeviceArg::Flex)]
     device: DeviceArg,
 }
@@ -188,6 +199,75 @@ enum Source {
         /// From the folder's scheduler_config.json, else diffusers' defaults.
         scheduler: SchedulerSettings,
     },
+}
+
+/// A UNet as the sampler's model: unconditional, conditioned on `--labels`, or guided between
+/// them and the null label (`--guidance`).
+fn unet_model<'a>(
+    a: &SampleArgs,
+    net: &'a UNet2D,
+    image: [usize; 3],
+    scheduler: &SchedulerSettings,
+    n: usize,
+) -> Result<Box<dyn ScoreModel + 'a>> {
+    let plain = UNetScore::new(net, image, scheduler);
+    let Some(classes) = net.num_classes() else {
+        if !a.labels.is_empty() || a.guidance.is_some() || a.null_label.is_some() {
+            return Err(Error::invalid(
+                "--labels, --guidance and --null-label need a class-conditional UNet (num_class_embeds)",
+            ));
+        }
+        return Ok(Box::new(plain));
+    };
+    let labels = match a.labels.as_slice() {
+        [] => {
+            return Err(Error::invalid(format!(
+                "the UNet is class-conditional ({classes} labels): give --labels, one per image or one for all"
+            )))
+        }
+        [one] => vec![*one; n],
+        many if many.len() == n => many.to_vec(),
+        many => {
+            return Err(Error::invalid(format!(
+                "{} labels for {n} images: give one per image or one for all",
+                many.len()
+            )))
+        }
+    };
+    if let Some(bad) = labels.iter().find(|&&k| k >= classes) {
+        return Err(Error::invalid(format!(
+            "--labels: {bad} is out of range, the UNet knows 0..{}",
+            classes - 1
+        )));
+    }
+    let Some(scale) = a.guidance else {
+        return Ok(Box::new(plain.with_labels(labels)));
+    };
+    let null = a.null_label.unwrap_or(classes - 1);
+    if null >= classes {
+        return Err(Error::invalid(format!(
+            "--null-label {null} is out of range, the UNet knows 0..{}",
+            classes - 1
+        )));
+    }
+    Ok(Box::new(OwnedGuided {
+        conditional: UNetScore::new(net, image, scheduler).with_labels(labels),
+        unconditional: plain.with_labels(vec![null; n]),
+        scale,
+    }))
+}
+
+/// [`Guided`] owning its two halves.
+struct OwnedGuided<'a> {
+    conditional: UNetScore<'a>,
+    unconditional: UNetScore<'a>,
+    scale: f64,
+}
+
+impl ScoreModel for OwnedGuided<'_> {
+    fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        Guided::new(&self.conditional, &self.unconditional, self.scale)?.score(x, level)
+    }
 }
 
 /// Rules that need no file: checked before any work.
@@ -336,7 +416,7 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             net,
             image,
             scheduler,
-        } => Box::new(UNetScore::new(net, *image, scheduler)),
+        } => unet_model(&a, net, *image, scheduler, n)?,
     };
     let (spec, mut sampler) = build_sampler(&a, &source)?;
     match init {

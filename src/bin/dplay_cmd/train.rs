@@ -755,6 +755,11 @@ fn train_images(
         }
         None => small_unet(&images),
     };
+    if unet.num_class_embeds.is_some() {
+        return Err(Error::invalid(
+            "a class-conditional UNet (num_class_embeds) trains on labelled images, which dplay train does not read yet; drop num_class_embeds",
+        ));
+    }
     let defaults = OptimConfig::new()
         .with_batch_size(64)
         .with_lr(1e-3)
@@ -804,6 +809,7 @@ impl Run for ImageRun {
             image,
             train_steps: t,
             prediction: Parameterization::Epsilon,
+            labels: None,
         };
         let mut s = SamplerSpec::Ddim {
             steps: 50.min(t),

@@ -319,10 +319,13 @@ impl UNet2DConfig {
                 ));
             }
         }
-        if self.class_embed_type.is_some() || self.num_class_embeds.is_some() {
-            return bad(
-                "class conditioning (class_embed_type, num_class_embeds) is not supported".into(),
-            );
+        if let Some(kind) = &self.class_embed_type {
+            return bad(format!(
+                "class_embed_type '{kind}' is not supported (null: a label embedding of num_class_embeds)"
+            ));
+        }
+        if self.num_class_embeds == Some(0) {
+            return bad("num_class_embeds must be at least 1".into());
         }
         if self.downsample_padding > 1 {
             return bad(format!(

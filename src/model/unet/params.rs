@@ -4,7 +4,7 @@
 
 use burn::module::Param;
 use burn::nn::conv::Conv2d;
-use burn::nn::{GroupNorm, Linear};
+use burn::nn::{Embedding, GroupNorm, Linear};
 use burn::prelude::*;
 
 use crate::error::{Error, Result};
@@ -18,6 +18,8 @@ pub enum Layer<'a> {
     Conv(&'a mut Conv2d),
     /// `nn.GroupNorm`: `weight` is γ, `bias` is β.
     Norm(&'a mut GroupNorm),
+    /// `nn.Embedding`: `weight` `[num_embeddings, dim]` in both.
+    Embedding(&'a mut Embedding),
 }
 
 /// What the visitor is given for each layer: its dotted path and the layer.
@@ -79,6 +81,14 @@ pub fn export(name: &str, layer: Layer<'_>) -> Result<Vec<NamedTensor>> {
             let b = n.beta.as_ref().ok_or_else(|| missing(name))?.val();
             vec![one("weight", g), one("bias", b)]
         }
+        Layer::Embedding(e) => {
+            let w = e.weight.val();
+            vec![NamedTensor {
+                name: format!("{name}.weight"),
+                shape: w.dims().to_vec(),
+                values: w.flatten(0, 1),
+            }]
+        }
     })
 }
 
@@ -110,6 +120,10 @@ pub fn import(
             let c = n.num_channels;
             n.gamma = Some(vec1(lookup(&w, &[c])?));
             n.beta = Some(vec1(lookup(&b, &[c])?));
+        }
+        Layer::Embedding(e) => {
+            let dims = e.weight.val().dims();
+            e.weight = Param::from_tensor(Tensor::<2>::from_data(lookup(&w, &dims)?, device));
         }
     }
     Ok(())

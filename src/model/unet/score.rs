@@ -18,6 +18,8 @@ pub struct UNetScore<'a> {
     pub train_steps: usize,
     /// What the network predicts.
     pub prediction: Parameterization,
+    /// One class label per image, for a class-conditional network.
+    pub labels: Option<Vec<usize>>,
 }
 
 impl<'a> UNetScore<'a> {
@@ -28,7 +30,14 @@ impl<'a> UNetScore<'a> {
             image,
             train_steps: scheduler.schedule.steps,
             prediction: scheduler.prediction,
+            labels: None,
         }
+    }
+
+    /// The same network conditioned on `labels`, one per image.
+    pub fn with_labels(mut self, labels: Vec<usize>) -> Self {
+        self.labels = Some(labels);
+        self
     }
 
     /// The network's output (its [`Self::prediction`]) for flat images `x` `[n, c·h·w]`, flat
@@ -46,9 +55,11 @@ impl<'a> UNetScore<'a> {
             Time::Step(i) => i as f32,
             Time::Continuous(t) => (t * (self.train_steps.max(1) - 1) as f64) as f32,
         };
-        let out = self
-            .net
-            .try_forward_at(x.reshape([n, c, h, w]), &vec![t; n])?;
+        let out = self.net.try_forward_labelled(
+            x.reshape([n, c, h, w]),
+            &vec![t; n],
+            self.labels.as_deref(),
+        )?;
         Ok(out.reshape([n, d]))
     }
 }

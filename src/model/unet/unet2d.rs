@@ -1,9 +1,10 @@
-//! diffusers' `UNet2DModel.forward` (positional time embedding, no class conditioning):
-//! `emb = time_embedding(Timesteps(t))`, `conv_in`, down blocks (pushing skip states), mid block,
-//! up blocks (popping them), `conv_out(SiLU(conv_norm_out(h)))`.
+//! diffusers' `UNet2DModel.forward` (positional time embedding):
+//! `emb = time_embedding(Timesteps(t))`, plus `class_embedding(class_labels)` for a
+//! class-conditional network (`num_class_embeds`), `conv_in`, down blocks (pushing skip states),
+//! mid block, up blocks (popping them), `conv_out(SiLU(conv_norm_out(h)))`.
 
 use burn::nn::conv::Conv2d;
-use burn::nn::GroupNorm;
+use burn::nn::{Embedding, EmbeddingConfig, GroupNorm};
 use burn::prelude::*;
 use burn::tensor::activation::silu;
 
@@ -18,6 +19,8 @@ use crate::error::{Error, Result};
 pub struct UNet2D {
     pub conv_in: Conv2d,
     pub time_embedding: TimestepEmbedding,
+    /// `nn.Embedding(num_class_embeds, time_embed_dim)`, added to the time embedding.
+    pub class_embedding: Option<Embedding>,
     pub down_blocks: Vec<DownBlock>,
     pub mid_block: Option<MidBlock>,
     pub up_blocks: Vec<UpBlock>,
@@ -93,6 +96,9 @@ impl UNet2D {
         Ok(Self {
             conv_in: conv3x3(config.in_channels, ch[0], 1, device),
             time_embedding: TimestepEmbedding::new(ch[0], temb, device),
+            class_embedding: config
+                .num_class_embeds
+                .map(|n| EmbeddingConfig::new(n, temb).init(device)),
             down_blocks,
             mid_block,
             up_blocks,
@@ -135,6 +141,22 @@ impl UNet2D {
     /// [`UNet2D::try_forward`] at timesteps known on the host (sampling): their sinusoidal
     /// embedding is computed there ([`timestep_embedding_host`]), the same on every device.
     pub fn try_forward_at(&self, x: Tensor<4>, t: &[f32]) -> Result<Tensor<4>> {
+        self.try_forward_labelled(x, t, None)
+    }
+
+    /// The number of class labels a class-conditional network takes (`num_class_embeds`).
+    pub fn num_classes(&self) -> Option<usize> {
+        self.config.num_class_embeds
+    }
+
+    /// [`UNet2D::try_forward_at`] with one class label per image, which a class-conditional
+    /// network needs and any other refuses.
+    pub fn try_forward_labelled(
+        &self,
+        x: Tensor<4>,
+        t: &[f32],
+        labels: Option<&[usize]>,
+    ) -> Result<Tensor<4>> {
         let device = x.device();
         let c = &self.config;
         let dim = c.block_out_channels[0];
@@ -143,7 +165,40 @@ impl UNet2D {
         let tt = Tensor::<1>::from_data(TensorData::new(t.to_vec(), [t.len()]), &device);
         // The shape checks of try_forward, on the same tensors.
         self.check(&x, &tt)?;
-        Ok(self.forward_embedded(x, e))
+        let class = match (&self.class_embedding, labels, self.num_classes()) {
+            (None, None, _) => None,
+            (None, Some(_), _) => {
+                return Err(Error::invalid(
+                    "this UNet is not class-conditional (no num_class_embeds); drop the labels",
+                ))
+            }
+            (Some(_), None, n) => {
+                return Err(Error::invalid(format!(
+                    "this UNet is class-conditional ({} labels, num_class_embeds); give a label per image",
+                    n.unwrap_or(0)
+                )))
+            }
+            (Some(emb), Some(l), n) => {
+                let n = n.unwrap_or(0);
+                if l.len() != t.len() {
+                    return Err(Error::invalid(format!(
+                        "{} class labels for a batch of {}; give one per image",
+                        l.len(),
+                        t.len()
+                    )));
+                }
+                if let Some(bad) = l.iter().find(|&&k| k >= n) {
+                    return Err(Error::invalid(format!(
+                        "class label {bad} is out of range: the network knows 0..{}",
+                        n.saturating_sub(1)
+                    )));
+                }
+                let idx: Vec<i64> = l.iter().map(|&k| k as i64).collect();
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [l.len()]), &device);
+                Some(emb.weight.val().select(0, idx))
+            }
+        };
+        Ok(self.forward_conditioned(x, e, class))
     }
 
     /// Checks `x` `[b, c, h, w]` and `t` `[b]` against the network, then runs it.
@@ -163,6 +218,17 @@ impl UNet2D {
     /// The network given the sinusoidal embedding `e` `[b, block_out_channels[0]]` of its
     /// timesteps.
     pub fn forward_embedded(&self, x: Tensor<4>, e: Tensor<2>) -> Tensor<4> {
+        self.forward_conditioned(x, e, None)
+    }
+
+    /// [`UNet2D::forward_embedded`] with the class embeddings `class` `[b, time_embed_dim]`
+    /// added to the time embedding.
+    fn forward_conditioned(
+        &self,
+        x: Tensor<4>,
+        e: Tensor<2>,
+        class: Option<Tensor<2>>,
+    ) -> Tensor<4> {
         let c = &self.config;
         let x = if c.center_input_sample {
             x * 2.0 - 1.0
@@ -170,6 +236,10 @@ impl UNet2D {
             x
         };
         let temb = self.time_embedding.forward(e);
+        let temb = match class {
+            Some(class) => temb + class,
+            None => temb,
+        };
         let mut h = self.conv_in.forward(x);
         let mut skips = vec![h.clone()];
         for block in &self.down_blocks {
@@ -195,6 +265,9 @@ impl Named for UNet2D {
         f(&join(prefix, "conv_in"), Layer::Conv(&mut self.conv_in))?;
         self.time_embedding
             .visit_named(&join(prefix, "time_embedding"), f)?;
+        if let Some(e) = &mut self.class_embedding {
+            f(&join(prefix, "class_embedding"), Layer::Embedding(e))?;
+        }
         for (i, b) in self.down_blocks.iter_mut().enumerate() {
             b.visit_named(&join(prefix, &format!("down_blocks.{i}")), f)?;
         }

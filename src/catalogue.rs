@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::data::Toy2d;
+use crate::model::guidance::{Guidance, MAX_LABEL, MAX_SCALE};
 use crate::process::ProcessConfig;
 use crate::sampler::{SamplerSpec, ScoreSource};
 use crate::score::{Loss, Slicing};
@@ -26,6 +27,8 @@ pub struct Catalogue {
     /// The options of a training run ([`TrainOptions`]): `dplay train`'s flags of these names
     /// and the page's training controls.
     pub training: Vec<Opt>,
+    /// A class-conditional image model's label and classifier-free guidance.
+    pub guidance: Vec<Opt>,
 }
 
 /// A named 2-D data set, and the folder of the model shipped for it (under the page's root).
@@ -773,6 +776,43 @@ fn datasets() -> Vec<Dataset> {
 }
 
 /// [`TrainOptions`]' fields, each ranged by [`RANGES`].
+fn guidance() -> Vec<Opt> {
+    let d = Guidance::default();
+    vec![
+        opt(
+            &d,
+            "label",
+            "class",
+            "the class label every image of a run is conditioned on",
+            Domain::Int {
+                min: 0.0,
+                max: MAX_LABEL,
+            },
+        ),
+        opt(
+            &d,
+            "scale",
+            "guidance s",
+            "classifier-free guidance ε_∅ + s (ε_c − ε_∅): 0 unconditional, 1 conditional, > 1 sharper towards the class (Ho & Salimans 2022)",
+            Domain::Num {
+                min: 0.0,
+                max: MAX_SCALE,
+                log: false,
+            },
+        ),
+        opt(
+            &d,
+            "null_label",
+            "null label",
+            "the unconditional label guidance compares with; empty: the last",
+            Domain::OptionalNum {
+                min: 0.0,
+                max: MAX_LABEL,
+            },
+        ),
+    ]
+}
+
 fn training() -> Vec<Opt> {
     let d = TrainOptions::default();
     let range = |key: &str| {
@@ -824,6 +864,7 @@ pub fn catalogue() -> Catalogue {
         samplers: samplers(),
         datasets: datasets(),
         training: training(),
+        guidance: guidance(),
     }
 }
 

@@ -54,6 +54,7 @@ export function schemaEntries() {
   out.ieta = schemaOf(ddim.find((o) => o.key === 'eta'));
   out.source = { kind: 'enum', values: c.sources.map((e) => e.kind), def: c.sources[0].kind };
   for (const o of c.training) out[optionKey(TRAIN, o.key)] = schemaOf(o);
+  for (const o of c.guidance) out[optionKey(GUIDE, o.key)] = schemaOf(o);
   return out;
 }
 
@@ -144,6 +145,21 @@ export const trainingKeys = () => new Set(catalogue().training.map((o) => option
 // The run's TrainOptions from the state.
 export const trainingOptions = (state) =>
   Object.fromEntries(catalogue().training.map((o) => [o.key, state[optionKey(TRAIN, o.key)]]));
+
+// A class-conditional image model's label and guidance (the catalogue's `guidance`, Rust's
+// model::guidance::Guidance) under the state keys `guide.label`, `guide.scale`, …
+const GUIDE = 'guide';
+
+// Their controls, appended to `container`.
+export function buildGuidanceControls(container) {
+  container.append(...catalogue().guidance.flatMap((o) => optionControl(GUIDE, o)));
+}
+
+export const guidanceKeys = () => new Set(catalogue().guidance.map((o) => optionKey(GUIDE, o.key)));
+
+// The Guidance value from the state.
+export const guidanceOptions = (state) =>
+  Object.fromEntries(catalogue().guidance.map((o) => [o.key, state[optionKey(GUIDE, o.key)]]));
 
 // Show the rows of `kind` only.
 export function showOptionRows(container, kind) {

@@ -2,7 +2,7 @@
 // SDEdit edits a guide, and the model panel brings your own UNet. This module decides what x₀ is
 // (a real digit, the pad's drawing, or — for a model whose images are not digits — its latest
 // sample) and keeps the panels in step when the model changes.
-import { optionKeys } from './catalogue.js';
+import { guidanceKeys, optionKeys } from './catalogue.js';
 import { drawImage } from './imaging.js';
 import { Pad, decodePad, encodePad } from './pad.js';
 import { ImageReversePanel } from './panels/image-reverse.js';
@@ -184,7 +184,7 @@ export class ImageMode {
   async apply(key) {
     if (['digit', 'x0src', 'seed'].includes(key)) await this.refreshX0();
     // The grid's sampler: its choice, image mode's steps and η, and the sampler's catalogue options.
-    if (['isampler', 'isteps', 'ieta', 'igrid', 'seed'].includes(key) || optionKeys('samplers').has(key)) await this.reverse.restart();
+    if (['isampler', 'isteps', 'ieta', 'igrid', 'seed'].includes(key) || optionKeys('samplers').has(key) || guidanceKeys().has(key)) await this.reverse.restart();
   }
 
   // The worker rebuilt the session on the CPU after a lost GPU device.

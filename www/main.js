@@ -4,7 +4,7 @@
 // work on images; the 2-D panels are set up the first time 2-D data is shown.
 import { SCHEMA, extendSchema, parseHash, parseValue, writeHash } from './state.js';
 import { processConfig, processKeys } from './process.js';
-import { buildOptionRows, buildTrainingControls, catalogue, entry, fillSelect, imageSamplers, optionKeys, schemaEntries, setCatalogue, showOptionRows, trainingKeys } from './catalogue.js';
+import { buildGuidanceControls, buildOptionRows, buildTrainingControls, catalogue, entry, fillSelect, imageSamplers, optionKeys, schemaEntries, setCatalogue, showOptionRows, trainingKeys } from './catalogue.js';
 import { call, onWorkerEvent, onWorkerFailure } from './rpc.js';
 import { drawPoints, drawTrajLegend, view } from './draw.js';
 import { ForwardPanel, pointsView } from './panels/forward.js';
@@ -76,6 +76,7 @@ function buildControls(cat) {
   buildOptionRows($('sampler-options'), 'samplers');
   buildOptionRows($('objective-options'), 'objectives');
   buildTrainingControls($('train-k-label'));
+  buildGuidanceControls($('guidance-controls'));
   for (const key of ['isteps', 'ieta']) {
     $(key).min = String(SCHEMA[key].min);
     $(key).max = String(SCHEMA[key].max);

@@ -142,10 +142,12 @@ export function imageHandlers(session, gpuDevice) {
     async imageForward({ x0, positions, seed }, p) {
       return { x: await p.imageForward(x0, Uint32Array.from(positions), BigInt(seed)) };
     },
-    startImageSampler({ spec, n, seed, init }, p) {
+    startImageSampler({ spec, guidance, n, seed, init }, p) {
+      p.setGuidance(JSON.stringify(guidance));
       return { total: p.startImageSampler(JSON.stringify(spec), n, BigInt(seed), init ?? undefined) };
     },
-    startSdedit({ spec, x0, t0, n, seed }, p) {
+    startSdedit({ spec, guidance, x0, t0, n, seed }, p) {
+      p.setGuidance(JSON.stringify(guidance));
       const [total, start] = p.startSdedit(JSON.stringify(spec), x0, t0, n, BigInt(seed));
       return { total, start };
     },

@@ -7,7 +7,8 @@ use burn::prelude::*;
 
 use crate::data::images::{idx_images_from_bytes, ImageSet};
 use crate::error::{Error, Result};
-use crate::model::unet::{DeviceLimits, ImageModel, UNetScore};
+use crate::model::guidance::{check_scale, Guidance};
+use crate::model::unet::{conditioned, DeviceLimits, ImageModel};
 use crate::noise;
 use crate::process::{Process, VpProcess};
 use crate::sampler::{SamplerSpec, StartAt, StepOutput};
@@ -39,6 +40,8 @@ pub struct ImageLab {
     digits: Option<ImageSet>,
     limits: DeviceLimits,
     runs: [Option<Box<dyn StartAt>>; 2],
+    /// A class-conditional model's label and guidance (unused by any other).
+    guidance: Guidance,
 }
 
 impl Default for ImageLab {
@@ -49,6 +52,7 @@ impl Default for ImageLab {
             digits: None,
             limits: DeviceLimits::default(),
             runs: [None, None],
+            guidance: Guidance::default(),
         }
     }
 }
@@ -61,6 +65,19 @@ impl ImageLab {
 
     pub fn limits(&self) -> &DeviceLimits {
         &self.limits
+    }
+
+    /// A class-conditional model's label and guidance from the next step on; checked against
+    /// the model's labels when it is loaded.
+    pub fn set_guidance(&mut self, guidance: Guidance) -> Result<()> {
+        check_scale(guidance.scale)?;
+        self.guidance = guidance;
+        Ok(())
+    }
+
+    /// Whether the loaded model is class-conditional, and with how many labels.
+    pub fn num_classes(&self) -> Option<usize> {
+        self.model.as_ref().and_then(|m| m.net.num_classes())
     }
 
     /// Use `model` from now on; the running walks (of the previous model) end.
@@ -257,13 +274,25 @@ impl ImageLab {
         let run = self.runs[slot.index()]
             .as_mut()
             .ok_or_else(|| Error::invalid("start sampling first"))?;
-        let score = UNetScore::new(&model.net, model.image, &model.scheduler);
+        let n = run.current().map_or(0, |x| x.dims()[0]);
+        let g = self.guidance;
+        let score = match model.net.num_classes() {
+            Some(_) => conditioned(
+                &model.net,
+                model.image,
+                &model.scheduler,
+                Some(vec![g.label; n]),
+                Some(g.scale),
+                g.null_label,
+            )?,
+            None => conditioned(&model.net, model.image, &model.scheduler, None, None, None)?,
+        };
         let mut last = None;
         for _ in 0..k {
             if run.done() {
                 break;
             }
-            last = Some(run.step(&score)?);
+            last = Some(run.step(score.as_ref())?);
         }
         Ok(last)
     }

@@ -7,7 +7,9 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{Frame, Playground};
+use crate::error::Error;
 use crate::image_lab::RunSlot;
+use crate::model::guidance::Guidance;
 use crate::model::unet::{DeviceLimits, ImageModel, ModelFiles};
 use crate::process::Process;
 use crate::sampler::SamplerSpec;
@@ -43,6 +45,8 @@ struct ModelInfo<'a> {
     clip: Option<f64>,
     /// What the network predicts (ε, x̂₀ or v).
     prediction: &'static str,
+    /// A class-conditional network's number of labels.
+    classes: Option<usize>,
     block_out_channels: &'a [usize],
 }
 
@@ -108,6 +112,7 @@ impl Playground {
             steps: m.scheduler.schedule.steps,
             clip: m.scheduler.clip,
             prediction: m.scheduler.prediction.label(),
+            classes: m.net.num_classes(),
             block_out_channels: &m.net.config.block_out_channels,
         })
         .ok()
@@ -156,6 +161,15 @@ impl Playground {
             .images
             .forward(&x0, &positions, seed, self.session.device())?;
         Ok(Float32Array::from(&read(x).await?[..]))
+    }
+
+    /// A class-conditional model's label and guidance (a [`Guidance`]) for the runs started
+    /// from now on.
+    #[wasm_bindgen(js_name = setGuidance)]
+    pub fn set_guidance(&mut self, guidance: &str) -> Result<(), JsValue> {
+        let g: Guidance =
+            serde_json::from_str(guidance).map_err(|e| Error::invalid(format!("guidance: {e}")))?;
+        Ok(self.images.set_guidance(g)?)
     }
 
     /// Begin sampling `n` images with `spec` (a [`SamplerSpec`]: ancestral or DDIM) from `x_T`:

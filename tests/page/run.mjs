@@ -691,7 +691,7 @@ const tests = [
         heat: 'error', grid: '21', x0: '1', traj: '0', data: 'seeds', pts: THREE_POINTS, digit: '42', x0src: 'pad',
         pad: 'B'.repeat(523), isampler: 'ancestral', isteps: '20', ieta: '0.5', igrid: '3', ispeed: '2', t0: '321',
         tk: '7', 'train.hidden': '32', 'train.depth': '2', 'train.lr': '0.01', 'train.batch_size': '128',
-        'train.steps': '500', 'train.seed': '4',
+        'train.steps': '500', 'train.seed': '4', 'guide.label': '3', 'guide.scale': '4.5', 'guide.null_label': '7',
         process: 'sub_vp', 'vp.schedule.kind': 'cosine', 'vp.schedule.steps': '400', 'vp.schedule.beta_start': '0.0002',
         'vp.schedule.beta_end': '0.03', 'sub_vp.schedule.kind': 'cosine', 'sub_vp.schedule.steps': '500',
         'sub_vp.schedule.beta_start': '0.0002', 'sub_vp.schedule.beta_end': '0.03', 've.levels': '20',
@@ -717,7 +717,7 @@ const tests = [
         const values = (id) => [...document.getElementById(id).options].map((o) => o.value);
         const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
         const missing = [...c.processes, ...c.samplers].flatMap((e) => e.options.map((o) => `${e.kind}.${o.key}`))
-          .concat(c.training.map((o) => `train.${o.key}`))
+          .concat(c.training.map((o) => `train.${o.key}`), c.guidance.map((o) => `guide.${o.key}`))
           .filter((k) => !document.querySelector(`[data-key="${k}"]`));
         return {
           process: same(values('process'), c.processes.map((e) => e.kind)),
@@ -1333,6 +1333,37 @@ const tests = [
       const max = maxAbsDiff(got, want);
       console.log(`    (info) flex v-prediction DDIM 10 against diffusers: max |Δ| = ${max.toExponential(3)}`);
       assert(max <= DDIM_TOLERANCE.flex, `v-prediction DDIM 10: max |Δ| = ${max} against diffusers`);
+      await checkHealthy(page, problems);
+    }),
+  ],
+  [
+    'images (flex): a dropped class-conditional UNet samples its class with classifier-free guidance, as diffusers does',
+    () => withPage(WEBGPU_ARGS, async (page, problems) => {
+      await ready(page, '#backend=flex&data=digits&igrid=2&isteps=10&ieta=0&ispeed=2&guide.label=5&guide.scale=2.5');
+      assert(await page.isHidden('#guidance-controls'), 'the default digit model is not class-conditional: no guidance controls');
+      const cond = path.join(REFERENCE, 'ref_class_cond');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dplay-cond-'));
+      for (const f of [...UNET_FILES, 'scheduler_config.json']) fs.copyFileSync(path.join(cond, f), path.join(dir, f));
+      await dropFiles(page, dir);
+      const m = await modelMessage(page);
+      assert(m.kind === 'ok', `the class-conditional UNet did not load: ${JSON.stringify(m)}`);
+      assert(/class-conditional, labels 0–10/.test(await page.textContent('#model-caption')), await page.textContent('#model-caption'));
+      assert(await page.isVisible('#opt-guide-scale') && (await page.inputValue('#opt-guide-label')) === '5', 'the guidance controls should show the hash');
+      // diffusers' reference guides the three x_T with labels 1, 5, 8; the page gives every
+      // image one label, and each image's walk depends on its own x_T and label only, so the
+      // second image (label 5) must match.
+      const xT = readNpyF32(path.join(cond, 'ddim_xT.npy'));
+      const got = await page.evaluate((init) => window.dplay.images.reverse.runFrom(Float32Array.from(init)).then(Array.from), Array.from(xT.data));
+      const d = xT.data.length / 3;
+      const want = readNpyF32(path.join(cond, 'cfg2.5_ddim10_x0.npy')).data.slice(d, 2 * d);
+      const max = maxAbsDiff(got.slice(d, 2 * d), want);
+      console.log(`    (info) flex guided DDIM 10 (label 5, s = 2.5) against diffusers: max |Δ| = ${max.toExponential(3)}`);
+      assert(max <= DDIM_TOLERANCE.flex, `guided DDIM 10: max |Δ| = ${max} against diffusers`);
+      // Another scale samples something else.
+      await choose(page, '#opt-guide-scale', '1');
+      const plain = await page.evaluate((init) => window.dplay.images.reverse.runFrom(Float32Array.from(init)).then(Array.from), Array.from(xT.data));
+      assert(maxAbsDiff(plain.slice(d, 2 * d), want) > 1e-2, 'the guidance scale changes nothing');
+      assert((await hashParams(page))['guide.scale'] === '1', 'the scale is not in the hash');
       await checkHealthy(page, problems);
     }),
   ],

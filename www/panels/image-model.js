@@ -31,8 +31,10 @@ export class ModelPanel {
     this.info = info;
     $('model-caption').textContent = info
       ? `model: ${info.origin} · ${info.image.join('×')} · ${(info.params / 1e6).toFixed(2)}M parameters · predicts ${info.prediction} · T = ${info.steps}`
-        + ` · x̂₀ ${info.clip ? `clipped to ±${info.clip}` : 'not clipped'}${dropped ? ' · not part of the link' : ''}`
+        + ` · x̂₀ ${info.clip ? `clipped to ±${info.clip}` : 'not clipped'}`
+        + `${info.classes ? ` · class-conditional, labels 0–${info.classes - 1}` : ''}${dropped ? ' · not part of the link' : ''}`
       : 'model: none';
+    $('guidance-controls').hidden = !info?.classes;
     document.body.dataset.imageModel = info ? info.origin : '';
   }
 

@@ -4,7 +4,7 @@
 import { drawGrid, drawMessage } from '../imaging.js';
 import { ImagePlayer } from './image-player.js';
 import { showEquation } from '../eq.js';
-import { entry, valueOf } from '../catalogue.js';
+import { entry, guidanceOptions, valueOf } from '../catalogue.js';
 
 const $ = (id) => document.getElementById(id);
 const inImageMode = () => document.body.dataset.mode === 'images';
@@ -77,7 +77,7 @@ export class ImageReversePanel {
     delete document.body.dataset.imageDone;
     return this.player.begin(async () => {
       const { total } = await this.call('startImageSampler', {
-        spec: imageSpec(this.state), n, seed: this.state.seed, init,
+        spec: imageSpec(this.state), guidance: guidanceOptions(this.state), n, seed: this.state.seed, init,
       });
       return total;
     });

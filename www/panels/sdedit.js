@@ -4,6 +4,7 @@
 import { drawGrid, drawImage, drawMessage } from '../imaging.js';
 import { ImagePlayer } from './image-player.js';
 import { imageSpec } from './image-reverse.js';
+import { guidanceOptions } from '../catalogue.js';
 
 const $ = (id) => document.getElementById(id);
 const COPIES = 4;
@@ -86,7 +87,7 @@ export class SdeditPanel {
     let start = 0;
     const begun = await this.player.begin(async () => {
       const r = await this.call('startSdedit', {
-        spec: imageSpec(this.state), x0: g.x, t0: this.state.t0, n: COPIES, seed: this.state.seed,
+        spec: imageSpec(this.state), guidance: guidanceOptions(this.state), x0: g.x, t0: this.state.t0, n: COPIES, seed: this.state.seed,
       });
       start = r.start;
       return r.total;

@@ -13,9 +13,8 @@ use diffusion_playground::bundle;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::npy;
-use diffusion_playground::model::guidance::Guided;
 use diffusion_playground::model::unet::scheduler::SchedulerSettings;
-use diffusion_playground::model::unet::{is_diffusers_dir, UNet2D, UNetScore};
+use diffusion_playground::model::unet::{conditioned, is_diffusers_dir, UNet2D};
 use diffusion_playground::model::{NetworkScore, Parameterization, ScoreModel};
 use diffusion_playground::noise;
 use diffusion_playground::process::{sigma_max_from_data, NoiseLevel, ProcessConfig, VeConfig};
@@ -201,8 +200,8 @@ enum Source {
     },
 }
 
-/// A UNet as the sampler's model: unconditional, conditioned on `--labels`, or guided between
-/// them and the null label (`--guidance`).
+/// A UNet as the sampler's model: unconditional, conditioned on `--labels` (one for all
+/// images, or one each), or guided between them and the null label (`--guidance`).
 fn unet_model<'a>(
     a: &SampleArgs,
     net: &'a UNet2D,
@@ -210,23 +209,10 @@ fn unet_model<'a>(
     scheduler: &SchedulerSettings,
     n: usize,
 ) -> Result<Box<dyn ScoreModel + 'a>> {
-    let plain = UNetScore::new(net, image, scheduler);
-    let Some(classes) = net.num_classes() else {
-        if !a.labels.is_empty() || a.guidance.is_some() || a.null_label.is_some() {
-            return Err(Error::invalid(
-                "--labels, --guidance and --null-label need a class-conditional UNet (num_class_embeds)",
-            ));
-        }
-        return Ok(Box::new(plain));
-    };
     let labels = match a.labels.as_slice() {
-        [] => {
-            return Err(Error::invalid(format!(
-                "the UNet is class-conditional ({classes} labels): give --labels, one per image or one for all"
-            )))
-        }
-        [one] => vec![*one; n],
-        many if many.len() == n => many.to_vec(),
+        [] => None,
+        [one] => Some(vec![*one; n]),
+        many if many.len() == n => Some(many.to_vec()),
         many => {
             return Err(Error::invalid(format!(
                 "{} labels for {n} images: give one per image or one for all",
@@ -234,40 +220,7 @@ fn unet_model<'a>(
             )))
         }
     };
-    if let Some(bad) = labels.iter().find(|&&k| k >= classes) {
-        return Err(Error::invalid(format!(
-            "--labels: {bad} is out of range, the UNet knows 0..{}",
-            classes - 1
-        )));
-    }
-    let Some(scale) = a.guidance else {
-        return Ok(Box::new(plain.with_labels(labels)));
-    };
-    let null = a.null_label.unwrap_or(classes - 1);
-    if null >= classes {
-        return Err(Error::invalid(format!(
-            "--null-label {null} is out of range, the UNet knows 0..{}",
-            classes - 1
-        )));
-    }
-    Ok(Box::new(OwnedGuided {
-        conditional: UNetScore::new(net, image, scheduler).with_labels(labels),
-        unconditional: plain.with_labels(vec![null; n]),
-        scale,
-    }))
-}
-
-/// [`Guided`] owning its two halves.
-struct OwnedGuided<'a> {
-    conditional: UNetScore<'a>,
-    unconditional: UNetScore<'a>,
-    scale: f64,
-}
-
-impl ScoreModel for OwnedGuided<'_> {
-    fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
-        Guided::new(&self.conditional, &self.unconditional, self.scale)?.score(x, level)
-    }
+    conditioned(net, image, scheduler, labels, a.guidance, a.null_label)
 }
 
 /// Rules that need no file: checked before any work.

@@ -21,5 +21,5 @@ pub use config::UNet2DConfig;
 pub use folder::{ImageModel, ModelFiles};
 pub use load::{is_diffusers_dir, CONFIG_FILE, WEIGHTS_FILE};
 pub use memory::{DeviceLimits, LimitSource};
-pub use score::UNetScore;
+pub use score::{conditioned, UNetScore};
 pub use unet2d::UNet2D;

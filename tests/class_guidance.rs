@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use common::dplay;
+use common::{dplay, max_abs_diff, path_arg as s};
 use diffusion_playground::io::npy::{self, NpyValues};
 use diffusion_playground::model::unet::UNet2D;
 
@@ -19,23 +19,11 @@ fn reference() -> PathBuf {
     common::reference_dir().join("ref_class_cond")
 }
 
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
 fn ints(name: &str) -> Vec<i64> {
     match npy::read(reference().join(name)).unwrap().0 {
         NpyValues::I64(v) => v,
         NpyValues::F32(_) => panic!("{name} is not int64"),
     }
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 #[test]

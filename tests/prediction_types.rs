@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::dplay;
+use common::{dplay, max_abs_diff, path_arg as s};
 use diffusion_playground::io::npy;
 use diffusion_playground::model::unet::scheduler::SchedulerSettings;
 use diffusion_playground::model::Parameterization;
@@ -20,18 +20,6 @@ use diffusion_playground::schedule::BetaSchedule;
 
 fn reference() -> PathBuf {
     common::reference_dir().join("ref_vpred")
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -80,29 +68,30 @@ fn a_prediction_type_outside_the_three_is_refused_by_name() {
     assert!(bad.to_string().contains("set_alpha_to_one"), "{bad}");
 }
 
-#[test]
-fn ddim_with_a_v_prediction_unet_matches_diffusers() {
-    let d = common::scratch("prediction_types", "ddim10");
-    let out = d.join("x0.npy");
+/// The sampler `spec` from the reference x_T with the UNet folder `model`: the final images.
+fn sample(model: &Path, spec: &str, out: &Path) -> Vec<f32> {
     let r = dplay(&[
         "sample",
         "--model",
-        &s(&reference()),
-        "--sampler",
-        "ddim",
-        "--steps",
-        "10",
-        "--eta",
-        "0",
-        "--spacing",
-        "trailing",
+        &s(model),
+        "--spec",
+        spec,
         "--init",
         &s(&reference().join("ddim_xT.npy")),
         "--out",
-        &s(&out),
+        &s(out),
     ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let got = npy::read_f32(&out).unwrap().0;
+    npy::read_f32(out).unwrap().0
+}
+
+/// diffusers' DDIMScheduler of the reference: 10 trailing steps, η = 0.
+const DDIM10: &str = r#"{"kind": "ddim", "steps": 10, "eta": 0, "spacing": "trailing"}"#;
+
+#[test]
+fn ddim_with_a_v_prediction_unet_matches_diffusers() {
+    let d = common::scratch("prediction_types", "ddim10");
+    let got = sample(&reference(), DDIM10, &d.join("x0.npy"));
     let want = npy::read_f32(reference().join("ddim10_x0.npy")).unwrap().0;
     let diff = max_abs_diff(&got, &want);
     assert!(diff <= 1e-3, "max |Δ| = {diff}");
@@ -118,20 +107,7 @@ fn ddim_with_a_v_prediction_unet_matches_diffusers() {
             "leading spacing",
         ),
     ] {
-        let out = d.join("other.npy");
-        let r = dplay(&[
-            "sample",
-            "--model",
-            &s(&reference()),
-            "--spec",
-            spec,
-            "--init",
-            &s(&reference().join("ddim_xT.npy")),
-            "--out",
-            &s(&out),
-        ]);
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-        let other = max_abs_diff(&npy::read_f32(&out).unwrap().0, &want);
+        let other = max_abs_diff(&sample(&reference(), spec, &d.join("other.npy")), &want);
         assert!(other > 1e-2, "{what}: still within {other} of diffusers");
     }
     // Read as an ε-network (the same folder with prediction_type epsilon) it still samples,
@@ -147,25 +123,6 @@ fn ddim_with_a_v_prediction_unet_matches_diffusers() {
         config.replace("\"v_prediction\"", "\"epsilon\""),
     )
     .unwrap();
-    let out = d.join("as_epsilon.npy");
-    let r = dplay(&[
-        "sample",
-        "--model",
-        &s(&eps_dir),
-        "--sampler",
-        "ddim",
-        "--steps",
-        "10",
-        "--eta",
-        "0",
-        "--spacing",
-        "trailing",
-        "--init",
-        &s(&reference().join("ddim_xT.npy")),
-        "--out",
-        &s(&out),
-    ]);
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let other = max_abs_diff(&npy::read_f32(&out).unwrap().0, &want);
+    let other = max_abs_diff(&sample(&eps_dir, DDIM10, &d.join("as_epsilon.npy")), &want);
     assert!(other > 1e-2, "read as ε: still within {other} of diffusers");
 }

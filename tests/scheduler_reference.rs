@@ -8,10 +8,10 @@
 mod common;
 
 use std::cell::RefCell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burn::prelude::*;
-use common::dplay;
+use common::{dplay, path_arg as s};
 use diffusion_playground::error::Result;
 use diffusion_playground::io::npy;
 use diffusion_playground::model::ScoreModel;
@@ -69,10 +69,6 @@ fn samplers_call_the_model_at_diffusers_timesteps() {
             );
         }
     }
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
 }
 
 /// `dplay sample --spec SPEC` with the reference UNet from `xT · scale`.

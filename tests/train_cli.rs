@@ -9,12 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{assert_clean_error, dplay};
+use common::{assert_clean_error, dplay, path_arg as s};
 use diffusion_playground::data::images::idx::to_idx;
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
 
 fn mixture() -> String {
     s(&common::repo_path("data/mixture3.json"))

@@ -11,17 +11,13 @@ use burn::prelude::*;
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 
-use common::{assert_clean_error, dplay};
+use common::{assert_clean_error, dplay, path_arg as s};
 use diffusion_playground::io::npy;
 use diffusion_playground::io::weights::to_host;
 use diffusion_playground::model::unet::{UNet2D, CONFIG_FILE, WEIGHTS_FILE};
 
 fn reference() -> PathBuf {
     common::reference_dir().join("ref_small_unet")
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
 }
 
 type Tensors = BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>;

@@ -8,24 +8,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::dplay;
+use common::{dplay, max_abs_diff, path_arg as s};
 use diffusion_playground::io::npy;
 use diffusion_playground::sampler::{ddim_timesteps, TimestepSpacing};
 
 fn reference() -> PathBuf {
     common::reference_dir().join("ref_small_unet")
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 fn assert_ok(out: &std::process::Output) {

@@ -53,8 +53,7 @@ export function schemaEntries() {
   out.isteps = schemaOf(ddim.find((o) => o.key === 'steps'));
   out.ieta = schemaOf(ddim.find((o) => o.key === 'eta'));
   out.source = { kind: 'enum', values: c.sources.map((e) => e.kind), def: c.sources[0].kind };
-  for (const o of c.training) out[optionKey(TRAIN, o.key)] = schemaOf(o);
-  for (const o of c.guidance) out[optionKey(GUIDE, o.key)] = schemaOf(o);
+  for (const [name, prefix] of Object.entries(FLAT)) for (const o of c[name]) out[optionKey(prefix, o.key)] = schemaOf(o);
   return out;
 }
 
@@ -131,35 +130,25 @@ export function buildOptionRows(container, group) {
   container.replaceChildren(...rows);
 }
 
-// The training run's options (the catalogue's `training`, Rust's TrainOptions) under the state
-// keys `train.hidden`, `train.batch_size`, …
-const TRAIN = 'train';
+// A flat group of options of the catalogue under the state keys `${prefix}.${key}`: the training
+// run's (`training`, Rust's TrainOptions: `train.hidden`, `train.batch_size`, …) and a
+// class-conditional image model's label and guidance (`guidance`, Rust's
+// model::guidance::Guidance: `guide.label`, `guide.scale`, …).
+const FLAT = { training: 'train', guidance: 'guide' };
 
-// Their controls, inserted before `before`.
-export function buildTrainingControls(before) {
-  before.before(...catalogue().training.flatMap((o) => optionControl(TRAIN, o)));
-}
+const flatControls = (name) => catalogue()[name].flatMap((o) => optionControl(FLAT[name], o));
+const flatKeys = (name) => new Set(catalogue()[name].map((o) => optionKey(FLAT[name], o.key)));
+// The group's value (a TrainOptions or Guidance) from the state.
+const flatValue = (name, state) =>
+  Object.fromEntries(catalogue()[name].map((o) => [o.key, state[optionKey(FLAT[name], o.key)]]));
 
-export const trainingKeys = () => new Set(catalogue().training.map((o) => optionKey(TRAIN, o.key)));
-
-// The run's TrainOptions from the state.
-export const trainingOptions = (state) =>
-  Object.fromEntries(catalogue().training.map((o) => [o.key, state[optionKey(TRAIN, o.key)]]));
-
-// A class-conditional image model's label and guidance (the catalogue's `guidance`, Rust's
-// model::guidance::Guidance) under the state keys `guide.label`, `guide.scale`, …
-const GUIDE = 'guide';
-
-// Their controls, appended to `container`.
-export function buildGuidanceControls(container) {
-  container.append(...catalogue().guidance.flatMap((o) => optionControl(GUIDE, o)));
-}
-
-export const guidanceKeys = () => new Set(catalogue().guidance.map((o) => optionKey(GUIDE, o.key)));
-
-// The Guidance value from the state.
-export const guidanceOptions = (state) =>
-  Object.fromEntries(catalogue().guidance.map((o) => [o.key, state[optionKey(GUIDE, o.key)]]));
+// The training controls, inserted before `before`; the guidance controls, appended to `container`.
+export const buildTrainingControls = (before) => before.before(...flatControls('training'));
+export const buildGuidanceControls = (container) => container.append(...flatControls('guidance'));
+export const trainingKeys = () => flatKeys('training');
+export const guidanceKeys = () => flatKeys('guidance');
+export const trainingOptions = (state) => flatValue('training', state);
+export const guidanceOptions = (state) => flatValue('guidance', state);
 
 // Show the rows of `kind` only.
 export function showOptionRows(container, kind) {

@@ -33,6 +33,20 @@ pub fn column_moments(x: &[f32], d: usize, c: usize) -> (f64, f64) {
     (mean, var)
 }
 
+/// A path as a command-line argument.
+pub fn path_arg(p: &std::path::Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// The largest elementwise `|a − b|` of two arrays of one length.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
 /// Run the `dplay` binary with a backtrace requested, so a panic would show one.
 pub fn dplay(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dplay"))

@@ -10,9 +10,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use burn::prelude::*;
 use common::{dplay, max_abs_diff, path_arg as s};
-use diffusion_playground::io::npy;
+use diffusion_playground::io::npy::{self, NpyValues};
 use diffusion_playground::model::unet::scheduler::SchedulerSettings;
+use diffusion_playground::model::unet::UNet2D;
 use diffusion_playground::model::Parameterization;
 use diffusion_playground::process::VpProcess;
 use diffusion_playground::sampler::{DdimEnd, DdimSampler, TimestepSpacing};
@@ -50,6 +52,32 @@ fn the_scheduler_config_says_v_scaled_linear_and_where_ddim_ends() {
             schedule.betas[i]
         );
     }
+}
+
+#[test]
+fn the_v_network_forward_matches_pytorch() {
+    let device = Device::flex();
+    let net = UNet2D::load_diffusers(reference(), &device).unwrap();
+    let (x, shape) = npy::read_f32(reference().join("forward_x.npy")).unwrap();
+    let t: Vec<f32> = match npy::read(reference().join("forward_t.npy")).unwrap().0 {
+        NpyValues::I64(v) => v.iter().map(|&k| k as f32).collect(),
+        NpyValues::F32(v) => v,
+    };
+    let dims: [usize; 4] = shape.try_into().unwrap();
+    let got = net
+        .try_forward_at(
+            Tensor::<4>::from_data(TensorData::new(x, dims), &device),
+            &t,
+        )
+        .unwrap()
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
+    let want = npy::read_f32(reference().join("forward_out.npy"))
+        .unwrap()
+        .0;
+    let diff = max_abs_diff(&got, &want);
+    assert!(diff < 1e-4, "forward: max |Δ| = {diff}");
 }
 
 #[test]

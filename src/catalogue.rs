@@ -594,6 +594,24 @@ fn process_entry(p: &ProcessConfig) -> Entry {
                 ),
             ],
         ),
+        ProcessConfig::Flow { .. } => (
+            "flow (rectified)",
+            "x_t = (1−t) x_0 + t ε,  t_i = (i+1)/T",
+            "dx_t/dt = ε − x_0",
+            "σ_t = t",
+            "moves each point on a straight line to its noise and ends at N(0, I)",
+            "Lipman et al. 2023, eq. 23; Liu et al. 2023",
+            vec![opt(
+                p,
+                "steps",
+                "T",
+                "the number of steps of t ∈ (0, 1]",
+                Domain::Int {
+                    min: 2.0,
+                    max: 1000.0,
+                },
+            )],
+        ),
     };
     Entry {
         kind: p.kind(),
@@ -621,6 +639,12 @@ fn objectives() -> Vec<Entry> {
                     "‖ε_θ(x_t, t) − z‖²",
                     "an ε-network: predict the noise that was added",
                     "Ho et al. 2020, eq. 14",
+                ),
+                Loss::FlowMatching => (
+                    "flow matching (CFM)",
+                    "‖u_θ(x_t, t) − (z − x_0)‖²",
+                    "a velocity network: predict the straight path's direction from data to noise",
+                    "Lipman et al. 2023, eq. 23; Liu et al. 2023, eq. 1",
                 ),
                 Loss::Ncsn => (
                     "NCSN (multi-level DSM)",

@@ -33,13 +33,24 @@ const HEUN: &str = r#"{"kind": "edm", "steps": 10, "rho": 7, "method": "heun", "
 /// Records where it is asked (the step a network would be fed) and answers 0.
 struct Recorder(RefCell<Vec<f64>>);
 
-impl ScoreModel for Recorder {
-    fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+impl Recorder {
+    fn record(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
         self.0.borrow_mut().push(match level.time {
             Time::Step(t) => t as f64,
             Time::Continuous(t) => t * 999.0,
+            Time::Flow(t) => t * 1000.0,
         });
         Ok(x.zeros_like())
+    }
+}
+
+impl ScoreModel for Recorder {
+    fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        self.record(x, level)
+    }
+
+    fn denoise(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        self.record(x, level)
     }
 }
 
@@ -72,7 +83,7 @@ fn samplers_call_the_model_at_diffusers_timesteps() {
 }
 
 /// `dplay sample --spec SPEC` with the reference UNet from `xT · scale`.
-fn run(name: &str, spec: &str, scale: f32) -> Vec<f32> {
+fn run(name: &str, spec: &str, scale: f32, extra: &[&str]) -> Vec<f32> {
     let d = common::scratch("scheduler_reference", name);
     let (x, shape) = npy::read_f32(reference().join("xT.npy")).unwrap();
     let init = d.join("xT.npy");
@@ -83,27 +94,21 @@ fn run(name: &str, spec: &str, scale: f32) -> Vec<f32> {
     )
     .unwrap();
     let out = d.join("x0.npy");
-    let args = [
-        "sample",
-        "--model",
-        &s(&reference().join("model")),
-        "--spec",
-        spec,
-        "--init",
-        &s(&init),
-        "--out",
-        &s(&out),
+    let (model, init, out_s) = (s(&reference().join("model")), s(&init), s(&out));
+    let mut args = vec![
+        "sample", "--model", &model, "--spec", spec, "--init", &init, "--out", &out_s,
     ];
+    args.extend_from_slice(extra);
     let r = dplay(&args);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     npy::read_f32(&out).unwrap().0
 }
 
-fn check(name: &str, spec: &str, scale: f32) {
+fn check(name: &str, spec: &str, scale: f32, extra: &[&str]) {
     let want = npy::read_f32(reference().join(format!("{name}_x0.npy")))
         .unwrap()
         .0;
-    let got = run(name, spec, scale);
+    let got = run(name, spec, scale, extra);
     let diff = got
         .iter()
         .zip(&want)
@@ -117,7 +122,7 @@ fn check(name: &str, spec: &str, scale: f32) {
 #[test]
 fn dpm_solver_pp_2m_matches_diffusers() {
     // DPM-Solver's sample is in the process's coordinates from the start (init_noise_sigma 1).
-    check("dpmpp2m", DPM, 1.0);
+    check("dpmpp2m", DPM, 1.0, &[]);
 }
 
 /// Euler and Heun start from `x_T · σ_max` in σ coordinates (init_noise_sigma = σ_max), which is
@@ -130,12 +135,42 @@ fn sigma_start() -> f32 {
 
 #[test]
 fn euler_on_karras_sigmas_matches_diffusers() {
-    check("euler_karras", EULER, sigma_start());
+    check("euler_karras", EULER, sigma_start(), &[]);
 }
 
 #[test]
 fn heun_on_karras_sigmas_matches_diffusers() {
-    check("heun_karras", HEUN, sigma_start());
+    check("heun_karras", HEUN, sigma_start(), &[]);
+}
+
+/// Flow-matching Euler (`FlowMatchEulerDiscreteScheduler`, shift 1) is DDIM on the flow path
+/// (`x_{t'} = x + (t' − t) u`): "linspace" spacing visits t = 1, 0.889, …, 0.001, then the data.
+const FLOW_EULER: &str =
+    r#"{"kind": "ddim", "steps": 10, "eta": 0, "spacing": "linspace", "end": "data"}"#;
+
+#[test]
+fn flow_euler_matches_diffusers_and_calls_at_its_timesteps() {
+    let want: Vec<f64> = json("flow_euler_timesteps.json");
+    let flow = ProcessConfig::Flow { steps: 1000 }.build().unwrap();
+    let rec = Recorder(RefCell::new(Vec::new()));
+    let mut sampler = SamplerSpec::from_json(FLOW_EULER)
+        .unwrap()
+        .build_on(&flow, ScoreSource::Learned, no_data, 0)
+        .unwrap();
+    sampler.reset_from_prior(2, 2, &Device::flex());
+    sampler.run(&rec).unwrap();
+    let got = rec.0.into_inner();
+    assert_eq!(got.len(), want.len(), "called at {got:?}");
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-3, "called at {got:?}, diffusers at {want:?}");
+    }
+    // The ε-UNet read as a velocity on the flow path, as the reference did.
+    check(
+        "flow_euler",
+        FLOW_EULER,
+        1.0,
+        &["--process", "flow", "--prediction-type", "velocity"],
+    );
 }
 
 #[test]

@@ -55,9 +55,16 @@ impl MixtureScore {
     }
 }
 
-impl ScoreModel for MixtureScore {
-    fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
-        let [n, d] = x.dims();
+/// Per component `k` of the perturbed mixture at a query: `g_k = P_k (x - a μ_k)` and the
+/// responsibilities `r_k(x)` `[n, K]`.
+struct Posterior {
+    resp: Tensor<2>,
+    grads: Vec<Tensor<2>>,
+}
+
+impl MixtureScore {
+    fn posterior(&self, x: &Tensor<2>, m: Marginal) -> Result<Posterior> {
+        let [_, d] = x.dims();
         if d != self.mixture.dim() {
             return Err(Error::invalid(format!(
                 "points have dimension {d}, the mixture has {}",
@@ -65,28 +72,58 @@ impl ScoreModel for MixtureScore {
             )));
         }
         let device = x.device();
-        let p = self.marginal_mixture(level.marginal)?;
+        let p = self.marginal_mixture(m)?;
         let (precisions, log_c) = p.precisions();
-        // Per component: g_k = P_k (x - μ_k) and the log responsibility numerator
-        // c_k - ½ (x - μ_k)ᵀ g_k; then ∇log p = -Σ_k softmax_k(·) g_k.
+        // The log responsibility numerator c_k - ½ (x - aμ_k)ᵀ g_k.
         let mut logits = Vec::with_capacity(p.num_components());
         let mut grads = Vec::with_capacity(p.num_components());
         for ((mu, prec), c) in p.means().iter().zip(&precisions).zip(&log_c) {
-            let mu: Vec<f32> = mu.iter().map(|&v| v as f32).collect();
-            let prec: Vec<f32> = prec.iter().map(|&v| v as f32).collect();
-            let mu = Tensor::<2>::from_data(TensorData::new(mu, [1, d]), &device);
-            let prec = Tensor::<2>::from_data(TensorData::new(prec, [d, d]), &device);
+            let mu = host_matrix(mu, [1, d], &device);
+            let prec = host_matrix(&prec[..], [d, d], &device);
             let diff = x.clone() - mu;
             // P_k is symmetric, so row-wise (P_k diff)ᵀ = diff P_k.
             let g = diff.clone().matmul(prec);
             logits.push((g.clone() * diff).sum_dim(1) * -0.5 + *c);
             grads.push(g);
         }
-        let resp = softmax(Tensor::cat(logits, 1), 1);
-        let mut score = Tensor::<2>::zeros([n, d], &device);
+        Ok(Posterior {
+            resp: softmax(Tensor::cat(logits, 1), 1),
+            grads,
+        })
+    }
+}
+
+fn host_matrix(v: &[f64], shape: [usize; 2], device: &Device) -> Tensor<2> {
+    let v: Vec<f32> = v.iter().map(|&v| v as f32).collect();
+    Tensor::<2>::from_data(TensorData::new(v, shape), device)
+}
+
+impl ScoreModel for MixtureScore {
+    /// `∇log p_t = -Σ_k r_k g_k`.
+    fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        let Posterior { resp, grads } = self.posterior(&x, level.marginal)?;
+        let mut score = x.zeros_like();
         for (k, g) in grads.into_iter().enumerate() {
             score = score - g * resp.clone().narrow(1, k, 1);
         }
         Ok(score)
+    }
+
+    /// `E[x_0 | x_t] = Σ_k r_k (μ_k + a Σ_k g_k)`, the Gaussian posterior mean of each
+    /// component (defined at `a = 0` too, where it is the mixture's mean).
+    fn denoise(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        let a = level.marginal.mean_coef;
+        let d = self.mixture.dim();
+        let Posterior { resp, grads } = self.posterior(&x, level.marginal)?;
+        let device = x.device();
+        let mut x0 = x.zeros_like();
+        let parts = self.mixture.means().iter().zip(self.mixture.covs());
+        for (k, (g, (mu, cov))) in grads.into_iter().zip(parts).enumerate() {
+            let flat: Vec<f64> = cov.iter().flatten().copied().collect();
+            let cov = host_matrix(&flat, [d, d], &device);
+            let mean = g.matmul(cov) * a + host_matrix(mu, [1, d], &device);
+            x0 = x0 + mean * resp.clone().narrow(1, k, 1);
+        }
+        Ok(x0)
     }
 }

@@ -48,6 +48,14 @@ impl ScoreModel for Guided<'_> {
         let c = self.conditional.score(x, level)?;
         Ok(u.clone() + (c - u) * self.scale)
     }
+
+    /// `x̂_0 = (x - s ε)/a` is affine in ε at one `x`, so the same combination of the two
+    /// estimates is the guided one (and stays defined where `a = 0`).
+    fn denoise(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        let u = self.unconditional.denoise(x.clone(), level)?;
+        let c = self.conditional.denoise(x, level)?;
+        Ok(u.clone() + (c - u) * self.scale)
+    }
 }
 
 /// How a class-conditional image model samples on the page: every image of a run with `label`,

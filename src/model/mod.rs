@@ -17,7 +17,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::process::{Marginal, NoiseLevel, Time};
+use crate::process::{Marginal, NoiseLevel};
 
 /// What a network's output means (DESIGN.md, "The one abstraction"). With the marginal
 /// `x_t = a x_0 + s ε` at the query time, each converts into a score (Tweedie:
@@ -36,6 +36,10 @@ pub enum Parameterization {
     /// v = a ε - s x_0 (Salimans & Ho 2022, §4, for a² + s² = 1); in general
     /// `ε = (s x_t + a v)/(a² + s²)`.
     V,
+    /// u = ε - x_0, flow matching's target (Lipman et al. 2023, eq. 23; Liu et al. 2023,
+    /// eq. 1): the velocity `dx_t/dt` of the linear path. From `x_t = a x_0 + s ε`,
+    /// `x̂_0 = (x_t - s u)/(a + s)` and `ε̂ = (x_t + a u)/(a + s)`.
+    Velocity,
 }
 
 impl Parameterization {
@@ -46,6 +50,7 @@ impl Parameterization {
             Self::Score => "s",
             Self::X0 => "x̂₀",
             Self::V => "v",
+            Self::Velocity => "u",
         }
     }
 
@@ -62,6 +67,27 @@ impl Parameterization {
             Self::Score => out,
             Self::X0 => (x - out * a) / (-s * s),
             Self::V => (x * s + out * a) / (-s * (a * a + s * s)),
+            Self::Velocity => (x + out * a) / (-s * (a + s)),
+        })
+    }
+
+    /// Convert a network output at `x` with marginal `m` into the clean-sample estimate
+    /// `x̂_0 = E[x_0 | x_t]`. Unlike the score this is defined where `a = 0` (the flow path's
+    /// pure noise at `t = 1`) for the outputs that carry `x_0`: x̂₀, v and u.
+    pub fn to_x0(self, out: Tensor<2>, x: Tensor<2>, m: Marginal) -> Result<Tensor<2>> {
+        let (a, s) = (m.mean_coef, m.std);
+        let needs_a = matches!(self, Self::Epsilon | Self::Score);
+        if (needs_a && a <= 0.0) || (self == Self::V && a * a + s * s <= 0.0) {
+            return Err(Error::invalid(format!(
+                "a {self:?} network gives no x̂₀ where the signal is gone (a = 0)"
+            )));
+        }
+        Ok(match self {
+            Self::Epsilon => (x - out * s) / a,
+            Self::Score => (x + out * (s * s)) / a,
+            Self::X0 => out,
+            Self::V => (x * a - out * s) / (a * a + s * s),
+            Self::Velocity => (x - out * s) / (a + s),
         })
     }
 
@@ -77,6 +103,8 @@ impl Parameterization {
             Self::X0 => (x + score * (s * s)) / a,
             // v = a ε - s x̂_0 with x̂_0 = (x - s ε)/a.
             Self::V => eps.clone() * a - (x - eps * s) * (s / a),
+            // u = ε - x̂_0.
+            Self::Velocity => eps.clone() - (x - eps * s) / a,
         }
     }
 }
@@ -84,6 +112,20 @@ impl Parameterization {
 /// Anything a sampler can run: `∇ₓ log p_t(x)` for a batch `x` `[n, d]` at one noise level.
 pub trait ScoreModel {
     fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>>;
+
+    /// `D(x_t) = E[x_0 | x_t]`, what DDIM, DPM-Solver++, EDM and the flow ODE step with. By
+    /// default Tweedie's formula on the score ([`x0_from_score`]), which needs `a > 0`; a model
+    /// that knows `x̂_0` directly answers where the signal is gone too.
+    fn denoise(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        let m = level.marginal;
+        if m.mean_coef <= 0.0 {
+            return Err(Error::invalid(
+                "this model gives only a score, and no x̂₀ follows from it where the signal is gone (a = 0)",
+            ));
+        }
+        let score = self.score(x.clone(), level)?;
+        Ok(x0_from_score(x, score, m))
+    }
 }
 
 /// Tweedie's estimate of the clean sample, `x̂_0 = (x_t + s² ∇log p_t)/a` (Efron 2011).
@@ -93,9 +135,8 @@ pub fn x0_from_score(x: Tensor<2>, score: Tensor<2>, m: Marginal) -> Tensor<2> {
 
 /// A [`Network`] with a [`Parameterization`], as a score model.
 ///
-/// The network is conditioned on a DDPM step: [`Time::Step`]`(i)` feeds `i`, and continuous time
-/// feeds `t·(T-1)` for a network trained on `T` steps (score_sde's `labels = t * (N - 1)` for
-/// DDPM-trained models), with the conversion using the marginal of the process being sampled.
+/// The network is conditioned on [`crate::process::Time::network_input`] for a network trained on `T` steps,
+/// with the conversion using the marginal of the process being sampled.
 pub struct NetworkScore<'a> {
     pub net: &'a dyn Network,
     pub parameterization: Parameterization,
@@ -118,10 +159,7 @@ impl<'a> NetworkScore<'a> {
 
     /// The network's raw output at `level`.
     pub fn forward(&self, x: Tensor<2>, level: &NoiseLevel) -> Tensor<2> {
-        let t = match level.time {
-            Time::Step(i) => i as f32,
-            Time::Continuous(t) => (t * (self.train_steps.max(1) - 1) as f64) as f32,
-        };
+        let t = level.time.network_input(self.train_steps);
         let n = x.dims()[0];
         let tt = Tensor::<1>::from_data(TensorData::new(vec![t; n], [n]), &x.device());
         self.net.predict(x, tt)
@@ -132,5 +170,10 @@ impl ScoreModel for NetworkScore<'_> {
     fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
         let out = self.forward(x.clone(), level);
         self.parameterization.to_score(out, x, level.marginal)
+    }
+
+    fn denoise(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        let out = self.forward(x.clone(), level);
+        self.parameterization.to_x0(out, x, level.marginal)
     }
 }

@@ -11,7 +11,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Marginal, Process, Sde, SubVpProcess, SubVpSde, VeConfig, VeProcess, VeSde, VpProcess, VpSde,
+    FlowProcess, Marginal, Process, Sde, SubVpProcess, SubVpSde, Time, VeConfig, VeProcess, VeSde,
+    VpProcess, VpSde,
 };
 use crate::error::{Error, Result};
 use crate::schedule::{BetaSchedule, ScheduleConfig};
@@ -26,6 +27,9 @@ pub enum ProcessConfig {
     SubVp { schedule: ScheduleConfig },
     /// NCSN's geometric noise levels (Song & Ermon 2019).
     Ve(VeConfig),
+    /// Flow matching's linear path `x_t = (1-t) x_0 + t ε` on `T` steps (Lipman et al. 2023;
+    /// Liu et al. 2023).
+    Flow { steps: usize },
 }
 
 impl Default for ProcessConfig {
@@ -41,7 +45,8 @@ impl ProcessConfig {
     /// One default of each kind, the page's and the catalogue's: DDPM's schedule for VP and
     /// sub-VP; for VE, L = 10 levels from σ_min = 0.1 to σ_max = 20, about the largest distance
     /// between points of the 2-D sets (NCSNv2's technique 1).
-    pub fn defaults() -> [Self; 3] {
+    /// The flow path on diffusers' T = 1000 steps.
+    pub fn defaults() -> [Self; 4] {
         [
             Self::default(),
             Self::SubVp {
@@ -52,6 +57,7 @@ impl ProcessConfig {
                 sigma_max: 20.0,
                 levels: 10,
             }),
+            Self::Flow { steps: 1000 },
         ]
     }
 
@@ -61,6 +67,7 @@ impl ProcessConfig {
             Self::Vp { .. } => "vp",
             Self::SubVp { .. } => "sub_vp",
             Self::Ve(_) => "ve",
+            Self::Flow { .. } => "flow",
         }
     }
 
@@ -68,6 +75,7 @@ impl ProcessConfig {
         match self {
             Self::Vp { schedule } | Self::SubVp { schedule } => schedule.validate(),
             Self::Ve(ve) => ve.validate(),
+            Self::Flow { steps } => FlowProcess::new(*steps).map(|_| ()),
         }
     }
 
@@ -101,15 +109,17 @@ impl ProcessConfig {
             Self::Vp { schedule } => DiscreteProcess::Vp(VpProcess::new(*schedule)?),
             Self::SubVp { schedule } => DiscreteProcess::SubVp(SubVpProcess::new(*schedule)?),
             Self::Ve(ve) => DiscreteProcess::Ve(ve.build()?),
+            Self::Flow { steps } => DiscreteProcess::Flow(FlowProcess::new(*steps)?),
         })
     }
 
-    /// "VP", "sub-VP" or "VE".
+    /// "VP", "sub-VP", "VE" or "flow".
     pub fn name(&self) -> &'static str {
         match self {
             Self::Vp { .. } => "VP",
             Self::SubVp { .. } => "sub-VP",
             Self::Ve(_) => "VE",
+            Self::Flow { .. } => "flow",
         }
     }
 
@@ -137,6 +147,7 @@ impl ProcessConfig {
                 "VE (σ from {} to {}, L = {})",
                 ve.sigma_min, ve.sigma_max, ve.levels
             ),
+            Self::Flow { steps } => format!("flow (linear path, T = {steps})"),
         }
     }
 
@@ -145,12 +156,14 @@ impl ProcessConfig {
         match self {
             Self::Vp { schedule } | Self::SubVp { schedule } => schedule.steps,
             Self::Ve(ve) => ve.levels,
+            Self::Flow { steps } => *steps,
         }
     }
 
     /// The continuous SDE this process discretises (score_sde's `labels = t·(T-1)`): VP and
     /// sub-VP with `β(t) = T β_{tT}` on a linear schedule, VE with the same σ range. A cosine
-    /// schedule has no linear β(t), so no SDE here.
+    /// schedule has no linear β(t), so no SDE here; nor has the flow path, whose own ODE its
+    /// samplers walk (DDIM is its Euler method).
     pub fn sde(&self) -> Result<Box<dyn Sde>> {
         let linear = |schedule: &ScheduleConfig| {
             VpSde::from_schedule(schedule).map_err(|_| {
@@ -167,6 +180,11 @@ impl ProcessConfig {
                 Box::new(SubVpSde::new(vp.beta_min, vp.beta_max)?)
             }
             Self::Ve(ve) => Box::new(VeSde::new(ve.sigma_min, ve.sigma_max)?),
+            Self::Flow { .. } => {
+                return Err(Error::invalid(
+                    "the flow path has no SDE sampler here: its ODE is walked by DDIM (Euler), DPM-Solver++ and EDM's sampler",
+                ))
+            }
         })
     }
 }
@@ -177,6 +195,7 @@ pub enum DiscreteProcess {
     Vp(VpProcess),
     SubVp(SubVpProcess),
     Ve(VeProcess),
+    Flow(FlowProcess),
 }
 
 impl From<VpProcess> for DiscreteProcess {
@@ -201,6 +220,9 @@ impl DiscreteProcess {
                 schedule: p.schedule().config,
             },
             Self::Ve(p) => ProcessConfig::Ve(*p.config()),
+            Self::Flow(p) => ProcessConfig::Flow {
+                steps: p.num_steps(),
+            },
         }
     }
 
@@ -258,6 +280,7 @@ impl Process for DiscreteProcess {
             Self::Vp(p) => p.num_steps(),
             Self::SubVp(p) => p.num_steps(),
             Self::Ve(p) => p.num_steps(),
+            Self::Flow(p) => p.num_steps(),
         }
     }
 
@@ -266,6 +289,7 @@ impl Process for DiscreteProcess {
             Self::Vp(p) => p.marginal(t),
             Self::SubVp(p) => p.marginal(t),
             Self::Ve(p) => p.marginal(t),
+            Self::Flow(p) => p.marginal(t),
         }
     }
 
@@ -274,6 +298,14 @@ impl Process for DiscreteProcess {
             Self::Vp(p) => p.prior_std(),
             Self::SubVp(p) => p.prior_std(),
             Self::Ve(p) => p.prior_std(),
+            Self::Flow(p) => p.prior_std(),
+        }
+    }
+
+    fn time(&self, t: usize) -> Time {
+        match self {
+            Self::Flow(p) => Time::Flow(p.t(t)),
+            _ => Time::Step(t),
         }
     }
 }

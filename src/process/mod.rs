@@ -5,6 +5,7 @@
 //! loss call [`Process::marginal`].
 
 pub mod discrete;
+pub mod flow;
 pub mod sde;
 pub mod sigma;
 pub mod subvp;
@@ -12,6 +13,7 @@ pub mod ve;
 pub mod vp;
 
 pub use discrete::{DiscreteProcess, ProcessConfig};
+pub use flow::FlowProcess;
 pub use sde::{Discretized, Reverse, Sde};
 pub use sigma::karras_sigmas;
 pub use subvp::{SubVpProcess, SubVpSde};
@@ -26,6 +28,22 @@ pub enum Time {
     Step(usize),
     /// Continuous time `t ∈ [0, 1]` of an [`Sde`].
     Continuous(f64),
+    /// Time `t ∈ [0, 1]` on flow matching's linear path ([`FlowProcess`]).
+    Flow(f64),
+}
+
+impl Time {
+    /// The float a network trained on `train_steps` steps is conditioned on: DDPM's step `i`;
+    /// score_sde's `t·(T-1)` for continuous time (`labels = t * (N - 1)`); diffusers' `T·t` on
+    /// the flow path (`timestep = σ · num_train_timesteps`).
+    pub fn network_input(self, train_steps: usize) -> f32 {
+        let t_max = train_steps.max(1) as f64;
+        (match self {
+            Self::Step(i) => i as f64,
+            Self::Continuous(t) => t * (t_max - 1.0),
+            Self::Flow(t) => t * t_max,
+        }) as f32
+    }
 }
 
 /// Where a score model is queried: the time (for a network's conditioning) and the marginal
@@ -40,7 +58,7 @@ impl NoiseLevel {
     /// Step `t` of a discrete process.
     pub fn step(process: &impl Process, t: usize) -> Self {
         Self {
-            time: Time::Step(t),
+            time: process.time(t),
             marginal: process.marginal(t),
         }
     }
@@ -79,4 +97,8 @@ pub trait Process {
     fn marginal(&self, t: usize) -> Marginal;
     /// The prior `p(x_T)` is `N(0, prior_std² I)`.
     fn prior_std(&self) -> f64;
+    /// Step `t` as the process's kind of time (what a network is conditioned on).
+    fn time(&self, t: usize) -> Time {
+        Time::Step(t)
+    }
 }

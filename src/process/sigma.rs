@@ -14,11 +14,13 @@ impl DiscreteProcess {
         m.std / m.mean_coef
     }
 
-    /// The smallest and largest σ of the steps, `(σ_0, σ_{T-1})`; an error unless there are two
-    /// steps at least and `0 < σ_0 < σ_{T-1}` (a one-level process has no σ range to walk).
+    /// The smallest and largest finite σ of the steps, `(σ_0, σ_{T-1})` (the flow path's last
+    /// step is pure noise, σ = ∞, so it ends at `σ_{T-2}`); an error unless `0 < σ_0 < σ_max`
+    /// (a one-level process has no σ range to walk).
     pub fn sigma_range(&self) -> Result<(f64, f64)> {
         let t = self.num_steps();
-        let (lo, hi) = (self.sigma(0), self.sigma(t.saturating_sub(1)));
+        let top = (0..t).rfind(|&i| self.sigma(i).is_finite()).unwrap_or(0);
+        let (lo, hi) = (self.sigma(0), self.sigma(top));
         if t < 2 || !(lo > 0.0 && lo < hi && hi.is_finite()) {
             return Err(Error::invalid(format!(
                 "a σ-space sampler walks from σ_max down to σ_min > 0 over at least two steps; the {} process has {t} step(s) with σ from {lo} to {hi}",
@@ -48,12 +50,14 @@ impl DiscreteProcess {
     }
 
     /// The marginal of this process's family whose `s/a` is `sigma`: VP `a = 1/√(1+σ²)`,
-    /// sub-VP (`s = 1 - a²`) `a = (√(σ²+4) - σ)/2`, VE `a = 1`; `s = σ a`.
+    /// sub-VP (`s = 1 - a²`) `a = (√(σ²+4) - σ)/2`, VE `a = 1`, flow (`s = 1 - a`)
+    /// `a = 1/(1+σ)`; `s = σ a`.
     pub fn marginal_at_sigma(&self, sigma: f64) -> Marginal {
         let a = match self {
             Self::Vp(_) => 1.0 / (1.0 + sigma * sigma).sqrt(),
             Self::SubVp(_) => ((sigma * sigma + 4.0).sqrt() - sigma) / 2.0,
             Self::Ve(_) => 1.0,
+            Self::Flow(_) => 1.0 / (1.0 + sigma),
         };
         Marginal {
             mean_coef: a,
@@ -63,10 +67,21 @@ impl DiscreteProcess {
 
     /// The noise level at `sigma`: its marginal, and for a network the fractional step
     /// [`DiscreteProcess::step_of_sigma`] as continuous time `t/(T-1)` (which
-    /// [`crate::model::NetworkScore`] feeds back as that step). σ = 0 is the clean data.
+    /// [`crate::model::NetworkScore`] feeds back as that step), or on the flow path its own time
+    /// `t = σ/(1+σ)`. σ = 0 is the clean data.
     pub fn level_at_sigma(&self, sigma: f64) -> NoiseLevel {
         if sigma <= 0.0 {
             return NoiseLevel::data();
+        }
+        if let Self::Flow(_) = self {
+            let t = if sigma.is_finite() { sigma / (1.0 + sigma) } else { 1.0 };
+            return NoiseLevel {
+                time: Time::Flow(t),
+                marginal: Marginal {
+                    mean_coef: 1.0 - t,
+                    std: t,
+                },
+            };
         }
         let last = self.num_steps().saturating_sub(1).max(1) as f64;
         NoiseLevel {

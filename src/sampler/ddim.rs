@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{Prior, Rule, StartAt, Step, StepOutput, Walker};
 use crate::error::{Error, Result};
 use crate::noise;
-use crate::process::{DiscreteProcess, Marginal, NoiseLevel, Process, Time, VpProcess};
+use crate::process::{DiscreteProcess, Marginal, NoiseLevel, Process, VpProcess};
 
 /// How the inference steps are spread over `0..T-1` (diffusers `DDIMScheduler.set_timesteps`;
 /// Lin et al. 2024, Table 2).
@@ -176,13 +176,14 @@ impl Rule for Ddim {
             (None, DdimEnd::FirstStep) => self.process.marginal(0),
         };
         let (a_next, s_next) = (next.mean_coef, next.std);
-        let score = model.score(x.clone(), &level)?;
-        let eps = score * (-s_t);
-        // x̂_0 = (x_t - s_t ε̂)/a_t (eq. 12, "predicted x_0").
-        let mut x0_pred = (x.clone() - eps.clone() * s_t) / a;
-        if let Some(c) = self.clip {
-            x0_pred = x0_pred.clamp(-c, c);
-        }
+        // x̂_0 (eq. 12, "predicted x_0") and ε̂ = (x_t - a_t x̂_0)/s_t, the model's own pair (so
+        // the flow path's pure noise, a = 0, is a step like any other: its Euler step).
+        let x0 = model.denoise(x.clone(), &level)?;
+        let eps = (x.clone() - x0.clone() * a) / s_t;
+        let x0_pred = match self.clip {
+            Some(c) => x0.clamp(-c, c),
+            None => x0,
+        };
         let r = a / a_next;
         let var = s_next * s_next * (s_t * s_t - r * r * s_next * s_next) / (s_t * s_t);
         let sigma = self.eta * var.max(0.0).sqrt();
@@ -198,7 +199,7 @@ impl Rule for Ddim {
             x_mean,
             x0_pred,
             t,
-            time: Time::Step(t),
+            time: level.time,
         })
     }
 }

@@ -14,7 +14,6 @@ use burn::prelude::*;
 
 use super::{Prior, Rule, Step, StepOutput, Walker};
 use crate::error::{Error, Result};
-use crate::model::x0_from_score;
 use crate::process::{DiscreteProcess, Marginal, NoiseLevel, Process};
 
 /// The `n` steps DPM-Solver++ queries the model at, noisiest first (1 ≤ n ≤ T-1, so that they are
@@ -90,8 +89,7 @@ impl Rule for DpmSolver {
         let t = self.timesteps[i];
         let level = NoiseLevel::step(&self.process, t);
         let m_s = level.marginal;
-        let score = model.score(x.clone(), &level)?;
-        let x0 = x0_from_score(x.clone(), score, m_s);
+        let x0 = model.denoise(x.clone(), &level)?;
         self.history.insert(0, (x0.clone(), m_s));
         self.history.truncate(3);
         let m_t = self.timesteps.get(i + 1).map_or(

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Prior, Rule, Step, StepOutput, Walker};
 use crate::error::{Error, Result};
-use crate::model::{x0_from_score, ScoreModel};
+use crate::model::ScoreModel;
 use crate::noise;
 use crate::process::{karras_sigmas, DiscreteProcess};
 
@@ -114,9 +114,7 @@ impl Edm {
     /// `D(x; σ)`, `x` in σ coordinates.
     fn denoise(&self, model: &dyn ScoreModel, x: Tensor<2>, sigma: f64) -> Result<Tensor<2>> {
         let level = self.process.level_at_sigma(sigma);
-        let x_t = x * level.marginal.mean_coef;
-        let score = model.score(x_t.clone(), &level)?;
-        Ok(x0_from_score(x_t, score, level.marginal))
+        model.denoise(x * level.marginal.mean_coef, &level)
     }
 }
 

@@ -244,7 +244,7 @@ impl SamplerSpec {
             | Self::Ode { process: kind, .. }
                 if source.is_network() =>
             {
-                if kind != SdeKind::of(process) {
+                if SdeKind::of(process) != Some(kind) {
                     return Err(Error::invalid(format!(
                         "the {} SDE needs a model of its own process, and {}: choose the {name} SDE, or the oracle score",
                         kind.name(),
@@ -620,7 +620,7 @@ fn sde(
     data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>,
 ) -> Result<(Box<dyn Sde>, f64)> {
     let eps = kind.t_end();
-    if kind == SdeKind::of(process) {
+    if SdeKind::of(process) == Some(kind) {
         if let Ok(sde) = process.sde() {
             return Ok((sde, eps));
         }
@@ -633,12 +633,13 @@ fn sde(
 }
 
 impl SdeKind {
-    /// The SDE a discrete process discretises.
-    pub fn of(process: &ProcessConfig) -> Self {
+    /// The SDE a discrete process discretises (none for the flow path).
+    pub fn of(process: &ProcessConfig) -> Option<Self> {
         match process {
-            ProcessConfig::Vp { .. } => Self::Vp,
-            ProcessConfig::SubVp { .. } => Self::SubVp,
-            ProcessConfig::Ve(_) => Self::Ve,
+            ProcessConfig::Vp { .. } => Some(Self::Vp),
+            ProcessConfig::SubVp { .. } => Some(Self::SubVp),
+            ProcessConfig::Ve(_) => Some(Self::Ve),
+            ProcessConfig::Flow { .. } => None,
         }
     }
 

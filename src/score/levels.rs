@@ -7,6 +7,8 @@
 //! with that weight ESM, ISM, SSM and NCSN's DSM have the same minimiser, `s_θ(·, t) = ∇log p_t`,
 //! and differ only in their estimator:
 //! - `ddpm`: `‖ε_θ(x_t, t) - z‖²` averaged over coordinates (Ho et al. 2020, eq. 14), an ε-network;
+//! - `flow_matching`: `‖u_θ(x_t, t) - (z - x_0)‖²` averaged over coordinates, the conditional
+//!   flow-matching loss (Lipman et al. 2023, eq. 23; Liu et al. 2023, eq. 1), a velocity network;
 //! - `ncsn`: `½ ‖s_t s_θ(x_t, t) + z‖²` (Song & Ermon 2019, eqs. 5–6), a score network; on one
 //!   level, Vincent's (2011) DSM at σ times σ²;
 //! - `dsm`: a denoiser, `½ ‖x̂_θ(x_t, t) - x_0‖²`, the reconstruction loss Vincent (2011, §4.2)
@@ -42,6 +44,7 @@ use crate::process::{DiscreteProcess, Process};
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
     Ddpm,
+    FlowMatching,
     Ncsn,
     Dsm,
     Ssm,
@@ -50,8 +53,9 @@ pub enum Loss {
 }
 
 impl Loss {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Ddpm,
+        Self::FlowMatching,
         Self::Ncsn,
         Self::Dsm,
         Self::Ssm,
@@ -62,6 +66,7 @@ impl Loss {
     pub fn name(self) -> &'static str {
         match self {
             Self::Ddpm => "ddpm",
+            Self::FlowMatching => "flow_matching",
             Self::Ncsn => "ncsn",
             Self::Dsm => "dsm",
             Self::Ssm => "ssm",
@@ -75,6 +80,7 @@ impl Loss {
         match self {
             Self::Ddpm => Parameterization::Epsilon,
             Self::Dsm => Parameterization::X0,
+            Self::FlowMatching => Parameterization::Velocity,
             _ => Parameterization::Score,
         }
     }
@@ -86,7 +92,7 @@ impl Loss {
 
     /// Whether the loss learns from noisy points only (its target or its score needs s > 0).
     pub fn needs_noise(self) -> bool {
-        matches!(self, Self::Ddpm | Self::Ncsn | Self::Dsm)
+        matches!(self, Self::Ddpm | Self::FlowMatching | Self::Ncsn | Self::Dsm)
     }
 }
 
@@ -149,13 +155,21 @@ impl Criterion {
         let lambda = |s: f64| if s > 0.0 { s * s } else { 1.0 };
         let weight = || column(&|i| lambda(m[i].std)).reshape([n]);
         let c = {
-            let v: Vec<f32> = t.iter().map(|&t| t as f32).collect();
+            let big_t = process.num_steps();
+            let v: Vec<f32> = t
+                .iter()
+                .map(|&t| process.time(t).network_input(big_t))
+                .collect();
             Tensor::<1>::from_data(TensorData::new(v, [n]), device)
         };
         let x = upload(xt.clone(), [n, d]);
         let z = upload(z, [n, d]);
         Ok(match objective.loss {
             Loss::Ddpm => super::ddpm::eps_loss(model.forward(x, c), z),
+            Loss::FlowMatching => {
+                let u = z - upload(x0.to_vec(), [n, d]);
+                super::ddpm::eps_loss(model.forward(x, c), u)
+            }
             Loss::Ncsn => ncsn_terms(model, x, c, column(&|i| m[i].std), z).mean(),
             Loss::Dsm => half_sq_norm(model.forward(x, c) - upload(x0.to_vec(), [n, d])).mean(),
             Loss::Ssm => {

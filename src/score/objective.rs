@@ -15,7 +15,7 @@ use super::levels::Loss;
 use super::ssm::Projection;
 use crate::error::{Error, Result};
 use crate::model::{Mlp, Parameterization};
-use crate::process::{DiscreteProcess, NoiseLevel, ProcessConfig, VeConfig};
+use crate::process::{DiscreteProcess, NoiseLevel, Process, ProcessConfig, VeConfig};
 use crate::schedule::ScheduleConfig;
 
 /// Which loss trains the network, and on which levels.
@@ -136,7 +136,7 @@ impl Objective {
     pub fn schedule(&self) -> Option<ScheduleConfig> {
         match self.process {
             ProcessConfig::Vp { schedule } | ProcessConfig::SubVp { schedule } => Some(schedule),
-            ProcessConfig::Ve(_) => None,
+            ProcessConfig::Ve(_) | ProcessConfig::Flow { .. } => None,
         }
     }
 
@@ -170,8 +170,9 @@ impl Criterion {
     /// (for one level at σ the score of `p ∗ N(0, σ²I)`).
     pub fn data_score(&self, model: &Mlp, x: Tensor<2>) -> Tensor<2> {
         let [n, _] = x.dims();
-        let c0 = Tensor::<1>::zeros([n], &x.device());
         let level = NoiseLevel::step(&self.process, 0);
+        let t0 = level.time.network_input(self.process.num_steps());
+        let c0 = Tensor::<1>::full([n], t0, &x.device());
         self.objective
             .parameterization()
             .to_score(model.forward(x.clone(), c0), x, level.marginal)

@@ -42,14 +42,38 @@ pub(crate) enum ProcessArg {
     Ve,
     /// Sub-VP: VP's mean with less variance.
     SubVp,
+    /// Flow matching's linear path x_t = (1−t) x_0 + t ε (no SDE; with a diffusers UNet, the
+    /// network read as a velocity on it unless --prediction-type says otherwise).
+    Flow,
 }
 
 impl ProcessArg {
-    fn sde(self) -> SdeKind {
+    fn sde(self) -> Option<SdeKind> {
         match self {
-            Self::Vp => SdeKind::Vp,
-            Self::Ve => SdeKind::Ve,
-            Self::SubVp => SdeKind::SubVp,
+            Self::Vp => Some(SdeKind::Vp),
+            Self::Ve => Some(SdeKind::Ve),
+            Self::SubVp => Some(SdeKind::SubVp),
+            Self::Flow => None,
+        }
+    }
+}
+
+/// diffusers' `prediction_type`, and flow matching's velocity.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Debug)]
+enum PredictionArg {
+    Epsilon,
+    Sample,
+    VPrediction,
+    Velocity,
+}
+
+impl From<PredictionArg> for Parameterization {
+    fn from(p: PredictionArg) -> Self {
+        match p {
+            PredictionArg::Epsilon => Self::Epsilon,
+            PredictionArg::Sample => Self::X0,
+            PredictionArg::VPrediction => Self::V,
+            PredictionArg::Velocity => Self::Velocity,
         }
     }
 }
@@ -176,6 +200,10 @@ pub(crate) struct SampleArgs {
     /// num_class_embeds − 1, as a network trained with labels dropped to an extra class].
     #[arg(long)]
     null_label: Option<usize>,
+    /// A diffusers UNet's output, over its scheduler config's `prediction_type`: epsilon,
+    /// sample, v-prediction, or velocity (u = ε − x₀, flow matching's).
+    #[arg(long, value_enum)]
+    prediction_type: Option<PredictionArg>,
     #[arg(long, value_enum, default_value_t = DeviceArg::Flex)]
     device: DeviceArg,
 }
@@ -312,10 +340,19 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             if is_diffusers_dir(dir) {
                 let net = load_unet(dir, &device)?;
                 let image = unet_image(&a, &net)?;
+                let mut scheduler = SchedulerSettings::read(dir)?;
+                if a.process == Some(ProcessArg::Flow) && !scheduler.flow {
+                    scheduler.flow = true;
+                    scheduler.prediction = Parameterization::Velocity;
+                    scheduler.clip = None;
+                }
+                if let Some(p) = a.prediction_type {
+                    scheduler.prediction = p.into();
+                }
                 Source::UNet {
                     net: Box::new(net),
                     image,
-                    scheduler: SchedulerSettings::read(dir)?,
+                    scheduler,
                 }
             } else {
                 let (net, card) = bundle::load(dir, &device)?;
@@ -504,7 +541,7 @@ fn spec_from_flags(
             )));
         }
     }
-    let sde = a.process.map(ProcessArg::sde).or(own_sde);
+    let sde = a.process.and_then(ProcessArg::sde).or(own_sde);
     if let (Some(sde), true) = (sde, own.contains(&"process")) {
         options.insert(
             "process".into(),
@@ -543,6 +580,7 @@ fn oracle_process(a: &SampleArgs, mix: &GaussianMixture) -> Result<ProcessConfig
         ProcessArg::SubVp => ProcessConfig::SubVp {
             schedule: linear(t),
         },
+        ProcessArg::Flow => ProcessConfig::Flow { steps: t },
         ProcessArg::Ve => {
             let annealed_min = match SamplerSpec::default_of(&sampler) {
                 Ok(SamplerSpec::AnnealedLangevin { sigma_min, .. }) => Some(sigma_min),
@@ -574,12 +612,15 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<(SamplerSpec, Box<dy
         Source::Model {
             process, objective, ..
         } => (*process, Some(*objective)),
-        // A diffusers UNet2DModel is a DDPM network on its scheduler's VP chain.
+        // A diffusers UNet2DModel is a network on its scheduler's VP chain or flow path.
         Source::UNet { scheduler, .. } => {
-            let vp = ProcessConfig::Vp {
-                schedule: scheduler.schedule,
+            let process = scheduler.process();
+            let loss = if scheduler.flow {
+                Loss::FlowMatching
+            } else {
+                Loss::Ddpm
             };
-            (Some(vp), Some(Objective::new(Loss::Ddpm, vp)))
+            (Some(process), Some(Objective::new(loss, process)))
         }
     };
     if a.process_spec.is_some() && !matches!(source, Source::Oracle(_)) {
@@ -607,7 +648,7 @@ fn build_sampler(a: &SampleArgs, source: &Source) -> Result<(SamplerSpec, Box<dy
             )));
         }
     }
-    let mut spec = spec_from_flags(a, process.as_ref().map(SdeKind::of), consumed)?;
+    let mut spec = spec_from_flags(a, process.as_ref().and_then(SdeKind::of), consumed)?;
     if let Source::UNet { scheduler, .. } = source {
         let clip = if a.no_clip { None } else { scheduler.clip };
         spec = spec.under_scheduler(clip, scheduler.end);

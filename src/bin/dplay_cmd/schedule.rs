@@ -3,7 +3,7 @@
 use clap::Args;
 
 use diffusion_playground::error::{Error, Result};
-use diffusion_playground::process::{Sde, SubVpSde, VeConfig, VeSde, VpSde};
+use diffusion_playground::process::{FlowProcess, Sde, SubVpSde, VeConfig, VeSde, VpSde};
 use diffusion_playground::schedule::ScheduleConfig;
 
 use super::sample::ProcessArg;
@@ -21,7 +21,7 @@ pub(crate) struct ScheduleArgs {
     continuous: bool,
     #[arg(long, value_enum, default_value_t = ScheduleArg::Linear)]
     schedule: ScheduleArg,
-    /// Diffusion steps T (vp), or grid points on [0, 1] (--continuous).
+    /// Diffusion steps T (vp, flow), or grid points on [0, 1] (--continuous).
     #[arg(long, default_value_t = 1000)]
     steps: usize,
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
@@ -75,7 +75,24 @@ pub(crate) fn schedule(a: ScheduleArgs) -> Result<()> {
         ProcessArg::SubVp => Err(Error::invalid(
             "sub-VP is a continuous-time process; add --continuous",
         )),
+        ProcessArg::Flow => flow_table(&a),
     }
+}
+
+/// The flow path's `t_i`, `a_t = 1 − t_i` and `s_t = t_i` on `--steps` steps.
+fn flow_table(a: &ScheduleArgs) -> Result<()> {
+    let flow = FlowProcess::new(a.steps)?;
+    let t: Vec<f64> = (0..a.steps).map(|i| flow.t(i)).collect();
+    if a.json {
+        let a_t: Vec<f64> = t.iter().map(|t| 1.0 - t).collect();
+        println!("{}", serde_json::json!({ "t": t, "mean_coef": a_t, "std": t }));
+    } else {
+        println!("{:>6} {:>12} {:>12}", "i", "t", "a_t");
+        for (i, t) in t.iter().enumerate() {
+            println!("{i:>6} {t:>12.6} {:>12.6}", 1.0 - t);
+        }
+    }
+    Ok(())
 }
 
 fn sde_table(a: &ScheduleArgs) -> Result<()> {
@@ -88,6 +105,11 @@ fn sde_table(a: &ScheduleArgs) -> Result<()> {
         ProcessArg::Vp => Box::new(VpSde::new(a.beta_min, a.beta_max)?),
         ProcessArg::SubVp => Box::new(SubVpSde::new(a.beta_min, a.beta_max)?),
         ProcessArg::Ve => Box::new(VeSde::new(a.sigma_min, a.sigma_max)?),
+        ProcessArg::Flow => {
+            return Err(Error::invalid(
+                "the flow path has no SDE here; drop --continuous",
+            ))
+        }
     };
     let ts: Vec<f64> = (0..a.steps)
         .map(|i| i as f64 / (a.steps - 1) as f64)

@@ -73,8 +73,9 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_enum)]
     objective: Option<ObjectiveArg>,
     /// The forward process whose every level the network learns, as the page trains: vp or
-    /// sub-vp (--schedule, --timesteps) or ve (--sigma-min, --sigma-max, --levels), for any
-    /// objective. Without it: ddpm on vp, ncsn on ve, the others one noise level (--sigma).
+    /// sub-vp (--schedule, --timesteps), ve (--sigma-min, --sigma-max, --levels) or flow
+    /// (--timesteps), for any objective. Without it: ddpm on vp, ncsn on ve, flow-matching on
+    /// flow, the others one noise level (--sigma).
     #[arg(long, value_enum)]
     process: Option<ProcessArg>,
     #[arg(long, value_enum)]
@@ -166,6 +167,8 @@ enum ProcessArg {
     SubVp,
     /// Variance exploding: NCSN's noise levels.
     Ve,
+    /// Flow matching's linear path x_t = (1−t) x_0 + t ε on --timesteps steps.
+    Flow,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Debug, Serialize, Deserialize)]
@@ -185,6 +188,9 @@ enum ObjectiveArg {
     Dsm,
     /// NCSN: DSM over --levels VE levels from --sigma-max to --sigma-min, λ(σ) = σ².
     Ncsn,
+    /// Conditional flow matching, ‖u_θ(x_t, t) − (ε − x_0)‖² on a velocity network (Lipman et
+    /// al. 2023); on the flow path unless --process says otherwise.
+    FlowMatching,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Debug, Serialize, Deserialize)]
@@ -313,10 +319,12 @@ impl TrainArgs {
         };
         let arg = self.objective.unwrap_or(match self.process {
             Some(ProcessArg::Ve) => ObjectiveArg::Ncsn,
+            Some(ProcessArg::Flow) => ObjectiveArg::FlowMatching,
             _ => ObjectiveArg::Ddpm,
         });
         let loss = match arg {
             ObjectiveArg::Ddpm => Loss::Ddpm,
+            ObjectiveArg::FlowMatching => Loss::FlowMatching,
             ObjectiveArg::Ncsn => Loss::Ncsn,
             ObjectiveArg::Dsm => Loss::Dsm,
             ObjectiveArg::Ssm | ObjectiveArg::SsmVr => Loss::Ssm,
@@ -334,6 +342,11 @@ impl TrainArgs {
                 schedule: self.schedule(),
             },
             (Some(ProcessArg::Ve), _) | (None, ObjectiveArg::Ncsn) => ProcessConfig::Ve(ve),
+            (Some(ProcessArg::Flow), _) | (None, ObjectiveArg::FlowMatching) => {
+                ProcessConfig::Flow {
+                    steps: self.timesteps.unwrap_or(1000),
+                }
+            }
             (None, ObjectiveArg::Dsm) => ProcessConfig::one_level(self.sigma.unwrap_or(0.1)),
             (None, _) => ProcessConfig::one_level(self.sigma.unwrap_or(0.0)),
         };

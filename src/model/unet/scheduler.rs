@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::model::Parameterization;
+use crate::process::ProcessConfig;
 use crate::sampler::DdimEnd;
 use crate::schedule::{BetaSchedule, ScheduleConfig};
 
@@ -90,6 +91,9 @@ pub struct SchedulerSettings {
     /// `set_alpha_to_one` (default true): DDIM's last step goes to the clean data
     /// ([`DdimEnd::Data`]), else to step 0's marginal ([`DdimEnd::FirstStep`]).
     pub end: DdimEnd,
+    /// A `FlowMatchEulerDiscreteScheduler` (shift 1): the network is a velocity on the flow
+    /// path's `T` steps, not on the β schedule's VP chain.
+    pub flow: bool,
 }
 
 impl Default for SchedulerSettings {
@@ -100,6 +104,7 @@ impl Default for SchedulerSettings {
             prediction: Parameterization::Epsilon,
             clip: Some(1.0),
             end: DdimEnd::Data,
+            flow: false,
         }
     }
 }
@@ -135,12 +140,43 @@ impl SchedulerSettings {
                 ))
             }
         };
+        if v.get("_class_name").and_then(Value::as_str) == Some("FlowMatchEulerDiscreteScheduler") {
+            let shifted = v.get("shift").and_then(Value::as_f64).is_some_and(|s| s != 1.0)
+                || v.get("use_dynamic_shifting").and_then(Value::as_bool) == Some(true);
+            if shifted {
+                return Err(Error::format(
+                    origin,
+                    "a shifted flow schedule (shift ≠ 1, use_dynamic_shifting) is not supported",
+                ));
+            }
+            return Ok(Self {
+                schedule: parse_scheduler(text, origin)?,
+                prediction: Parameterization::Velocity,
+                clip: None,
+                end: DdimEnd::Data,
+                flow: true,
+            });
+        }
         Ok(Self {
             schedule: parse_scheduler(text, origin)?,
             prediction,
             clip: parse_clip(text, origin)?,
             end,
+            flow: false,
         })
+    }
+
+    /// The process the network was trained on: the flow path or the β schedule's VP chain.
+    pub fn process(&self) -> ProcessConfig {
+        if self.flow {
+            ProcessConfig::Flow {
+                steps: self.schedule.steps,
+            }
+        } else {
+            ProcessConfig::Vp {
+                schedule: self.schedule,
+            }
+        }
     }
 
     /// The settings of the model in `dir`: its `scheduler_config.json`, else the defaults.

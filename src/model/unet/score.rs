@@ -9,7 +9,7 @@ use super::unet2d::UNet2D;
 use crate::error::{Error, Result};
 use crate::model::guidance::{check_scale, Guided};
 use crate::model::{Parameterization, ScoreModel};
-use crate::process::{NoiseLevel, Time};
+use crate::process::NoiseLevel;
 
 pub struct UNetScore<'a> {
     pub net: &'a UNet2D,
@@ -52,10 +52,7 @@ impl<'a> UNetScore<'a> {
                 self.image
             )));
         }
-        let t = match level.time {
-            Time::Step(i) => i as f32,
-            Time::Continuous(t) => (t * (self.train_steps.max(1) - 1) as f64) as f32,
-        };
+        let t = level.time.network_input(self.train_steps);
         let out = self.net.try_forward_labelled(
             x.reshape([n, c, h, w]),
             &vec![t; n],
@@ -69,6 +66,11 @@ impl ScoreModel for UNetScore<'_> {
     fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
         let out = self.output(x.clone(), level)?;
         self.prediction.to_score(out, x, level.marginal)
+    }
+
+    fn denoise(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        let out = self.output(x.clone(), level)?;
+        self.prediction.to_x0(out, x, level.marginal)
     }
 }
 
@@ -140,5 +142,14 @@ impl ScoreModel for GuidedUNet<'_> {
             scale: self.scale,
         }
         .score(x, level)
+    }
+
+    fn denoise(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
+        Guided {
+            conditional: &self.conditional,
+            unconditional: &self.unconditional,
+            scale: self.scale,
+        }
+        .denoise(x, level)
     }
 }

@@ -432,7 +432,10 @@ fn oracle_denoiser_is_tweedie_and_the_mean_at_pure_noise() {
     let got = at_noise.into_data().try_to_vec::<f32>().unwrap();
     for row in got.chunks(2) {
         for j in 0..2 {
-            assert!((row[j] as f64 - mean[j]).abs() < 1e-4, "{row:?} vs {mean:?}");
+            assert!(
+                (row[j] as f64 - mean[j]).abs() < 1e-4,
+                "{row:?} vs {mean:?}"
+            );
         }
     }
 }

@@ -162,7 +162,10 @@ fn flow_euler_matches_diffusers_and_calls_at_its_timesteps() {
     let got = rec.0.into_inner();
     assert_eq!(got.len(), want.len(), "called at {got:?}");
     for (g, w) in got.iter().zip(&want) {
-        assert!((g - w).abs() < 1e-3, "called at {got:?}, diffusers at {want:?}");
+        assert!(
+            (g - w).abs() < 1e-3,
+            "called at {got:?}, diffusers at {want:?}"
+        );
     }
     // The ε-UNet read as a velocity on the flow path, as the reference did.
     check(

@@ -74,7 +74,11 @@ impl DiscreteProcess {
             return NoiseLevel::data();
         }
         if let Self::Flow(_) = self {
-            let t = if sigma.is_finite() { sigma / (1.0 + sigma) } else { 1.0 };
+            let t = if sigma.is_finite() {
+                sigma / (1.0 + sigma)
+            } else {
+                1.0
+            };
             return NoiseLevel {
                 time: Time::Flow(t),
                 marginal: Marginal {

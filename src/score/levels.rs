@@ -92,7 +92,10 @@ impl Loss {
 
     /// Whether the loss learns from noisy points only (its target or its score needs s > 0).
     pub fn needs_noise(self) -> bool {
-        matches!(self, Self::Ddpm | Self::FlowMatching | Self::Ncsn | Self::Dsm)
+        matches!(
+            self,
+            Self::Ddpm | Self::FlowMatching | Self::Ncsn | Self::Dsm
+        )
     }
 }
 

@@ -85,7 +85,10 @@ fn flow_table(a: &ScheduleArgs) -> Result<()> {
     let t: Vec<f64> = (0..a.steps).map(|i| flow.t(i)).collect();
     if a.json {
         let a_t: Vec<f64> = t.iter().map(|t| 1.0 - t).collect();
-        println!("{}", serde_json::json!({ "t": t, "mean_coef": a_t, "std": t }));
+        println!(
+            "{}",
+            serde_json::json!({ "t": t, "mean_coef": a_t, "std": t })
+        );
     } else {
         println!("{:>6} {:>12} {:>12}", "i", "t", "a_t");
         for (i, t) in t.iter().enumerate() {

@@ -141,7 +141,10 @@ impl SchedulerSettings {
             }
         };
         if v.get("_class_name").and_then(Value::as_str) == Some("FlowMatchEulerDiscreteScheduler") {
-            let shifted = v.get("shift").and_then(Value::as_f64).is_some_and(|s| s != 1.0)
+            let shifted = v
+                .get("shift")
+                .and_then(Value::as_f64)
+                .is_some_and(|s| s != 1.0)
                 || v.get("use_dynamic_shifting").and_then(Value::as_bool) == Some(true);
             if shifted {
                 return Err(Error::format(

@@ -54,31 +54,35 @@ impl ScoreModel for Recorder {
     }
 }
 
+/// `spec` on `process` calls the model at diffusers' `NAME_timesteps.json`.
+fn assert_calls(name: &str, spec: &str, process: ProcessConfig) {
+    let want: Vec<f64> = json(&format!("{name}_timesteps.json"));
+    let rec = Recorder(RefCell::new(Vec::new()));
+    let mut s = SamplerSpec::from_json(spec)
+        .unwrap()
+        .build_on(&process.build().unwrap(), ScoreSource::Learned, no_data, 0)
+        .unwrap();
+    s.reset_from_prior(2, 2, &Device::flex());
+    s.run(&rec).unwrap();
+    let got = rec.0.into_inner();
+    assert_eq!(got.len(), want.len(), "{name}: model calls {got:?}");
+    for (g, w) in got.iter().zip(&want) {
+        // diffusers interpolates in float32: its steps agree to ~1e-4 of a step.
+        assert!(
+            (g - w).abs() < 1e-3,
+            "{name}: called at {got:?}, diffusers at {want:?}"
+        );
+    }
+}
+
 #[test]
 fn samplers_call_the_model_at_diffusers_timesteps() {
-    let vp = ProcessConfig::default().build().unwrap();
     for (name, spec) in [
         ("dpmpp2m", DPM),
         ("euler_karras", EULER),
         ("heun_karras", HEUN),
     ] {
-        let want: Vec<f64> = json(&format!("{name}_timesteps.json"));
-        let rec = Recorder(RefCell::new(Vec::new()));
-        let mut s = SamplerSpec::from_json(spec)
-            .unwrap()
-            .build_on(&vp, ScoreSource::Learned, no_data, 0)
-            .unwrap();
-        s.reset_from_prior(2, 2, &Device::flex());
-        s.run(&rec).unwrap();
-        let got = rec.0.into_inner();
-        assert_eq!(got.len(), want.len(), "{name}: model calls {got:?}");
-        for (g, w) in got.iter().zip(&want) {
-            // diffusers interpolates in float32: its steps agree to ~1e-4 of a step.
-            assert!(
-                (g - w).abs() < 1e-3,
-                "{name}: called at {got:?}, diffusers at {want:?}"
-            );
-        }
+        assert_calls(name, spec, ProcessConfig::default());
     }
 }
 
@@ -150,23 +154,11 @@ const FLOW_EULER: &str =
 
 #[test]
 fn flow_euler_matches_diffusers_and_calls_at_its_timesteps() {
-    let want: Vec<f64> = json("flow_euler_timesteps.json");
-    let flow = ProcessConfig::Flow { steps: 1000 }.build().unwrap();
-    let rec = Recorder(RefCell::new(Vec::new()));
-    let mut sampler = SamplerSpec::from_json(FLOW_EULER)
-        .unwrap()
-        .build_on(&flow, ScoreSource::Learned, no_data, 0)
-        .unwrap();
-    sampler.reset_from_prior(2, 2, &Device::flex());
-    sampler.run(&rec).unwrap();
-    let got = rec.0.into_inner();
-    assert_eq!(got.len(), want.len(), "called at {got:?}");
-    for (g, w) in got.iter().zip(&want) {
-        assert!(
-            (g - w).abs() < 1e-3,
-            "called at {got:?}, diffusers at {want:?}"
-        );
-    }
+    assert_calls(
+        "flow_euler",
+        FLOW_EULER,
+        ProcessConfig::Flow { steps: 1000 },
+    );
     // The ε-UNet read as a velocity on the flow path, as the reference did.
     check(
         "flow_euler",

@@ -695,7 +695,7 @@ const tests = [
         process: 'sub_vp', 'vp.schedule.kind': 'cosine', 'vp.schedule.steps': '400', 'vp.schedule.beta_start': '0.0002',
         'vp.schedule.beta_end': '0.03', 'sub_vp.schedule.kind': 'cosine', 'sub_vp.schedule.steps': '500',
         'sub_vp.schedule.beta_start': '0.0002', 'sub_vp.schedule.beta_end': '0.03', 've.levels': '20',
-        've.sigma_min': '0.2', 've.sigma_max': '15', sampler: 'ode', 'ancestral.variance': 'beta', 'ancestral.clip': '2',
+        've.sigma_min': '0.2', 've.sigma_max': '15', 'flow.steps': '250', sampler: 'ode', 'ancestral.variance': 'beta', 'ancestral.clip': '2',
         'ddim.steps': '20', 'ddim.eta': '0.5', 'ddim.spacing': 'trailing', 'ddim.clip': '3', 'ddim.end': 'first_step', 'langevin.steps': '200',
         'langevin.step_size': '0.02', 'annealed_langevin.levels': '5', 'annealed_langevin.n_per_level': '10',
         'annealed_langevin.step_size': '0.001', 'annealed_langevin.sigma_min': '0.2', 'annealed_langevin.sigma_max': '12',

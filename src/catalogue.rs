@@ -112,7 +112,12 @@ fn choice(values: &[(&'static str, &'static str)]) -> Domain {
     }
 }
 
-const SDES: [(&str, &str); 3] = [("vp", "VP"), ("sub_vp", "sub-VP"), ("ve", "VE")];
+const SDES: [(&str, &str); 4] = [
+    ("vp", "VP"),
+    ("sub_vp", "sub-VP"),
+    ("ve", "VE"),
+    ("flow", "flow"),
+];
 
 /// An option whose default is the field `key` of `value`'s JSON.
 fn opt(

@@ -7,13 +7,15 @@
 //! - [`schedule`]: β tables (linear, cosine), computed once in f64.
 //! - [`process`]: forward processes: discrete ([`process::Process`]: [`process::VpProcess`] is
 //!   DDPM's chain, [`process::VeProcess`] NCSN's levels) and continuous ([`process::Sde`]: VP, VE,
-//!   sub-VP).
+//!   sub-VP, flow's linear path).
 //! - [`model`]: networks, their [`model::Parameterization`], and the [`model::ScoreModel`] every
 //!   sampler runs; [`model::unet`] is diffusers' `UNet2DModel`, read from and written to
 //!   diffusers folders.
 //! - [`score`]: objectives ([`score::l_simple`]).
 //! - [`sampler`]: stepwise samplers behind [`sampler::Sampler`]: Langevin, annealed Langevin,
 //!   DDPM ancestral, DDIM, Euler–Maruyama, predictor–corrector, probability-flow ODE.
+//! - [`likelihood`]: exact log-likelihoods by the probability-flow ODE and its divergence,
+//!   integrated by Dormand–Prince.
 //! - [`data`]: toy data with exact densities ([`data::GaussianMixture`]) and the exact score of
 //!   every perturbed marginal ([`data::MixtureScore`]).
 //! - [`metrics`]: sample quality (weights, per-component moments, energy distance).
@@ -34,6 +36,7 @@ pub mod error;
 pub mod experiments;
 pub mod image_lab;
 pub mod io;
+pub mod likelihood;
 pub mod metrics;
 pub mod model;
 pub mod noise;

@@ -19,6 +19,8 @@ mod bench_unet;
 mod digits;
 #[path = "dplay_cmd/experiment.rs"]
 mod experiment;
+#[path = "dplay_cmd/likelihood.rs"]
+mod likelihood;
 #[path = "dplay_cmd/predict.rs"]
 mod predict;
 #[path = "dplay_cmd/sample.rs"]
@@ -31,6 +33,7 @@ mod train;
 use bench::BenchArgs;
 use digits::DigitsArgs;
 use experiment::ExperimentArgs;
+use likelihood::LikelihoodArgs;
 use predict::PredictArgs;
 use sample::SampleArgs;
 use schedule::ScheduleArgs;
@@ -55,6 +58,10 @@ enum Command {
     /// Draw samples with any sampler, driven by a trained model (--model) or by the exact score of
     /// a mixture (--data, --score oracle); writes a float32 .npy [n, d].
     Sample(SampleArgs),
+    /// log p(x) per point by the probability-flow ODE (Dormand–Prince, exact or Hutchinson
+    /// divergence), for a trained model (--model) or the exact mixture score (--data), with
+    /// bits/dim for images (--bpd).
+    Likelihood(LikelihoodArgs),
     /// The raw output of a diffusers UNet2DModel folder for images --x at timesteps --t.
     Predict(PredictArgs),
     /// Print the tables of a process: DDPM's β schedule, NCSN's σ levels, or an SDE's marginal.
@@ -114,6 +121,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => train::train(a),
         Command::Sample(a) => sample::sample(a),
+        Command::Likelihood(a) => likelihood::likelihood(a),
         Command::Predict(a) => predict::predict(a),
         Command::Schedule(a) => schedule::schedule(a),
         Command::Experiment(a) => experiment::experiment(a),

@@ -102,28 +102,77 @@ impl ScoreModel for MixtureScore {
     /// `∇log p_t = -Σ_k r_k g_k`.
     fn score(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
         let Posterior { resp, grads } = self.posterior(&x, level.marginal)?;
-        let mut score = x.zeros_like();
-        for (k, g) in grads.into_iter().enumerate() {
-            score = score - g * resp.clone().narrow(1, k, 1);
-        }
-        Ok(score)
+        Ok(weighted(&resp, grads).neg())
     }
 
-    /// `E[x_0 | x_t] = Σ_k r_k (μ_k + a Σ_k g_k)`, the Gaussian posterior mean of each
-    /// component (defined at `a = 0` too, where it is the mixture's mean).
+    /// `E[x_0 | x_t] = Σ_k r_k m_k`, the responsibilities times each component's Gaussian
+    /// posterior mean (defined at `a = 0` too, where it is the mixture's mean).
     fn denoise(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
-        let a = level.marginal.mean_coef;
-        let d = self.mixture.dim();
-        let Posterior { resp, grads } = self.posterior(&x, level.marginal)?;
-        let device = x.device();
-        let mut x0 = x.zeros_like();
-        let parts = self.mixture.means().iter().zip(self.mixture.covs());
-        for (k, (g, (mu, cov))) in grads.into_iter().zip(parts).enumerate() {
-            let flat: Vec<f64> = cov.iter().flatten().copied().collect();
-            let cov = host_matrix(&flat, [d, d], &device);
-            let mean = g.matmul(cov) * a + host_matrix(mu, [1, d], &device);
-            x0 = x0 + mean * resp.clone().narrow(1, k, 1);
-        }
-        Ok(x0)
+        let (post, means) = self.posterior_means(&x, level.marginal)?;
+        Ok(weighted(&post.resp, means))
     }
+
+    /// Exact, whatever `div` asks: with `m_k = μ_k + a Σ_k g_k`, `∂m_k/∂x = a Σ_k P_k` and
+    /// `∇r_k = r_k (ḡ - g_k)` for `ḡ = Σ_j r_j g_j`,
+    /// `∇·D = Σ_k r_k [a tr(Σ_k P_k) + m_k · (ḡ - g_k)]` (0 at `a = 0`, where `g_k` agree).
+    fn denoise_divergence(
+        &self,
+        x: Tensor<2>,
+        level: &NoiseLevel,
+        _div: &crate::model::Divergence,
+    ) -> Result<(Tensor<2>, Tensor<1>)> {
+        let m = level.marginal;
+        let [n, _] = x.dims();
+        let (post, means) = self.posterior_means(&x, m)?;
+        let (precisions, _) = self.marginal_mixture(m)?.precisions();
+        let d = self.mixture.dim();
+        let g_bar = weighted(&post.resp, post.grads.clone());
+        let mut div = Tensor::<2>::zeros([n, 1], &x.device());
+        for (k, ((g, mk), (cov, prec))) in post
+            .grads
+            .into_iter()
+            .zip(means.iter().cloned())
+            .zip(self.mixture.covs().iter().zip(&precisions))
+            .enumerate()
+        {
+            // tr(Σ_k P_k) = Σ_ij (Σ_k)_ij (P_k)_ji, P_k symmetric.
+            let tr: f64 = (0..d)
+                .flat_map(|i| (0..d).map(move |j| (i, j)))
+                .map(|(i, j)| cov[i][j] * prec[i * d + j])
+                .sum();
+            let term = (mk * (g_bar.clone() - g)).sum_dim(1) + m.mean_coef * tr;
+            div = div + term * post.resp.clone().narrow(1, k, 1);
+        }
+        Ok((weighted(&post.resp, means), div.reshape([n])))
+    }
+}
+
+impl MixtureScore {
+    /// The posterior and each component's posterior mean `m_k = μ_k + a Σ_k g_k` `[n, d]`.
+    fn posterior_means(&self, x: &Tensor<2>, m: Marginal) -> Result<(Posterior, Vec<Tensor<2>>)> {
+        let d = self.mixture.dim();
+        let post = self.posterior(x, m)?;
+        let device = x.device();
+        let parts = self.mixture.means().iter().zip(self.mixture.covs());
+        let means = post
+            .grads
+            .iter()
+            .zip(parts)
+            .map(|(g, (mu, cov))| {
+                let flat: Vec<f64> = cov.iter().flatten().copied().collect();
+                let cov = host_matrix(&flat, [d, d], &device);
+                g.clone().matmul(cov) * m.mean_coef + host_matrix(mu, [1, d], &device)
+            })
+            .collect();
+        Ok((post, means))
+    }
+}
+
+/// `Σ_k r_k v_k` for responsibilities `[n, K]`.
+fn weighted(resp: &Tensor<2>, parts: Vec<Tensor<2>>) -> Tensor<2> {
+    let mut out = parts[0].zeros_like();
+    for (k, v) in parts.into_iter().enumerate() {
+        out = out + v * resp.clone().narrow(1, k, 1);
+    }
+    out
 }

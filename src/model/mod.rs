@@ -3,6 +3,7 @@
 //! [`crate::data::MixtureScore`]) drives every sampler.
 
 pub mod classifier;
+pub mod divergence;
 pub mod embed;
 pub mod guidance;
 pub mod jvp;
@@ -10,6 +11,7 @@ pub mod mlp;
 pub mod network;
 pub mod unet;
 
+pub use divergence::Divergence;
 pub use mlp::{Mlp, MlpConfig};
 pub use network::{Network, OnImages};
 
@@ -75,6 +77,13 @@ impl Parameterization {
     /// `x̂_0 = E[x_0 | x_t]`. Unlike the score this is defined where `a = 0` (the flow path's
     /// pure noise at `t = 1`) for the outputs that carry `x_0`: x̂₀, v and u.
     pub fn to_x0(self, out: Tensor<2>, x: Tensor<2>, m: Marginal) -> Result<Tensor<2>> {
+        let (c_out, c_x) = self.x0_coefs(m)?;
+        Ok(out * c_out + x * c_x)
+    }
+
+    /// `(c_out, c_x)` with `x̂_0 = c_out · out + c_x · x_t`: every parameterisation is affine in
+    /// the output and the input, so `∇·x̂_0 = c_out tr(∂out/∂x) + c_x d` too.
+    pub fn x0_coefs(self, m: Marginal) -> Result<(f64, f64)> {
         let (a, s) = (m.mean_coef, m.std);
         let needs_a = matches!(self, Self::Epsilon | Self::Score);
         if (needs_a && a <= 0.0) || (self == Self::V && a * a + s * s <= 0.0) {
@@ -83,11 +92,15 @@ impl Parameterization {
             )));
         }
         Ok(match self {
-            Self::Epsilon => (x - out * s) / a,
-            Self::Score => (x + out * (s * s)) / a,
-            Self::X0 => out,
-            Self::V => (x * a - out * s) / (a * a + s * s),
-            Self::Velocity => (x - out * s) / (a + s),
+            // (x - s ε)/a
+            Self::Epsilon => (-s / a, 1.0 / a),
+            // (x + s² s_θ)/a
+            Self::Score => (s * s / a, 1.0 / a),
+            Self::X0 => (1.0, 0.0),
+            // (a x - s v)/(a² + s²)
+            Self::V => (-s / (a * a + s * s), a / (a * a + s * s)),
+            // (x - s u)/(a + s)
+            Self::Velocity => (-s / (a + s), 1.0 / (a + s)),
         })
     }
 
@@ -125,6 +138,19 @@ pub trait ScoreModel {
         }
         let score = self.score(x.clone(), level)?;
         Ok(x0_from_score(x, score, m))
+    }
+
+    /// `(D(x), ∇ₓ·D(x))` `[n, d]`, `[n]`: the denoiser and its divergence, what the
+    /// probability-flow likelihood integrates. By default one reverse-mode pass
+    /// ([`divergence::reverse_mode`]); a model with forward-mode tangents or a closed form
+    /// answers more cheaply.
+    fn denoise_divergence(
+        &self,
+        x: Tensor<2>,
+        level: &NoiseLevel,
+        div: &Divergence,
+    ) -> Result<(Tensor<2>, Tensor<1>)> {
+        divergence::reverse_mode(self, x, level, div)
     }
 }
 
@@ -175,5 +201,30 @@ impl ScoreModel for NetworkScore<'_> {
     fn denoise(&self, x: Tensor<2>, level: &NoiseLevel) -> Result<Tensor<2>> {
         let out = self.forward(x.clone(), level);
         self.parameterization.to_x0(out, x, level.marginal)
+    }
+
+    /// Forward-mode where the network has it: `∇·x̂_0 = c_out tr(∂out/∂x) + c_x d`
+    /// ([`Parameterization::x0_coefs`]).
+    fn denoise_divergence(
+        &self,
+        x: Tensor<2>,
+        level: &NoiseLevel,
+        div: &Divergence,
+    ) -> Result<(Tensor<2>, Tensor<1>)> {
+        let [n, d] = x.dims();
+        let (c_out, c_x) = self.parameterization.x0_coefs(level.marginal)?;
+        let (tangents, count, weight) = div.tangents(n, d, &x.device())?;
+        let t = level.time.network_input(self.train_steps);
+        let rows = count * n;
+        let tt = Tensor::<1>::from_data(TensorData::new(vec![t; rows], [rows]), &x.device());
+        let xs = x.clone().repeat_dim(0, count);
+        match self.net.predict_jvp(xs, tt, tangents.clone()) {
+            Some((out, jv)) => {
+                let tr = divergence::quadratic_forms(jv, tangents, count, weight);
+                let x0 = out.narrow(0, 0, n) * c_out + x * c_x;
+                Ok((x0, tr * c_out + c_x * d as f64))
+            }
+            None => divergence::reverse_mode(self, x, level, div),
+        }
     }
 }

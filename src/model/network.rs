@@ -11,11 +11,30 @@ use super::Mlp;
 pub trait Network {
     /// The raw output `f_θ(x, c)` `[n, d]`.
     fn predict(&self, x: Tensor<2>, c: Tensor<1>) -> Tensor<2>;
+    /// `(f_θ(x, c), (∂f_θ/∂x) v)` by forward-mode tangents, where the network has them
+    /// ([`Mlp::forward_jvp`]); None otherwise.
+    fn predict_jvp(
+        &self,
+        _x: Tensor<2>,
+        _c: Tensor<1>,
+        _v: Tensor<2>,
+    ) -> Option<(Tensor<2>, Tensor<2>)> {
+        None
+    }
 }
 
 impl Network for Mlp {
     fn predict(&self, x: Tensor<2>, c: Tensor<1>) -> Tensor<2> {
         self.forward(x, c)
+    }
+
+    fn predict_jvp(
+        &self,
+        x: Tensor<2>,
+        c: Tensor<1>,
+        v: Tensor<2>,
+    ) -> Option<(Tensor<2>, Tensor<2>)> {
+        Some(self.forward_jvp(x, c, v))
     }
 }
 

@@ -11,8 +11,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    FlowProcess, Marginal, Process, Sde, SubVpProcess, SubVpSde, Time, VeConfig, VeProcess, VeSde,
-    VpProcess, VpSde,
+    FlowProcess, FlowSde, Marginal, Process, Sde, SubVpProcess, SubVpSde, Time, VeConfig,
+    VeProcess, VeSde, VpProcess, VpSde,
 };
 use crate::error::{Error, Result};
 use crate::schedule::{BetaSchedule, ScheduleConfig};
@@ -162,8 +162,8 @@ impl ProcessConfig {
 
     /// The continuous SDE this process discretises (score_sde's `labels = t·(T-1)`): VP and
     /// sub-VP with `β(t) = T β_{tT}` on a linear schedule, VE with the same σ range. A cosine
-    /// schedule has no linear β(t), so no SDE here; nor has the flow path, whose own ODE its
-    /// samplers walk (DDIM is its Euler method).
+    /// schedule has no linear β(t), so no SDE here. The flow path's is [`FlowSde`], singular at
+    /// `t = 1`, so only its probability-flow ODE is walked.
     pub fn sde(&self) -> Result<Box<dyn Sde>> {
         let linear = |schedule: &ScheduleConfig| {
             VpSde::from_schedule(schedule).map_err(|_| {
@@ -180,11 +180,7 @@ impl ProcessConfig {
                 Box::new(SubVpSde::new(vp.beta_min, vp.beta_max)?)
             }
             Self::Ve(ve) => Box::new(VeSde::new(ve.sigma_min, ve.sigma_max)?),
-            Self::Flow { .. } => {
-                return Err(Error::invalid(
-                    "the flow path has no SDE sampler here: its ODE is walked by DDIM (Euler), DPM-Solver++ and EDM's sampler",
-                ))
-            }
+            Self::Flow { .. } => Box::new(FlowSde),
         })
     }
 }

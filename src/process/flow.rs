@@ -7,7 +7,7 @@
 //! `t_i = (i+1)/T`, `i = 0..T-1`, so the last is pure noise; a network is fed `T·t`
 //! ([`super::Time::Flow`]).
 
-use super::{Marginal, Process};
+use super::{Marginal, NoiseLevel, Process, Sde, Time};
 use crate::error::{Error, Result};
 
 /// The linear path on `T` steps.
@@ -48,5 +48,51 @@ impl Process for FlowProcess {
     /// `x_1 = ε`.
     fn prior_std(&self) -> f64 {
         1.0
+    }
+}
+
+/// The linear path in continuous time, as an SDE with the same marginals:
+/// `f(t) = ȧ/a = -1/(1-t)`, `g(t)² = d(s²)/dt - 2 f s² = 2t/(1-t)`. Both are infinite at
+/// `t = 1`, so only its probability-flow ODE, finite everywhere in denoiser form, is walked.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FlowSde;
+
+impl Sde for FlowSde {
+    fn drift_coef(&self, t: f64) -> f64 {
+        -1.0 / (1.0 - t)
+    }
+
+    fn diffusion(&self, t: f64) -> f64 {
+        (2.0 * t / (1.0 - t)).sqrt()
+    }
+
+    fn marginal(&self, t: f64) -> Marginal {
+        Marginal {
+            mean_coef: 1.0 - t,
+            std: t,
+        }
+    }
+
+    /// `ȧ = -1`, `ṡ = 1`.
+    fn marginal_rate(&self, _t: f64) -> Marginal {
+        Marginal {
+            mean_coef: -1.0,
+            std: 1.0,
+        }
+    }
+
+    fn prior_std(&self) -> f64 {
+        1.0
+    }
+
+    fn reverse_sde_defined(&self) -> bool {
+        false
+    }
+
+    fn level(&self, t: f64) -> NoiseLevel {
+        NoiseLevel {
+            time: Time::Flow(t),
+            marginal: self.marginal(t),
+        }
     }
 }

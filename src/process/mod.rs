@@ -13,8 +13,8 @@ pub mod ve;
 pub mod vp;
 
 pub use discrete::{DiscreteProcess, ProcessConfig};
-pub use flow::FlowProcess;
-pub use sde::{Discretized, Reverse, Sde};
+pub use flow::{FlowProcess, FlowSde};
+pub use sde::{Discretized, Sde};
 pub use sigma::karras_sigmas;
 pub use subvp::{SubVpProcess, SubVpSde};
 pub use ve::{sigma_max_from_data, VeConfig, VeProcess, VeSde};

@@ -19,15 +19,6 @@ pub struct Discretized {
     pub g: f64,
 }
 
-/// Which reverse-time dynamics to follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reverse {
-    /// The reverse SDE, drift `f - g² ∇log p_t` (Song et al. 2021, eq. 6; Anderson 1982).
-    Sde,
-    /// The probability-flow ODE, drift `f - ½ g² ∇log p_t` (Song et al. 2021, eq. 13).
-    ProbabilityFlow,
-}
-
 /// A forward SDE with a linear drift and a Gaussian marginal, in continuous time `t ∈ [0, 1]`.
 pub trait Sde {
     /// `f(t)` with `f(x, t) = f(t)·x`.
@@ -68,15 +59,45 @@ pub trait Sde {
         x0 * m.mean_coef + noise * m.std
     }
 
-    /// The reverse drift `f(t) x - w g(t)² s` with `w = 1` (reverse SDE, eq. 6) or `w = ½`
-    /// (probability flow, eq. 13).
-    fn reverse_drift(&self, x: Tensor<2>, score: Tensor<2>, t: f64, kind: Reverse) -> Tensor<2> {
-        let w = match kind {
-            Reverse::Sde => 1.0,
-            Reverse::ProbabilityFlow => 0.5,
-        };
+    /// `(ȧ(t), ṡ(t))`, the rates of the marginal's coefficients. From `f = d log a/dt` and
+    /// `g² = d(s²)/dt - 2 f s²` (the moment equations of the linear SDE, Särkkä & Solin 2019,
+    /// eq. 5.51): `ȧ = f a`, `ṡ = (g² + 2 f s²)/(2s)`. A process whose `f` or `g` is infinite
+    /// somewhere (the flow path at `t = 1`) states them exactly instead.
+    fn marginal_rate(&self, t: f64) -> Marginal {
+        let (f, g, m) = (self.drift_coef(t), self.diffusion(t), self.marginal(t));
+        Marginal {
+            mean_coef: f * m.mean_coef,
+            std: (g * g + 2.0 * f * m.std * m.std) / (2.0 * m.std),
+        }
+    }
+
+    /// The probability-flow ODE in denoiser form, `dx/dt = c_x x + c_D D(x)` with
+    /// `D = E[x_0|x_t]`: from `f x - ½ g² ∇log p` and Tweedie's `∇log p = -(x - a D)/s²`,
+    /// `dx/dt = ȧ D + ṡ ε̂ = (ṡ/s) x + (ȧ - a ṡ/s) D` (Karras et al. 2022, eq. 4 in `x`). It is
+    /// finite where the signal is gone (`a = 0`), unlike the score form. Returns `(c_x, c_D)`;
+    /// the drift's divergence is `c_x d + c_D ∇·D`.
+    fn probability_flow_coefs(&self, t: f64) -> (f64, f64) {
+        let (m, r) = (self.marginal(t), self.marginal_rate(t));
+        let c_x = r.std / m.std;
+        (c_x, r.mean_coef - m.mean_coef * c_x)
+    }
+
+    /// `dx/dt` of the probability-flow ODE at `x` with denoiser output `x0` (see
+    /// [`Sde::probability_flow_coefs`]).
+    fn probability_flow(&self, x: Tensor<2>, x0: Tensor<2>, t: f64) -> Tensor<2> {
+        let (c_x, c_d) = self.probability_flow_coefs(t);
+        x * c_x + x0 * c_d
+    }
+
+    /// Whether the reverse SDE can be walked from `t = 1` (its `f` and `g` finite there).
+    fn reverse_sde_defined(&self) -> bool {
+        true
+    }
+
+    /// The reverse SDE's drift `f(t) x - g(t)² ∇log p_t` (Song et al. 2021, eq. 6; Anderson 1982).
+    fn reverse_drift(&self, x: Tensor<2>, score: Tensor<2>, t: f64) -> Tensor<2> {
         let g = self.diffusion(t);
-        x * self.drift_coef(t) - score * (w * g * g)
+        x * self.drift_coef(t) - score * (g * g)
     }
 }
 

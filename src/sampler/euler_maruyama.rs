@@ -6,7 +6,7 @@ use super::{Prior, Rule, SdeWalk, Step, StepOutput, Walker};
 use crate::error::Result;
 use crate::model::x0_from_score;
 use crate::noise;
-use crate::process::{Reverse, Sde};
+use crate::process::Sde;
 
 /// The reverse SDE on a [`TimeGrid`].
 pub struct Em {
@@ -39,10 +39,7 @@ impl Rule for Em {
         let level = self.walk.sde.level(t);
         let score = model.score(x.clone(), &level)?;
         let x0_pred = x0_from_score(x.clone(), score.clone(), level.marginal);
-        let drift = self
-            .walk
-            .sde
-            .reverse_drift(x.clone(), score, t, Reverse::Sde);
+        let drift = self.walk.sde.reverse_drift(x.clone(), score, t);
         let x_mean = x - drift * dt;
         let left = self.walk.grid.steps - 1 - i;
         let x_next = if left == 0 {

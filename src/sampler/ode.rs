@@ -1,14 +1,16 @@
-//! The probability-flow ODE (Song et al. 2021, eq. 13), `dx/dt = f(t) x - ½ g(t)² s(x, t)`,
-//! integrated from `t = 1` to `t = ε` with Euler or Heun's method (Karras et al. 2022,
-//! Algorithm 1, without the last-step Euler fallback since `ε > 0`). Deterministic given `x_T`.
+//! The probability-flow ODE (Song et al. 2021, eq. 13), `dx/dt = f(t) x - ½ g(t)² ∇log p_t`, in
+//! denoiser form ([`Sde::probability_flow`]) so that it starts where the signal is gone (the
+//! flow path's `t = 1`), integrated from `t = 1` to `t = ε` with Euler or Heun's method (Karras
+//! et al. 2022, Algorithm 1, without the last-step Euler fallback since `ε > 0`). Deterministic
+//! given `x_T`.
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Prior, Rule, SdeWalk, Step, StepOutput, Walker};
 use crate::error::Result;
-use crate::model::{x0_from_score, ScoreModel};
-use crate::process::{Reverse, Sde};
+use crate::model::ScoreModel;
+use crate::process::Sde;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -49,14 +51,8 @@ impl Ode {
         t: f64,
     ) -> Result<(Tensor<2>, Tensor<2>)> {
         let level = self.walk.sde.level(t);
-        let score = model.score(x.clone(), &level)?;
-        let x0 = x0_from_score(x.clone(), score.clone(), level.marginal);
-        Ok((
-            self.walk
-                .sde
-                .reverse_drift(x, score, t, Reverse::ProbabilityFlow),
-            x0,
-        ))
+        let x0 = model.denoise(x.clone(), &level)?;
+        Ok((self.walk.sde.probability_flow(x, x0.clone(), t), x0))
     }
 }
 
@@ -91,7 +87,7 @@ impl Rule for Ode {
             x_mean: x_next,
             x0_pred,
             t: self.walk.grid.steps - 1 - i,
-            time: crate::process::Time::Continuous(t),
+            time: self.walk.sde.level(t).time,
         })
     }
 }

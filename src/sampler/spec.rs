@@ -12,8 +12,8 @@ use crate::data::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::noise;
 use crate::process::{
-    sigma_max_from_data, DiscreteProcess, NoiseLevel, ProcessConfig, Sde, SubVpSde, VeConfig,
-    VeSde, VpProcess, VpSde,
+    sigma_max_from_data, DiscreteProcess, FlowSde, NoiseLevel, ProcessConfig, Sde, SubVpSde,
+    VeConfig, VeSde, VpProcess, VpSde,
 };
 
 /// Where the score comes from.
@@ -47,6 +47,9 @@ pub enum SdeKind {
     SubVp,
     /// σ(t) geometric (eq. 30): the VE process's range, or from 0.01 to NCSNv2's σ_max.
     Ve,
+    /// Flow matching's linear path (`a = 1-t`, `s = t`): its reverse SDE is singular at
+    /// `t = 1`, so only the probability-flow ODE walks it.
+    Flow,
 }
 
 /// Every sampler with its own options.
@@ -239,6 +242,16 @@ impl SamplerSpec {
                     model()
                 )))
             }
+            Self::EulerMaruyama {
+                process: SdeKind::Flow,
+                ..
+            }
+            | Self::Pc {
+                process: SdeKind::Flow,
+                ..
+            } => Err(Error::invalid(
+                "the flow path's reverse SDE is singular at t = 1 (g² = 2t/(1-t)): walk its probability-flow ODE (the ODE sampler), DDIM, DPM-Solver++ or EDM",
+            )),
             Self::EulerMaruyama { process: kind, .. }
             | Self::Pc { process: kind, .. }
             | Self::Ode { process: kind, .. }
@@ -629,24 +642,26 @@ fn sde(
         SdeKind::Vp => (Box::new(VpSde::default()), eps),
         SdeKind::SubVp => (Box::new(SubVpSde::default()), eps),
         SdeKind::Ve => (Box::new(VeSde::new(0.01, ve_sigma_max(data_points)?)?), eps),
+        SdeKind::Flow => (Box::new(FlowSde), eps),
     })
 }
 
 impl SdeKind {
-    /// The SDE a discrete process discretises (none for the flow path).
+    /// The SDE a discrete process discretises.
     pub fn of(process: &ProcessConfig) -> Option<Self> {
         match process {
             ProcessConfig::Vp { .. } => Some(Self::Vp),
             ProcessConfig::SubVp { .. } => Some(Self::SubVp),
             ProcessConfig::Ve(_) => Some(Self::Ve),
-            ProcessConfig::Flow { .. } => None,
+            ProcessConfig::Flow { .. } => Some(Self::Flow),
         }
     }
 
-    /// score_sde's end time ε: 1e-3 for VP and sub-VP, 1e-5 for VE.
+    /// score_sde's end time ε: 1e-3 for VP and sub-VP, 1e-5 for VE; 1e-5 for the flow path too,
+    /// whose ODE `(x - D)/t` is a velocity network's own output there, with no `1/s` to amplify.
     pub fn t_end(self) -> f64 {
         match self {
-            Self::Ve => 1e-5,
+            Self::Ve | Self::Flow => 1e-5,
             _ => 1e-3,
         }
     }
@@ -656,6 +671,7 @@ impl SdeKind {
             Self::Vp => "VP",
             Self::SubVp => "sub-VP",
             Self::Ve => "VE",
+            Self::Flow => "flow",
         }
     }
 }

@@ -259,3 +259,55 @@ fn ode_log_likelihood_of_the_oracle_is_the_mixtures_exact_density() {
         }
     }
 }
+
+#[test]
+fn dplay_likelihood_reports_the_oracle_beside_the_exact_density_and_refuses_bad_input() {
+    let dir = common::scratch("likelihood", "cli");
+    let mix = common::path_arg(&common::repo_path("data/mixture3.json"));
+    let out = dir.join("logp.npy");
+    let run = common::dplay(&[
+        "likelihood",
+        "--data",
+        &mix,
+        "--process",
+        "flow",
+        "--n",
+        "200",
+        "--out",
+        &common::path_arg(&out),
+    ]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // "mean |ODE - exact| 1.0e-4 nats": the flow path's bound above.
+    let mae: f64 = text
+        .split("mean |ODE - exact| ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no error line: {text}"));
+    assert!(mae <= 1e-3, "{text}");
+    let (logp, shape) = diffusion_playground::io::npy::read_f32(&out).unwrap();
+    assert_eq!(shape, vec![200]);
+    assert!(logp.iter().all(|v| v.is_finite() && *v < 0.0));
+    let bad_x = dir.join("bad.npy");
+    diffusion_playground::io::npy::write_f32(&bad_x, &[0.0; 6], &[2, 3]).unwrap();
+    let bad = common::path_arg(&bad_x);
+    for (args, needle) in [
+        (vec!["--n", "0"], "at least 1"),
+        (vec!["--n", "5", "--rtol", "2"], "tolerances"),
+        (vec!["--n", "5", "--probes", "0"], "at least 1 probe"),
+        (vec!["--n", "5", "--t-end", "0"], "ε in (0, 1)"),
+        (vec!["--n", "5", "--bpd"], "image models"),
+        (vec!["--x", bad.as_str()], "[n, 2]"),
+        (vec![], "give the points"),
+    ] {
+        let mut all = vec!["likelihood", "--data", mix.as_str()];
+        all.extend(args);
+        common::assert_clean_error(&common::dplay(&all), needle);
+    }
+    common::assert_clean_error(&common::dplay(&["likelihood", "--n", "5"]), "--model DIR");
+}

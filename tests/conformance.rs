@@ -57,7 +57,8 @@ fn processes() -> Vec<ProcessConfig> {
     ]
 }
 
-/// Every sampler of the catalogue at its defaults, shortened, and each continuous one on each SDE.
+/// Every sampler of the catalogue at its defaults, shortened, and each continuous one on each SDE
+/// (the flow path's included, which only the ODE walks).
 fn specs() -> Vec<SamplerSpec> {
     let mut out = Vec::new();
     for spec in SamplerSpec::defaults() {
@@ -70,7 +71,7 @@ fn specs() -> Vec<SamplerSpec> {
             }
         }
         if o.contains_key("process") {
-            for sde in [SdeKind::Vp, SdeKind::SubVp, SdeKind::Ve] {
+            for sde in [SdeKind::Vp, SdeKind::SubVp, SdeKind::Ve, SdeKind::Flow] {
                 o.insert("process".into(), serde_json::to_value(sde).unwrap());
                 out.push(serde_json::from_value(Value::Object(o.clone())).unwrap());
             }

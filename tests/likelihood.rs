@@ -193,7 +193,7 @@ fn offdiag_sum(model: &NetworkScore<'_>, x: &Tensor<2>, level: &NoiseLevel) -> V
     let q = |second: f32| {
         let v: Vec<f32> = (0..n).flat_map(|_| [1.0, second]).collect();
         let probes = Divergence::Hutchinson {
-            probes: points(&v, 2),
+            probes: Box::new(points(&v, 2)),
             count: 1,
         };
         host(

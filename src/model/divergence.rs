@@ -27,7 +27,10 @@ pub enum Divergence {
     Exact,
     /// Hutchinson–Skilling over fixed probes `v` `[count · n, d]`. They stay fixed over one ODE
     /// solve (score_sde draws its `epsilon` once), so the integrand is smooth in `t`.
-    Hutchinson { probes: Tensor<2>, count: usize },
+    Hutchinson {
+        probes: Box<Tensor<2>>,
+        count: usize,
+    },
 }
 
 impl Divergence {
@@ -41,7 +44,7 @@ impl Divergence {
         }
         let u = Tensor::<2>::random([count * n, d], Distribution::Bernoulli(0.5), device);
         Ok(Self::Hutchinson {
-            probes: u * 2.0 - 1.0,
+            probes: Box::new(u * 2.0 - 1.0),
             count,
         })
     }
@@ -60,7 +63,7 @@ impl Divergence {
                         probes.dims()
                     )));
                 }
-                Ok((probes.clone(), *count, 1.0 / *count as f64))
+                Ok((*probes.clone(), *count, 1.0 / *count as f64))
             }
         }
     }

@@ -102,7 +102,7 @@ enum Owned {
     Oracle(MixtureScore),
     Mlp(
         Box<diffusion_playground::model::Mlp>,
-        diffusion_playground::train::ModelCard,
+        Box<diffusion_playground::train::ModelCard>,
     ),
     UNet(
         Box<diffusion_playground::model::unet::UNet2D>,
@@ -199,7 +199,7 @@ pub(crate) fn likelihood(a: LikelihoodArgs) -> Result<()> {
         }
         (Some(dir), None) => {
             let (net, card) = bundle::load(dir, &device)?;
-            Owned::Mlp(Box::new(net), card)
+            Owned::Mlp(Box::new(net), Box::new(card))
         }
         (None, Some(path)) => Owned::Oracle(MixtureScore::new(GaussianMixture::from_file(path)?)),
         _ => return Err(Error::invalid(

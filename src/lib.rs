@@ -24,11 +24,13 @@
 //! - [`io`]: safetensors weights, `.npy`, atomic writes.
 //! - [`image_lab`]: the page's image mode on any device: a UNet, the digits, forward noising,
 //!   grid sampling and SDEdit.
+//! - [`budget`]: the memory a job needs, checked before it starts.
 //! - [`bundle`]: a trained model folder (`model.safetensors` + `config.json`).
 //! - [`catalogue`]: every process, objective, source and sampler with its options, as JSON for
 //!   both faces.
 //! - `web` (wasm32 only): the `Playground` class the page's worker drives.
 
+pub mod budget;
 pub mod bundle;
 pub mod catalogue;
 pub mod data;

@@ -63,6 +63,7 @@ impl ScheduleConfig {
                 "the number of diffusion steps T must be at least 1",
             ));
         }
+        crate::budget::check_tables("a β schedule", self.steps)?;
         if self.kind != BetaSchedule::Cosine
             && !(self.beta_start > 0.0 && self.beta_start <= self.beta_end && self.beta_end < 1.0)
         {

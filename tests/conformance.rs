@@ -102,7 +102,7 @@ fn page_samples(
     // A walk too short for its step blows up on both faces; the CLI says so.
     match x.iter().all(|v| v.is_finite()) {
         true => Ok(x),
-        false => Err("the sampler diverged".into()),
+        false => Err("sampler diverged".into()),
     }
 }
 

@@ -4,8 +4,9 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Encode a float32 array of `shape` as `.npy` bytes.
-pub fn encode_f32(values: &[f32], shape: &[usize]) -> Vec<u8> {
+/// The `.npy` header of a float32 array of `shape`: magic, version, length and the dict, padded
+/// to a multiple of 64 bytes.
+fn header_f32(shape: &[usize]) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     let shape_txt = if dims.len() == 1 {
         format!("({},)", dims[0])
@@ -17,10 +18,17 @@ pub fn encode_f32(values: &[f32], shape: &[usize]) -> Vec<u8> {
     let total = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - total % 64) % 64));
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + values.len() * 4);
+    let mut out = Vec::with_capacity(10 + header.len());
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
+    out
+}
+
+/// Encode a float32 array of `shape` as `.npy` bytes.
+pub fn encode_f32(values: &[f32], shape: &[usize]) -> Vec<u8> {
+    let mut out = header_f32(shape);
+    out.reserve(values.len() * 4);
     for v in values {
         out.extend_from_slice(&v.to_le_bytes());
     }
@@ -29,6 +37,82 @@ pub fn encode_f32(values: &[f32], shape: &[usize]) -> Vec<u8> {
 
 pub fn write_f32(path: impl AsRef<Path>, values: &[f32], shape: &[usize]) -> Result<()> {
     crate::io::write_atomic(path.as_ref(), &encode_f32(values, shape))
+}
+
+/// A float32 `.npy` of a known shape written in pieces, so that memory is flat in its size. It
+/// goes to a temporary file renamed into place by [`NpyWriter::finish`] once every value has
+/// come: a reader never sees a partial array, and a writer dropped early leaves nothing.
+pub struct NpyWriter {
+    path: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    expected: u128,
+    written: u128,
+}
+
+impl NpyWriter {
+    pub fn create(path: impl AsRef<Path>, shape: &[usize]) -> Result<Self> {
+        use std::io::Write;
+        let path = path.as_ref().to_path_buf();
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::invalid(format!("{} is not a file path", path.display())))?;
+        let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+        let mut file = std::fs::File::create(&tmp)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| Error::write(&path, e))?;
+        file.write_all(&header_f32(shape))
+            .map_err(|e| Error::write(&path, e))?;
+        Ok(Self {
+            path,
+            tmp,
+            file: Some(file),
+            expected: shape.iter().map(|&d| d as u128).product(),
+            written: 0,
+        })
+    }
+
+    /// Append the next values in C order.
+    pub fn append(&mut self, values: &[f32]) -> Result<()> {
+        use std::io::Write;
+        if self.written + values.len() as u128 > self.expected {
+            return Err(Error::invalid(format!(
+                "{}: more values than its shape holds",
+                self.path.display()
+            )));
+        }
+        let file = self.file.as_mut().expect("open until finish");
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        file.write_all(&bytes)
+            .map_err(|e| Error::write(&self.path, e))?;
+        self.written += values.len() as u128;
+        Ok(())
+    }
+
+    /// Sync and rename into place; every value must have come.
+    pub fn finish(mut self) -> Result<()> {
+        if self.written != self.expected {
+            return Err(Error::invalid(format!(
+                "{}: {} of its {} values written",
+                self.path.display(),
+                self.written,
+                self.expected
+            )));
+        }
+        let file = self.file.take().expect("open until finish");
+        file.into_inner()
+            .map_err(|e| Error::write(&self.path, e.into_error()))
+            .and_then(|f| f.sync_all().map_err(|e| Error::write(&self.path, e)))?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::write(&self.path, e))
+    }
+}
+
+impl Drop for NpyWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// The numbers of a `.npy` array, by dtype.

@@ -48,7 +48,7 @@ impl VeConfig {
                 self.levels
             )));
         }
-        Ok(())
+        crate::budget::check_tables("a VE process", self.levels)
     }
 
     /// One level `x̃ = x + σ z`: what a noise-free objective trains on (σ = 0, the data itself)

@@ -129,6 +129,30 @@ pub enum SamplerSpec {
 }
 
 impl SamplerSpec {
+    /// The length of the sampler's grid of times or levels, the tables it may build: its steps
+    /// (ancestral: the process's T, checked with the process).
+    pub fn grid_len(&self) -> usize {
+        match *self {
+            Self::Ancestral { .. } => 0,
+            Self::AnnealedLangevin {
+                levels,
+                n_per_level,
+                ..
+            } => levels.saturating_mul(n_per_level),
+            Self::Ddim { steps, .. }
+            | Self::Langevin { steps, .. }
+            | Self::EulerMaruyama { steps, .. }
+            | Self::Ode { steps, .. }
+            | Self::DpmSolverPp { steps, .. }
+            | Self::Edm { steps, .. } => steps,
+            Self::Pc {
+                steps,
+                corrector_steps,
+                ..
+            } => steps.saturating_mul(corrector_steps.saturating_add(1)),
+        }
+    }
+
     /// Parse the JSON form, e.g. `{"kind": "ddim", "steps": 50, "eta": 0, "spacing": "leading"}`.
     pub fn from_json(text: &str) -> Result<Self> {
         serde_json::from_str(text)
@@ -293,6 +317,7 @@ impl SamplerSpec {
         data_points: impl FnOnce() -> Result<(Vec<f32>, usize)>,
         seed: u64,
     ) -> Result<Box<dyn Sampler>> {
+        crate::budget::check_tables(&format!("the {} sampler", self.kind()), self.grid_len())?;
         let t = crate::process::Process::num_steps(process);
         if self.clone().at_most(t) != *self {
             return self
@@ -456,6 +481,7 @@ impl SamplerSpec {
     /// ESM, ISM, SSM on the data itself, DSM at one σ; [`crate::score::Objective::noise_free_level`]):
     /// only plain Langevin dynamics, on that score.
     pub fn build_noise_free(&self, level: NoiseLevel, seed: u64) -> Result<Box<dyn Sampler>> {
+        crate::budget::check_tables(&format!("the {} sampler", self.kind()), self.grid_len())?;
         match *self {
             Self::Langevin { steps, step_size } => Ok(Box::new(LangevinSampler::new(
                 level,

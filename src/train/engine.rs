@@ -127,12 +127,7 @@ impl OptimConfig {
 /// The random stream of shard `shard` at step `step`: SplitMix64 of the three, so streams of
 /// neighbouring steps are unrelated and a resumed run draws what the uninterrupted one did.
 pub fn step_stream(seed: u64, step: usize, shard: usize) -> StdRng {
-    let mut z = seed
-        ^ (step as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        ^ (shard as u64).wrapping_mul(0xd1b5_4a32_d192_ed03);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    noise::rng(z ^ (z >> 31))
+    noise::rng(noise::stream_seed(seed, step as u64, shard as u64))
 }
 
 /// The trainer's full state at a step boundary: enough to continue exactly.

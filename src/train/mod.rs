@@ -79,6 +79,15 @@ impl TrainConfig {
         self.optim().validate()
     }
 
+    /// Refuse a run whose weights, optimiser state and batch do not fit this machine.
+    pub fn check_memory(&self) -> Result<()> {
+        crate::budget::check(&crate::budget::mlp_training(
+            &self.model,
+            self.batch_size,
+            &self.objective,
+        ))
+    }
+
     /// The optimisation settings.
     pub fn optim(&self) -> OptimConfig {
         OptimConfig {
@@ -141,6 +150,7 @@ impl Trainer {
         devices: &[Device],
     ) -> Result<Self> {
         config.validate()?;
+        config.check_memory()?;
         let first = devices
             .first()
             .ok_or_else(|| Error::invalid("no device to train on"))?;
@@ -168,6 +178,7 @@ impl Trainer {
         devices: &[Device],
     ) -> Result<Self> {
         config.validate()?;
+        config.check_memory()?;
         let data = data.into();
         if data.dim() != config.model.dim {
             return Err(Error::invalid(format!(

@@ -9,18 +9,18 @@ use clap::{Args, ValueEnum};
 use indicatif::ProgressBar;
 use serde_json::{Map, Value};
 
-use diffusion_playground::bundle;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::npy;
 use diffusion_playground::model::unet::scheduler::SchedulerSettings;
 use diffusion_playground::model::unet::{conditioned, is_diffusers_dir, UNet2D};
-use diffusion_playground::model::{NetworkScore, Parameterization, ScoreModel};
+use diffusion_playground::model::{MlpConfig, NetworkScore, Parameterization, ScoreModel};
 use diffusion_playground::noise;
 use diffusion_playground::process::{sigma_max_from_data, NoiseLevel, ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{Sampler, SamplerSpec, ScoreSource, SdeKind};
 use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
 use diffusion_playground::score::{Loss, Objective};
+use diffusion_playground::{budget, bundle};
 
 use super::predict::{load_unet, read_images};
 use super::{check_writable_file, device, DeviceArg};
@@ -173,6 +173,11 @@ pub(crate) struct SampleArgs {
     n: Option<usize>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Samples walked at once [default: 65536 points or 64 images]: the output streams to the
+    /// .npy chunk by chunk, so memory is flat in --n. Chunk k > 0 draws its own random stream,
+    /// so the samples depend on the chunk size past the first chunk.
+    #[arg(long)]
+    chunk: Option<usize>,
     /// Starting points x_T, a float32 .npy [n, d], or [n, c, h, w] for a UNet (default: the
     /// sampler's prior).
     #[arg(long)]
@@ -217,7 +222,7 @@ enum Source {
         /// The process whose levels the network knows; None: one noise-free score.
         process: Option<ProcessConfig>,
         parameterization: Parameterization,
-        dim: usize,
+        config: MlpConfig,
     },
     /// A diffusers UNet2DModel on images `[c, h, w]`, flattened for the samplers.
     UNet {
@@ -228,33 +233,13 @@ enum Source {
     },
 }
 
-/// A UNet as the sampler's model: unconditional, conditioned on `--labels` (one for all
-/// images, or one each), or guided between them and the null label (`--guidance`).
-fn unet_model<'a>(
-    a: &SampleArgs,
-    net: &'a UNet2D,
-    image: [usize; 3],
-    scheduler: &SchedulerSettings,
-    n: usize,
-) -> Result<Box<dyn ScoreModel + 'a>> {
-    let labels = match a.labels.as_slice() {
-        [] => None,
-        [one] => Some(vec![*one; n]),
-        many if many.len() == n => Some(many.to_vec()),
-        many => {
-            return Err(Error::invalid(format!(
-                "{} labels for {n} images: give one per image or one for all",
-                many.len()
-            )))
-        }
-    };
-    conditioned(net, image, scheduler, labels, a.guidance, a.null_label)
-}
-
 /// Rules that need no file: checked before any work.
 fn validate_sample_args(a: &SampleArgs) -> Result<()> {
     if a.n == Some(0) {
         return Err(Error::invalid("--n must be at least 1"));
+    }
+    if a.chunk == Some(0) {
+        return Err(Error::invalid("--chunk must be at least 1"));
     }
     if a.steps == Some(0) {
         return Err(Error::invalid("--steps must be at least 1"));
@@ -361,14 +346,14 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
                     objective: card.train.objective,
                     process: card.train.objective.sampling_process(),
                     parameterization: card.parameterization,
-                    dim: card.train.model.dim,
+                    config: card.train.model.clone(),
                 }
             }
         }
     };
     let (d, out_shape) = match &source {
         Source::Oracle(o) => (o.mixture().dim(), vec![o.mixture().dim()]),
-        Source::Model { dim, .. } => (*dim, vec![*dim]),
+        Source::Model { config, .. } => (config.dim, vec![config.dim]),
         Source::UNet { image, .. } => (image.iter().product(), image.to_vec()),
     };
     let init = match (&source, a.init.as_deref()) {
@@ -390,7 +375,152 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             _ => 10_000,
         }),
     };
-    let model: Box<dyn ScoreModel + '_> = match &source {
+    let labels = unet_labels(&a, n)?;
+    let chunk = a
+        .chunk
+        .unwrap_or(match source {
+            Source::UNet { .. } => IMAGE_CHUNK,
+            _ => POINT_CHUNK,
+        })
+        .min(n);
+    budget::check(&memory_need(&source, d, chunk))?;
+    budget::check_disk(&a.out, 128 + n as u128 * d as u128 * 4)?;
+    let shape: Vec<usize> = std::iter::once(n).chain(out_shape).collect();
+    let mut out = npy::NpyWriter::create(&a.out, &shape)?;
+    let chunks = n.div_ceil(chunk);
+    let mut kind = String::new();
+    let mut bar: Option<ProgressBar> = None;
+    for k in 0..chunks {
+        let rows = k * chunk..((k + 1) * chunk).min(n);
+        let seed = chunk_seed(a.seed, k);
+        let model = chunk_model(&a, &source, labels.as_deref().map(|l| &l[rows.clone()]))?;
+        let (spec, mut sampler) = build_sampler(&a, &source, seed)?;
+        kind = cli_name(spec.kind());
+        let start = || match &init {
+            Some((x, _)) => Tensor::from_data(
+                TensorData::new(x[rows.start * d..rows.end * d].to_vec(), [rows.len(), d]),
+                &device,
+            ),
+            None => Tensor::empty([0, d], &device),
+        };
+        let reset = |sampler: &mut Box<dyn Sampler>| match &init {
+            Some(_) => sampler.reset(start()),
+            None => sampler.reset_from_prior(rows.len(), d, &device),
+        };
+        reset(&mut sampler);
+        let bar =
+            bar.get_or_insert_with(|| ProgressBar::new((chunks * sampler.remaining()) as u64));
+        while !sampler.done() {
+            sampler.step(model.as_ref())?;
+            bar.inc(1);
+        }
+        let values = host(sampler.current().expect("reset above"))?;
+        let bad = values.iter().filter(|v| !v.is_finite()).count();
+        if bad > 0 {
+            bar.abandon();
+            // Walk the chunk again (the same seed draws the same noise) to find the first step
+            // that produced a non-finite value.
+            let (_, mut again) = build_sampler(&a, &source, seed)?;
+            reset(&mut again);
+            let mut step = 0;
+            while !again.done() {
+                step += 1;
+                again.step(model.as_ref())?;
+                let x = again.current().expect("reset above").clone();
+                if !x.is_finite().all().into_scalar::<bool>() {
+                    break;
+                }
+            }
+            let first = values.iter().position(|v| !v.is_finite()).unwrap_or(0) / d;
+            return Err(Error::invalid(format!(
+                "the {kind} sampler diverged: {bad} non-finite values in samples {}..{}, the first in sample {}, at step {step} of {}; use more --steps or a smaller step",
+                rows.start,
+                rows.end,
+                rows.start + first,
+                again.remaining() + step,
+            )));
+        }
+        out.append(&values)?;
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    out.finish()?;
+    println!("wrote {n} samples ({kind} sampler) to {}", a.out.display());
+    Ok(())
+}
+
+/// Points (images) walked at once: sampling streams chunk by chunk into the `.npy`, so memory is
+/// flat in `--n`. Chunk `k > 0` draws from its own stream ([`chunk_seed`]); `--n` up to one chunk
+/// gives what one walk of all the points gives.
+const POINT_CHUNK: usize = 65_536;
+const IMAGE_CHUNK: usize = 64;
+
+/// Chunk 0 keeps `--seed`; chunk `k` a SplitMix64 stream of `(seed, k)`.
+fn chunk_seed(seed: u64, k: usize) -> u64 {
+    if k == 0 {
+        seed
+    } else {
+        noise::stream_seed(seed, k as u64, 1)
+    }
+}
+
+/// The memory one chunk needs: the model's weights and each point's share of a step.
+fn memory_need(source: &Source, d: usize, chunk: usize) -> budget::Need {
+    let (fixed, per_point) = match source {
+        Source::Oracle(o) => (
+            0,
+            budget::mixture_per_point(o.mixture().num_components(), d),
+        ),
+        Source::Model { config, .. } => (
+            4 * budget::mlp_params(config),
+            budget::mlp_sampling_per_point(config),
+        ),
+        Source::UNet { net, image, .. } => (
+            4 * net.num_params() as u64,
+            budget::unet_sampling_per_image(
+                diffusion_playground::model::unet::memory::largest_activation(
+                    &net.config,
+                    *image,
+                    1,
+                )
+                .bytes,
+                d,
+            ),
+        ),
+    };
+    budget::Need::new(
+        format!("sampling {chunk} points at once"),
+        fixed,
+        per_point,
+        chunk as u64,
+    )
+    .with_unit("points at once")
+    .with_knob("--chunk")
+}
+
+/// `--labels` as one label per image, or None.
+fn unet_labels(a: &SampleArgs, n: usize) -> Result<Option<Vec<usize>>> {
+    Ok(match a.labels.as_slice() {
+        [] => None,
+        [one] => Some(vec![*one; n]),
+        many if many.len() == n => Some(many.to_vec()),
+        many => {
+            return Err(Error::invalid(format!(
+                "{} labels for {n} images: give one per image or one for all",
+                many.len()
+            )))
+        }
+    })
+}
+
+/// The sampler's model for one chunk (a UNet's labels are the chunk's).
+fn chunk_model<'a>(
+    a: &SampleArgs,
+    source: &'a Source,
+    labels: Option<&[usize]>,
+) -> Result<Box<dyn ScoreModel + 'a>> {
+    Ok(match source {
         Source::Oracle(o) => Box::new(o.clone()),
         Source::Model {
             net,
@@ -406,38 +536,22 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             net,
             image,
             scheduler,
-        } => unet_model(&a, net, *image, scheduler, n)?,
-    };
-    let (spec, mut sampler) = build_sampler(&a, &source)?;
-    match init {
-        Some((x, rows)) => sampler.reset(Tensor::from_data(TensorData::new(x, [rows, d]), &device)),
-        None => sampler.reset_from_prior(n, d, &device),
-    }
-    let bar = ProgressBar::new(sampler.remaining() as u64);
-    while !sampler.done() {
-        sampler.step(model.as_ref())?;
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    let x = sampler.current().expect("reset above").clone();
-    let values = x
+        } => conditioned(
+            net,
+            *image,
+            scheduler,
+            labels.map(<[usize]>::to_vec),
+            a.guidance,
+            a.null_label,
+        )?,
+    })
+}
+
+fn host(x: &Tensor<2>) -> Result<Vec<f32>> {
+    x.clone()
         .into_data()
         .try_into_vec::<f32>()
-        .map_err(|e| Error::Device(format!("{e:?}")))?;
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(Error::invalid(format!(
-            "the sampler diverged (a non-finite value in row {}); use more --steps or a smaller step",
-            i / d
-        )));
-    }
-    let shape: Vec<usize> = std::iter::once(n).chain(out_shape).collect();
-    npy::write_f32(&a.out, &values, &shape)?;
-    println!(
-        "wrote {n} samples ({} sampler) to {}",
-        cli_name(spec.kind()),
-        a.out.display()
-    );
-    Ok(())
+        .map_err(|e| Error::Device(format!("{e:?}")))
 }
 
 /// A catalogue name as the command line spells it (`annealed-langevin`).
@@ -605,8 +719,11 @@ fn oracle_process(a: &SampleArgs, mix: &GaussianMixture) -> Result<ProcessConfig
 }
 
 /// The sampler, from the flags, on the model's process (or the oracle's).
-fn build_sampler(a: &SampleArgs, source: &Source) -> Result<(SamplerSpec, Box<dyn Sampler>)> {
-    let seed = a.seed;
+fn build_sampler(
+    a: &SampleArgs,
+    source: &Source,
+    seed: u64,
+) -> Result<(SamplerSpec, Box<dyn Sampler>)> {
     let (process, objective) = match source {
         Source::Oracle(o) => (Some(oracle_process(a, o.mixture())?), None),
         Source::Model {

@@ -251,12 +251,26 @@ pub fn mixture_per_point(k: usize, d: usize) -> u64 {
     F32 * (2 * (3 * k * d + k * d * d + 2 * k) + 16 * d)
 }
 
-/// One sampling step of a UNet, per image, from its largest activation at batch 1: the resnet
-/// blocks hold their input, two normalised and convolved maps and the time-embedded sum, and the
-/// up path the skip states of every level (8 × the largest, a bound for diffusers' layouts), plus
-/// the sampler's vectors (`16·d`).
-pub fn unet_sampling_per_image(largest_activation: u64, d: usize) -> u64 {
-    8 * largest_activation + 16 * F32 * d as u64
+/// A UNet job on `batch` images of `d` values, from its parameter count and its largest
+/// activation at batch 1 ([`crate::model::unet::memory::largest_activation`]). A forward pass
+/// holds a resnet block's input, two normalised and convolved maps and the time-embedded sum,
+/// and the up path the skip states of every level: an estimated 8 × the largest map per image,
+/// plus the sampler's vectors (`16·d`). Training keeps every activation for the backward pass
+/// and its gradient (3 × that), and the weights with their gradient and Adam's moments (4 ×).
+pub fn unet_job(
+    what: String,
+    params: u64,
+    largest_activation: u64,
+    d: usize,
+    batch: usize,
+    training: bool,
+) -> Need {
+    let forward = 8u64
+        .saturating_mul(largest_activation)
+        .saturating_add(16 * F32 * d as u64);
+    let (copies, passes) = if training { (4, 3) } else { (1, 1) };
+    Need::new(what, F32 * copies * params, passes * forward, batch as u64)
+        .with_unit("images at once")
 }
 
 /// Refuse to write `bytes` where the file system has less free space (Unix; elsewhere nothing is

@@ -487,8 +487,8 @@ fn bad_training_input_is_a_clean_error() {
     args.extend(["--checkpoint-every".into(), "2".into()]);
     ok(&run(&args));
     assert_clean_error(
-        &dplay(&["train", "--resume", "--out", &s(&dir), "--lr", "0.5"]),
-        "--lr was",
+        &dplay(&["train", "--resume", "--out", &s(&dir), "--batch-size", "8"]),
+        "--batch-size was",
     );
     // A corrupt checkpoint.
     let latest = std::fs::read_to_string(dir.join("checkpoints/latest")).unwrap();
@@ -567,4 +567,78 @@ fn bad_training_input_is_a_clean_error() {
         ]),
         "unknown device 'tpu'",
     );
+}
+
+/// A numerical fault stops the run at the step it happens, keeps the last good checkpoint
+/// (finite weights) and says how to continue from it; `--resume --lr` does. The data: a mixture
+/// whose rare second component (weight 5e-4) sits at 1e30, so a batch that draws it has an
+/// infinite loss. With batch 16 and seed 1 the first such batch is step 154's (the step streams
+/// are seeded by step, so the resumed run meets it again).
+#[test]
+fn a_diverging_run_keeps_its_last_good_checkpoint() {
+    let dir = common::scratch("train_cli", "diverging");
+    let data = dir.join("spike.json");
+    std::fs::write(
+        &data,
+        r#"{"weights": [0.9995, 0.0005], "means": [[0, 0], [1e30, 1e30]],
+            "covs": [[[1, 0], [0, 1]], [[1, 0], [0, 1]]]}"#,
+    )
+    .unwrap();
+    let out = dir.join("run");
+    let args = [
+        "train",
+        "--data",
+        &s(&data),
+        "--steps",
+        "400",
+        "--batch-size",
+        "16",
+        "--checkpoint-every",
+        "10",
+        "--sample-every",
+        "0",
+        "--seed",
+        "1",
+        "--out",
+        &s(&out),
+    ];
+    let first = dplay(&args);
+    assert_clean_error(&first, "the loss became inf at step 154");
+    let err = String::from_utf8_lossy(&first.stderr);
+    assert!(err.contains("last good checkpoint (step 150)"), "{err}");
+    assert!(
+        err.contains("--resume") && err.contains("--lr 2e-4"),
+        "{err}"
+    );
+    assert!(!out.join("model.safetensors").exists());
+    let ck = out
+        .join("checkpoints")
+        .join("step-000150")
+        .join("model.safetensors");
+    let bytes = std::fs::read(&ck).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    for (name, t) in st.tensors() {
+        let finite = t
+            .data()
+            .chunks_exact(4)
+            .all(|b| f32::from_le_bytes(b.try_into().unwrap()).is_finite());
+        assert!(finite, "checkpoint tensor {name} is not finite");
+    }
+    // The recovery the message names: accepted (with a notice), from step 150.
+    let again = dplay(&["train", "--resume", "--out", &s(&out), "--lr", "2e-4"]);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("--lr changes from its default to 0.0002"),
+        "{err}"
+    );
+    assert!(err.contains("at step 150/400"), "{err}");
+    assert_eq!(again.status.code(), Some(1), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("error: the loss became inf at step 154")),
+        "{err}"
+    );
+    // Any other change still breaks exact continuation.
+    let other = dplay(&["train", "--resume", "--out", &s(&out), "--batch-size", "8"]);
+    assert_clean_error(&other, "continues the run");
 }

@@ -117,7 +117,22 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error: {info}");
     }));
-    let cli = Cli::parse();
+    // A usage error is an error like any other: one `error:` line and status 1 (clap's own
+    // status is 2); --help and --version print and succeed.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                eprintln!("error: give a subcommand (listed above)");
+            }
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let result = match cli.command {
         Command::Train(a) => train::train(a),
         Command::Sample(a) => sample::sample(a),

@@ -69,6 +69,17 @@ pub fn langevin_vs_annealed(
     device: &Device,
 ) -> Result<LangevinVsAnnealed> {
     let d = mix.dim();
+    // Two walks of the n points, each with its own copy.
+    crate::budget::check(
+        &crate::budget::Need::new(
+            format!("walking {} points twice", config.n),
+            0,
+            2 * crate::budget::mixture_per_point(mix.num_components(), d),
+            config.n as u64,
+        )
+        .with_unit("points")
+        .with_knob("--n"),
+    )?;
     let oracle = MixtureScore::new(mix.clone());
     let mut rng = noise::rng(config.seed);
     let x_init =

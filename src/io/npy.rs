@@ -132,12 +132,20 @@ impl NpyValues {
     }
 }
 
+/// The number of elements of `shape`, refused where it overflows (a lying header).
+fn element_count(shape: &[usize], origin: &str) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| Error::format(origin, format!("the shape {shape:?} overflows")))
+}
+
 /// Decode a little-endian float32 or int64 `.npy` into `(values, shape)`.
 pub fn decode(bytes: &[u8], origin: &str) -> Result<(NpyValues, Vec<usize>)> {
     let bad = |m: &str| Error::format(origin, format!("not a float32 or int64 .npy file: {m}"));
     let (header, data) = split_header(bytes, origin)?;
     let shape = parse_shape(header, origin)?;
-    let n: usize = shape.iter().product();
+    let n = element_count(&shape, origin)?;
     let (values, width) = if header.contains("'descr': '<f4'") {
         (NpyValues::F32(Vec::new()), 4)
     } else if header.contains("'descr': '<i8'") {
@@ -233,7 +241,7 @@ pub fn decode_f32(bytes: &[u8], origin: &str) -> Result<(Vec<f32>, Vec<usize>)> 
         )));
     }
     let shape = parse_shape(header, origin)?;
-    let n: usize = shape.iter().product();
+    let n = element_count(&shape, origin)?;
     check_len(data, n, 4, &shape, origin)?;
     Ok((le_f32(data), shape))
 }

@@ -75,6 +75,15 @@ impl ImageTrainer {
             .autodiff();
         first.seed(config.optim.seed);
         let model = UNet2D::new(&config.unet, &first)?;
+        let image = [data.channels, data.height, data.width];
+        crate::budget::check(&crate::budget::unet_job(
+            format!("training the UNet at batch {}", config.optim.batch_size),
+            model.num_params() as u64,
+            crate::model::unet::memory::largest_activation(&config.unet, image, 1).bytes,
+            image.iter().product(),
+            config.optim.batch_size,
+            true,
+        ))?;
         let engine = Engine::new(config.optim.clone(), &model, devices)?;
         Ok(Self {
             process: VpProcess::new(config.schedule)?,

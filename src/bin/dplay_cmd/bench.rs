@@ -10,6 +10,7 @@ use burn::prelude::*;
 use clap::Args;
 use serde_json::json;
 
+use diffusion_playground::budget;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::model::{Mlp, MlpConfig, NetworkScore, Parameterization, ScoreModel};
@@ -175,6 +176,17 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
             "--n, --steps, --train-batch, --unet-batch, --unet-forward-batch and --unet-steps must be at least 1",
         ));
     }
+    let mlp = MlpConfig::new();
+    budget::check(
+        &budget::Need::new(
+            format!("sampling {} points", a.n),
+            4 * budget::mlp_params(&mlp),
+            budget::mlp_sampling_per_point(&mlp).max(budget::mixture_per_point(3, 2)),
+            a.n as u64,
+        )
+        .with_unit("points")
+        .with_knob("--n"),
+    )?;
     let objectives: Vec<Loss> = if a.objective.is_empty() {
         Loss::ALL.to_vec()
     } else {
@@ -183,6 +195,15 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
             .map(|o| o.parse())
             .collect::<Result<_>>()?
     };
+    if a.train_steps > 0 {
+        for &objective in &objectives {
+            super::bench_train::bench_config(objective, a.train_batch, a.train_steps)
+                .check_memory()?;
+        }
+    }
+    if a.unet {
+        super::bench_unet::check_unet(a.unet_forward_batch, a.unet_batch)?;
+    }
     let known: Vec<&str> = samplers().into_iter().map(|(name, ..)| name).collect();
     if let Some(bad) = a.sampler.iter().find(|s| !known.contains(&s.as_str())) {
         return Err(Error::invalid(format!(

@@ -18,6 +18,15 @@ use diffusion_playground::train::{TrainConfig, Trainer};
 const WARMUP: usize = 3;
 
 /// Seconds per optimiser step of `objective` at `batch` on `device`.
+/// The run `time_training` times: the default MLP with `objective` on DDPM's VP chain.
+pub(crate) fn bench_config(objective: Loss, batch: usize, steps: usize) -> TrainConfig {
+    TrainConfig::new()
+        .with_model(MlpConfig::new())
+        .with_objective(Objective::new(objective, ProcessConfig::default()))
+        .with_batch_size(batch)
+        .with_steps(WARMUP + steps)
+}
+
 pub(crate) fn time_training(
     mixture: &GaussianMixture,
     objective: Loss,
@@ -25,11 +34,7 @@ pub(crate) fn time_training(
     steps: usize,
     device: &Device,
 ) -> Result<f64> {
-    let config = TrainConfig::new()
-        .with_model(MlpConfig::new())
-        .with_objective(Objective::new(objective, ProcessConfig::default()))
-        .with_batch_size(batch)
-        .with_steps(WARMUP + steps);
+    let config = bench_config(objective, batch, steps);
     let mut trainer = Trainer::new(config, mixture.clone(), device)?;
     let read = |loss: Tensor<1>| {
         loss.into_data()

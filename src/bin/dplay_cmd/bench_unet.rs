@@ -7,7 +7,9 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
+use diffusion_playground::budget;
 use diffusion_playground::error::{Error, Result};
+use diffusion_playground::model::unet::memory::largest_activation;
 use diffusion_playground::model::unet::{UNet2D, UNet2DConfig};
 use diffusion_playground::noise;
 use diffusion_playground::process::{Process, VpProcess};
@@ -33,6 +35,36 @@ fn loss(net: &UNet2D, process: &VpProcess, batch: usize, seed: u64, dev: &Device
     let tt = Tensor::<1>::from_data(TensorData::new(tf, [batch]), dev);
     let pred = net.forward(xt.reshape([batch, 3, 32, 32]), tt);
     (pred.reshape([batch, d]) - eps).square().mean()
+}
+
+/// Refuse batches whose forward passes or training steps do not fit, before any bench runs.
+pub(crate) fn check_unet(fwd_batch: usize, train_batch: usize) -> Result<()> {
+    let config = UNet2DConfig::ddpm_cifar10();
+    let image = [3, 32, 32];
+    let largest = largest_activation(&config, image, 1).bytes;
+    let params = UNet2D::new(&config, &Device::flex())?.num_params() as u64;
+    for (what, batch, training) in [
+        ("forward passes", fwd_batch, false),
+        ("training steps", train_batch, true),
+    ] {
+        let knob = if training {
+            "--unet-batch"
+        } else {
+            "--unet-forward-batch"
+        };
+        budget::check(
+            &budget::unet_job(
+                format!("UNet {what} at batch {batch}"),
+                params,
+                largest,
+                3 * 32 * 32,
+                batch,
+                training,
+            )
+            .with_knob(knob),
+        )?;
+    }
+    Ok(())
 }
 
 /// Prints forward/s at `fwd_batch` and train steps/s at `train_batch` on `dev`.

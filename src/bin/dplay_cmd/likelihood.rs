@@ -8,7 +8,6 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use clap::{Args, ValueEnum};
 
-use diffusion_playground::bundle;
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::npy;
@@ -20,6 +19,7 @@ use diffusion_playground::model::{Divergence, NetworkScore, ScoreModel};
 use diffusion_playground::noise;
 use diffusion_playground::process::{FlowSde, Sde, SubVpSde, VeSde, VpSde};
 use diffusion_playground::sampler::SdeKind;
+use diffusion_playground::{budget, bundle};
 
 use super::predict::{load_unet, read_images};
 use super::{check_writable_file, device, DeviceArg};
@@ -231,6 +231,7 @@ pub(crate) fn likelihood(a: LikelihoodArgs) -> Result<()> {
             (x, shape[0])
         }
         (None, Some(n), Owned::Oracle(o)) if n > 0 => {
+            budget::check(&ode_need(n, d, a.probes.unwrap_or(d)))?;
             (o.mixture().sample(n, &mut noise::rng(a.seed)), n)
         }
         (None, Some(_), Owned::Oracle(_)) => return Err(Error::invalid("--n must be at least 1")),
@@ -260,15 +261,7 @@ pub(crate) fn likelihood(a: LikelihoodArgs) -> Result<()> {
             )))
         }
     };
-    // The ODE's batch is one row per point and tangent, for the network and its derivative.
-    let tangents = a.probes.unwrap_or(d);
-    let bytes = n as u128 * tangents as u128 * d as u128 * 4 * 16;
-    if bytes > 8 << 30 {
-        return Err(Error::invalid(format!(
-            "{n} points × {tangents} tangents of d = {d} need about {} GiB: give fewer points or probes",
-            bytes >> 30
-        )));
-    }
+    budget::check(&ode_need(n, d, a.probes.unwrap_or(d)))?;
     let t_end = a.t_end.or(loaded.kind.map(SdeKind::t_end)).unwrap_or(1e-3);
     let config = LikelihoodConfig {
         t_end,
@@ -310,4 +303,18 @@ pub(crate) fn likelihood(a: LikelihoodArgs) -> Result<()> {
         println!("wrote log p per point to {}", out.display());
     }
     Ok(())
+}
+
+/// The ODE's batch is one row per point and tangent, for the network and its derivative (16
+/// vectors of `d` each), beside Dormand–Prince's seven stages of the state.
+fn ode_need(n: usize, d: usize, tangents: usize) -> budget::Need {
+    let per_point = 4 * d as u64 * (16 * tangents as u64 + 8);
+    budget::Need::new(
+        format!("the likelihood of {n} points with {tangents} tangents each"),
+        0,
+        per_point,
+        n as u64,
+    )
+    .with_unit("points")
+    .with_knob("--n")
 }

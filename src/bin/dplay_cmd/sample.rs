@@ -12,13 +12,14 @@ use serde_json::{Map, Value};
 use diffusion_playground::data::{GaussianMixture, MixtureScore};
 use diffusion_playground::error::{Error, Result};
 use diffusion_playground::io::npy;
+use diffusion_playground::model::unet::memory::largest_activation;
 use diffusion_playground::model::unet::scheduler::SchedulerSettings;
 use diffusion_playground::model::unet::{conditioned, is_diffusers_dir, UNet2D};
 use diffusion_playground::model::{MlpConfig, NetworkScore, Parameterization, ScoreModel};
 use diffusion_playground::noise;
 use diffusion_playground::process::{sigma_max_from_data, NoiseLevel, ProcessConfig, VeConfig};
 use diffusion_playground::sampler::{Sampler, SamplerSpec, ScoreSource, SdeKind};
-use diffusion_playground::schedule::{BetaSchedule, ScheduleConfig};
+use diffusion_playground::schedule::ScheduleConfig;
 use diffusion_playground::score::{Loss, Objective};
 use diffusion_playground::{budget, bundle};
 
@@ -235,6 +236,31 @@ enum Source {
 
 /// Rules that need no file: checked before any work.
 fn validate_sample_args(a: &SampleArgs) -> Result<()> {
+    let numbers = [
+        ("--eps", a.eps),
+        ("--snr", a.snr),
+        ("--eta", a.eta),
+        ("--rho", a.rho),
+        ("--s-churn", a.s_churn),
+        ("--s-tmin", a.s_tmin),
+        ("--s-tmax", a.s_tmax),
+        ("--s-noise", a.s_noise),
+        ("--t-end", a.t_end),
+        ("--sigma-min", a.sigma_min),
+        ("--sigma-max", a.sigma_max),
+        ("--beta-min", Some(a.beta_min)),
+        ("--beta-max", Some(a.beta_max)),
+        ("--clip", a.clip),
+        ("--guidance", a.guidance),
+    ];
+    if let Some((flag, Some(v))) = numbers
+        .iter()
+        .find(|(_, v)| v.is_some_and(|v| !v.is_finite()))
+    {
+        return Err(Error::invalid(format!(
+            "{flag} must be a finite number, got {v}"
+        )));
+    }
     if a.n == Some(0) {
         return Err(Error::invalid("--n must be at least 1"));
     }
@@ -351,6 +377,13 @@ pub(crate) fn sample(a: SampleArgs) -> Result<()> {
             }
         }
     };
+    if !matches!(source, Source::UNet { .. })
+        && (!a.labels.is_empty() || a.guidance.is_some() || a.null_label.is_some())
+    {
+        return Err(Error::invalid(
+            "--labels, --guidance and --null-label need a class-conditional UNet (--model with num_class_embeds)",
+        ));
+    }
     let (d, out_shape) = match &source {
         Source::Oracle(o) => (o.mixture().dim(), vec![o.mixture().dim()]),
         Source::Model { config, .. } => (config.dim, vec![config.dim]),
@@ -476,18 +509,18 @@ fn memory_need(source: &Source, d: usize, chunk: usize) -> budget::Need {
             4 * budget::mlp_params(config),
             budget::mlp_sampling_per_point(config),
         ),
-        Source::UNet { net, image, .. } => (
-            4 * net.num_params() as u64,
-            budget::unet_sampling_per_image(
-                diffusion_playground::model::unet::memory::largest_activation(
-                    &net.config,
-                    *image,
-                    1,
-                )
-                .bytes,
+        Source::UNet { net, image, .. } => {
+            let largest = largest_activation(&net.config, *image, 1).bytes;
+            return budget::unet_job(
+                format!("sampling {chunk} images at once"),
+                net.num_params() as u64,
+                largest,
                 d,
-            ),
-        ),
+                chunk,
+                false,
+            )
+            .with_knob("--chunk");
+        }
     };
     budget::Need::new(
         format!("sampling {chunk} points at once"),
@@ -677,12 +710,7 @@ fn oracle_process(a: &SampleArgs, mix: &GaussianMixture) -> Result<ProcessConfig
         return Ok(process);
     }
     let sampler = sampler_kind(a);
-    let linear = |steps: usize| ScheduleConfig {
-        kind: BetaSchedule::Linear,
-        steps,
-        beta_start: a.beta_min / steps as f64,
-        beta_end: a.beta_max / steps as f64,
-    };
+    let linear = |steps: usize| ScheduleConfig::score_sde(a.beta_min, a.beta_max, steps);
     let t = match (sampler.as_str(), a.spec.is_some()) {
         ("ancestral", false) => a.steps.unwrap_or(1000),
         _ => 1000,

@@ -24,6 +24,8 @@ pub(crate) struct ScheduleArgs {
     /// Diffusion steps T (vp, flow), or grid points on [0, 1] (--continuous).
     #[arg(long, default_value_t = 1000)]
     steps: usize,
+    /// VP: β(t) from beta-min to beta-max; the discrete chain β_i from beta-min/T to
+    /// beta-max/T (score_sde's; the defaults give DDPM's 1e-4 to 0.02 at T = 1000).
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     beta_min: f64,
     #[arg(long, default_value_t = 20.0, allow_negative_numbers = true)]
@@ -82,6 +84,7 @@ pub(crate) fn schedule(a: ScheduleArgs) -> Result<()> {
 /// The flow path's `t_i`, `a_t = 1 − t_i` and `s_t = t_i` on `--steps` steps.
 fn flow_table(a: &ScheduleArgs) -> Result<()> {
     let flow = FlowProcess::new(a.steps)?;
+    diffusion_playground::budget::check_tables("the flow path's table", a.steps)?;
     let t: Vec<f64> = (0..a.steps).map(|i| flow.t(i)).collect();
     if a.json {
         let a_t: Vec<f64> = t.iter().map(|t| 1.0 - t).collect();
@@ -146,8 +149,7 @@ fn sde_table(a: &ScheduleArgs) -> Result<()> {
 fn ddpm_tables(a: &ScheduleArgs) -> Result<()> {
     let s = ScheduleConfig {
         kind: a.schedule.into(),
-        steps: a.steps,
-        ..ScheduleConfig::default()
+        ..ScheduleConfig::score_sde(a.beta_min, a.beta_max, a.steps)
     }
     .build()?;
     if a.json {

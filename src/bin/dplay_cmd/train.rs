@@ -42,6 +42,10 @@ const RESUMABLE: [&str; 5] = [
     "resume",
 ];
 
+/// Options a resumed run may change to recover from a numerical fault ([`diverged`]): the
+/// continuation is then a new run from the checkpoint.
+const RECOVERY: [&str; 2] = ["lr", "grad-clip"];
+
 #[derive(Args, Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) struct TrainArgs {
@@ -259,6 +263,19 @@ fn resolve_args(a: TrainArgs, argv: &[String]) -> Result<TrainArgs> {
             let constant_lr = merged.lr_min_ratio == Some(1.0);
             let free = RESUMABLE.contains(&key.as_str())
                 || (constant_lr && (key == "steps" || key == "cooldown"));
+            if RECOVERY.contains(&key.as_str()) && before != value {
+                let shown = |v: &Value| match v {
+                    Value::Null => "its default".to_string(),
+                    v => v.to_string(),
+                };
+                eprintln!(
+                    "--{key} changes from {} to {}: the run goes on from its checkpoint with the \
+                     new setting, no longer as the uninterrupted run would have",
+                    shown(before),
+                    shown(value)
+                );
+                continue;
+            }
             if !free && before != value {
                 return Err(Error::invalid(format!(
                     "--resume continues the run in {} exactly; --{key} was {before} there, not {value}",
@@ -482,6 +499,8 @@ fn save_run_json(a: &TrainArgs) -> Result<()> {
 /// The loop shared by both kinds of model: progress bar, loss log, checkpoints, figures.
 trait Run {
     fn step(&mut self) -> f32;
+    /// Adam's peak rate.
+    fn lr(&self) -> f64;
     fn steps_done(&self) -> usize;
     fn state(&self) -> Result<TrainerState>;
     fn restore(&mut self, state: TrainerState) -> Result<()>;
@@ -498,6 +517,7 @@ fn run_loop(
     resume: Option<Checkpoint>,
 ) -> Result<()> {
     let mut losses = Vec::with_capacity(total);
+    let mut last_good = None;
     if let Some(ck) = resume {
         if ck.state.step > total {
             return Err(Error::invalid(format!(
@@ -507,6 +527,7 @@ fn run_loop(
             )));
         }
         losses = ck.losses.clone();
+        last_good = Some(ck.state.step);
         run.restore(ck.state)?;
         eprintln!(
             "resuming {} at step {}/{total}",
@@ -529,10 +550,13 @@ fn run_loop(
         let loss = run.step();
         if !loss.is_finite() {
             bar.abandon();
-            return Err(Error::invalid(format!(
-                "the loss became {loss} at step {}; lower --lr or set --grad-clip",
-                run.steps_done()
-            )));
+            return Err(diverged(
+                a,
+                run.lr(),
+                run.steps_done(),
+                &format!("the loss became {loss}"),
+                last_good,
+            ));
         }
         losses.push(loss);
         bar.inc(1);
@@ -541,24 +565,48 @@ fn run_loop(
             bar.set_message(format!("{:.4}", window_mean(&losses)));
         }
         if every > 0 && k % every == 0 && k < total {
+            let state = run.state()?;
+            // A non-finite gradient shows first in the weights it updated: such a state is never
+            // written over the last good checkpoint.
+            if let Some(p) = non_finite_param(&state) {
+                bar.abandon();
+                return Err(diverged(
+                    a,
+                    run.lr(),
+                    k,
+                    &format!("the weights '{p}' became non-finite"),
+                    last_good,
+                ));
+            }
             checkpoint::save(
                 &a.out,
                 &Checkpoint {
-                    state: run.state()?,
+                    state,
                     losses: losses.clone(),
                 },
             )?;
             write_losses(&a.out, &losses)?;
+            last_good = Some(k);
         }
         if sample_every > 0 && k % sample_every == 0 && k < total {
             bar.suspend(|| run.figure(&a.out.join("samples").join(format!("step-{k:06}.png"))))?;
         }
     }
     bar.finish();
+    let state = run.state()?;
+    if let Some(p) = non_finite_param(&state) {
+        return Err(diverged(
+            a,
+            run.lr(),
+            total,
+            &format!("the weights '{p}' became non-finite"),
+            last_good,
+        ));
+    }
     checkpoint::save(
         &a.out,
         &Checkpoint {
-            state: run.state()?,
+            state,
             losses: losses.clone(),
         },
     )?;
@@ -571,6 +619,34 @@ fn run_loop(
         a.out.display()
     );
     Ok(())
+}
+
+/// The first parameter (or EMA copy) holding a non-finite value.
+fn non_finite_param(state: &TrainerState) -> Option<String> {
+    state
+        .model
+        .iter()
+        .chain(state.ema.iter().flatten())
+        .find(|p| p.values.iter().any(|v| !v.is_finite()))
+        .map(|p| p.path.clone())
+}
+
+/// A run stopped by a numerical fault at `step`: the last good checkpoint stays, and the message
+/// says how to continue from it at a tenth of the rate.
+fn diverged(a: &TrainArgs, lr: f64, step: usize, what: &str, last_good: Option<usize>) -> Error {
+    let lower = lr / 10.0;
+    let out = a.out.display();
+    Error::invalid(match last_good {
+        Some(k) => format!(
+            "{what} at step {step}; the last good checkpoint (step {k}) is kept in {out}/checkpoints: \
+             continue from it at a lower rate with `dplay train --resume --out {out} --lr {lower:e}` \
+             (or add --grad-clip 1)"
+        ),
+        None => format!(
+            "{what} at step {step}, before any checkpoint; start again with a lower rate \
+             (--lr {lower:e}) or --grad-clip 1"
+        ),
+    })
 }
 
 /// Mean of the last 100 losses.
@@ -648,6 +724,10 @@ fn train_points(
 impl Run for PointRun {
     fn step(&mut self) -> f32 {
         self.trainer.step().into_scalar()
+    }
+
+    fn lr(&self) -> f64 {
+        self.trainer.config().lr
     }
 
     fn steps_done(&self) -> usize {
@@ -796,6 +876,10 @@ fn train_images(
 impl Run for ImageRun {
     fn step(&mut self) -> f32 {
         self.trainer.step().into_scalar()
+    }
+
+    fn lr(&self) -> f64 {
+        self.trainer.config().optim.lr
     }
 
     fn steps_done(&self) -> usize {

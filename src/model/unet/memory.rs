@@ -111,8 +111,8 @@ pub fn largest_weight(shapes: &[(String, Vec<usize>)]) -> Option<Allocation> {
     shapes
         .iter()
         .map(|(name, shape)| {
-            let n: u64 = shape.iter().map(|&s| s as u64).product();
-            (name, shape, n * F32)
+            let n = shape.iter().fold(1u64, |n, &s| n.saturating_mul(s as u64));
+            (name, shape, n.saturating_mul(F32))
         })
         .max_by_key(|(_, _, b)| *b)
         .map(|(name, shape, bytes)| Allocation {
@@ -149,7 +149,7 @@ pub fn largest_activation(config: &UNet2DConfig, image: [usize; 3], batch: usize
     let mut maps = |name: String, channels: u64, (y, x): (u64, u64)| {
         all.push((
             format!("the feature maps of {name} ({channels} channels × {y}×{x})"),
-            channels * y * x,
+            channels.saturating_mul(y).saturating_mul(x),
         ))
     };
     maps("the input".into(), c, (h, w));
@@ -181,10 +181,10 @@ pub fn largest_activation(config: &UNet2DConfig, image: [usize; 3], batch: usize
         }
     }
     for (name, heads, (y, x)) in scores {
-        let hw = y * x;
+        let hw = y.saturating_mul(x);
         all.push((
             format!("the attention scores of {name} ({heads} heads × {hw}² positions)"),
-            heads * hw * hw,
+            heads.saturating_mul(hw).saturating_mul(hw),
         ));
     }
     // The first of equals: the down path's, where the buffer is first allocated.
@@ -195,10 +195,10 @@ pub fn largest_activation(config: &UNet2DConfig, image: [usize; 3], batch: usize
     Allocation {
         what: format!(
             "{what} at batch {batch}: {batch} × {floats} floats × 4 bytes = {}",
-            fmt_bytes(b * floats * F32)
+            fmt_bytes(b.saturating_mul(floats).saturating_mul(F32))
         ),
-        bytes: b * floats * F32,
-        per_image: Some(floats * F32),
+        bytes: b.saturating_mul(floats).saturating_mul(F32),
+        per_image: Some(floats.saturating_mul(F32)),
     }
 }
 

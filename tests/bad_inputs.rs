@@ -967,7 +967,11 @@ fn cases(fx: &Fixtures, outs: &Path) -> Vec<Case> {
             vec!["--data", "moons", "--lr=-0.1"],
             "",
         ),
-        ("train loss diverges", vec!["--data", &m_huge], "before any checkpoint"),
+        (
+            "train loss diverges",
+            vec!["--data", &m_huge],
+            "before any checkpoint",
+        ),
         ("train steps 0", vec!["--data", "moons", "--steps", "0"], ""),
         (
             "train timesteps 0",

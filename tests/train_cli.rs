@@ -1,6 +1,7 @@
 //! `dplay train` as a user runs it: options from a config file, the resolved run.json,
-//! checkpoints that survive SIGKILL and resume to the same loss curve, image training into a
-//! diffusers folder that `dplay sample` reads, and clean errors on bad input.
+//! checkpoints that survive 20 random SIGKILLs and resume to the same loss curve, numerical
+//! faults that keep the last good checkpoint, image training into a diffusers folder that
+//! `dplay sample` reads, and clean errors on bad input.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -73,66 +74,128 @@ fn run(args: &[String]) -> std::process::Output {
     dplay(&a)
 }
 
+/// The newest checkpoint step `latest` names, if any.
+fn latest_step(dir: &Path) -> Option<usize> {
+    let name = std::fs::read_to_string(dir.join("checkpoints/latest")).ok()?;
+    name.trim().trim_start_matches("step-").parse().ok()
+}
+
+/// Whether a checkpoint is being written: a temporary file, or a step folder newer than
+/// `latest` (its files come first, `latest` last).
+fn mid_write(dir: &Path) -> bool {
+    let latest = latest_step(dir).unwrap_or(0);
+    std::fs::read_dir(dir.join("checkpoints"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let newer = name
+                .strip_prefix("step-")
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|k| k > latest);
+            let tmp = std::fs::read_dir(e.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|f| f.file_name().to_string_lossy().ends_with(".tmp"));
+            newer || tmp || name.ends_with(".tmp")
+        })
+}
+
+/// A crash soak: the run is killed with SIGKILL [`KILLS`] times at random moments (seeded), half
+/// of them aimed at a checkpoint being written and half between writes, and resumed after each;
+/// it must end with the loss curve and the weights of the run never killed.
 #[test]
 fn killed_run_resumes_to_the_same_loss_curve() {
     const STEPS: &str = "1000";
+    const KILLS: usize = 20;
     let d = common::scratch("train_cli", "resume");
     let (a_dir, b_dir) = (d.join("straight"), d.join("killed"));
 
     // The reference: one uninterrupted run.
     let mut args = small_run(&mixture(), &a_dir, STEPS);
-    args.extend(["--checkpoint-every".into(), "50".into()]);
+    args.extend(["--checkpoint-every".into(), "20".into()]);
     ok(&run(&args));
 
-    // The same run, killed with SIGKILL once a checkpoint past step 100 exists.
-    let mut args = small_run(&mixture(), &b_dir, STEPS);
-    args.extend(["--checkpoint-every".into(), "50".into()]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dplay"))
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let latest = b_dir.join("checkpoints/latest");
-    let start = Instant::now();
-    let killed_at = loop {
-        if let Ok(name) = std::fs::read_to_string(&latest) {
-            let step: usize = name.trim().trim_start_matches("step-").parse().unwrap();
-            if step >= 100 {
-                child.kill().unwrap(); // SIGKILL on Unix
-                child.wait().unwrap();
-                break step;
-            }
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the run ended ({status}) before it could be killed");
-        }
-        assert!(start.elapsed() < Duration::from_secs(600), "no checkpoint");
-        std::thread::sleep(Duration::from_millis(5));
+    let mut fresh = small_run(&mixture(), &b_dir, STEPS);
+    fresh.extend(["--checkpoint-every".into(), "20".into()]);
+    let resume: Vec<String> = ["train", "--resume", "--out", &s(&b_dir)]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    // SplitMix64 of the kill's index: the random delays, the same on every run of the test.
+    let random = |i: u64| {
+        let mut z = 0x5eed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     };
+    let (mut during, mut killed_at) = (0, Vec::new());
+    for i in 0..KILLS {
+        let args = if i == 0 { &fresh } else { &resume };
+        let before = latest_step(&b_dir);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dplay"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        // Wait for progress past the checkpoint it resumed from, then aim.
+        let aim_at_write = i % 2 == 0;
+        let delay = Duration::from_millis(random(i as u64) % 15);
+        let mut advanced: Option<Instant> = None;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut err = String::new();
+                std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+                panic!("kill {i}: the run ended ({status}) before it was killed: {err}");
+            }
+            if advanced.is_none() && latest_step(&b_dir) > before {
+                advanced = Some(Instant::now());
+            }
+            let fire = match advanced {
+                Some(_) if aim_at_write => mid_write(&b_dir),
+                Some(t) => t.elapsed() >= delay && !mid_write(&b_dir),
+                None => false,
+            };
+            if fire {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(300),
+                "kill {i}: no progress"
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        during += usize::from(mid_write(&b_dir));
+        killed_at.push(latest_step(&b_dir).unwrap());
+    }
+    println!("{KILLS} kills ({during} during a checkpoint write), after steps {killed_at:?}");
+    // The kills aimed at a write fire only once one is seen under way; the files it leaves are
+    // the evidence that at least one landed there.
+    assert!(during >= 1, "no kill landed during a checkpoint write");
     assert!(
         !b_dir.join("model.safetensors").exists(),
         "killed before the end"
     );
-
-    // Resume: the options come from the run's own run.json.
-    let out = dplay(&["train", "--resume", "--out", &s(&b_dir)]);
+    // The last resumption runs to the end; the options come from the run's own run.json.
+    let out = run(&resume);
     ok(&out);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("resuming"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("resuming"));
 
     let (la, lb) = (losses(&a_dir), losses(&b_dir));
     assert_eq!(la.len(), 1000);
-    assert_eq!(lb.len(), 1000, "resumed from step {killed_at}");
+    assert_eq!(lb.len(), 1000, "killed after steps {killed_at:?}");
     // Same draws (per-step streams), same Adam moments, same EMA: the same numbers, up to the
     // last bits of a reduction.
     for ((i, x), (_, y)) in la.iter().zip(&lb) {
         assert!(
             (x - y).abs() <= 1e-5 * x.abs().max(1e-3),
-            "loss differs at step {i}: {x} vs {y} (killed at {killed_at})"
+            "loss differs at step {i}: {x} vs {y} (killed after steps {killed_at:?})"
         );
     }
     // And the same weights (the saved model is the EMA).

@@ -427,3 +427,56 @@ fn bench_times_every_sampler_with_the_oracle_and_the_mlp() {
     let out = dplay(&["bench", "--sampler", "warp-drive"]);
     assert_clean_error(&out, "unknown sampler 'warp-drive'");
 }
+
+/// Sampling streams chunk by chunk, so memory is flat in `--n`: a million points under a 64 MiB
+/// budget, which one walk of them all (≈ 416 MB) would break. The first chunk is what `--n` of
+/// one chunk gives; later chunks draw their own streams, and every chunk has the mixture's
+/// weights. Each chunk's weight estimate from 30000 points has sd ≤ √(0.25/30000) ≈ 0.003 (DDIM
+/// at 25 steps on the exact score adds a bias of about 0.01 on this mixture); 0.03 is ≥ 7 sd.
+#[test]
+fn sampling_streams_in_chunks_with_flat_memory() {
+    let dir = common::scratch("cli_sample", "chunks");
+    let (all, one) = (dir.join("all.npy"), dir.join("one.npy"));
+    let ddim = ["--sampler", "ddim", "--steps", "25", "--seed", "3"];
+    let sample = |n: &str, chunk: &str, out: &Path, memory: &str| {
+        let (m, out_s) = (mixture3(), path(out));
+        let mut args = vec!["sample", "--data", &m, "--n", n, "--chunk", chunk];
+        args.extend(ddim);
+        args.extend(["--out", &out_s]);
+        std::process::Command::new(env!("CARGO_BIN_EXE_dplay"))
+            .args(&args)
+            .env("DPLAY_MEMORY", memory)
+            .output()
+            .unwrap()
+    };
+    assert_ok(&sample("70000", "30000", &all, "64M"));
+    assert_ok(&sample("30000", "30000", &one, "64M"));
+    let (x, shape) = npy::read_f32(&all).unwrap();
+    assert_eq!(shape, vec![70000, 2]);
+    assert!(x.iter().all(|v| v.is_finite()));
+    let (first, _) = npy::read_f32(&one).unwrap();
+    assert_eq!(
+        &x[..60000],
+        &first[..],
+        "the first chunk is --n of one chunk"
+    );
+    assert_ne!(
+        &x[..20000],
+        &x[60000..80000],
+        "chunks draw their own streams"
+    );
+    let mix = GaussianMixture::from_file(common::repo_path("data/mixture3.json")).unwrap();
+    for (k, rows) in [(0, 0..30000), (1, 30000..60000)] {
+        let w = component_weights(&mix, &x[rows.start * 2..rows.end * 2]).unwrap();
+        for (got, want) in w.iter().zip(mix.weights()) {
+            assert!((got - want).abs() < 0.03, "chunk {k}: weights {w:?}");
+        }
+    }
+    // A million points fit 64 MiB in chunks of 65536; in one chunk they do not, and the error
+    // says what would.
+    let big = dir.join("big.npy");
+    assert_ok(&sample("1000000", "65536", &big, "64M"));
+    assert_eq!(npy::read_f32(&big).unwrap().1, vec![1_000_000, 2]);
+    let refused = sample("1000000", "1000000", &big, "64M");
+    assert_clean_error(&refused, "points at once would fit (--chunk");
+}

@@ -370,6 +370,37 @@ digits_ready() {
   [ -f "$ROOT/www/data/digits-images.idx.gz" ] || { npm_deps; digits; }
 }
 
+cmd_fuzz() { # cmd_fuzz [SECONDS] : every fuzz target for SECONDS each (default 60) under libFuzzer
+  local secs="${1:-60}" dir t log runs found=0 total=0
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  dir="$TOOLS_CACHE/cargo-fuzz"
+  if ! "$dir/bin/cargo-fuzz" --version >/dev/null 2>&1; then
+    log "installing cargo-fuzz into $dir (a few minutes, once per user)"
+    cargo install -q cargo-fuzz --locked --root "$dir"
+  fi
+  export PATH="$dir/bin:$PATH"
+  mkdir -p target/fuzz-logs
+  for t in $(cargo +nightly fuzz list); do
+    mkdir -p "fuzz/corpus/$t"
+    log "[fuzz] $t for $secs s"
+    log="target/fuzz-logs/$t.log"
+    # No sanitizer: the crate is safe Rust, and libFuzzer's coverage guidance is what matters;
+    # -rss_limit_mb turns an allocation the input did not pay for into a finding.
+    if cargo +nightly fuzz run -s none "$t" "fuzz/corpus/$t" -- \
+      -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 >"$log" 2>&1; then
+      runs="$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo '?')"
+      log "[fuzz] $t: $runs executions, 0 findings, corpus $(ls "fuzz/corpus/$t" | wc -l) inputs"
+      total=$((total + 1))
+    else
+      found=$((found + 1))
+      log "[fuzz] $t: a finding (fuzz/artifacts/$t/); the log is $log"
+      tail -30 "$log" >&2
+    fi
+  done
+  log "fuzz: $total targets clean, $found with findings"
+  [ "$found" -eq 0 ]
+}
+
 cmd_help() {
   cat <<EOF
 usage: ./build.sh [command]
@@ -389,6 +420,9 @@ usage: ./build.sh [command]
             (DIGIT_STEPS=N and DIGIT_COOLDOWN=N for the UNet's steps and cooldown, DIGIT_RESUME=1
             to continue a killed run)
   size      print the page's first-load size, raw and gzip
+  fuzz [SECONDS]
+            every parser's fuzz target (fuzz/, cargo-fuzz on nightly, both installed if missing)
+            for SECONDS each (default 60), growing fuzz/corpus/; the test suite replays it
   help      this text
 EOF
 }
@@ -402,6 +436,7 @@ case "${1:-}" in
   bench) shift; cmd_bench "$@" ;;
   weights) shift; cmd_weights "$@" ;;
   size) cmd_size ;;
+  fuzz) shift; cmd_fuzz "$@" ;;
   help | -h | --help) cmd_help ;;
   *) cmd_help; die "unknown command: $1" ;;
 esac

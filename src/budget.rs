@@ -116,7 +116,7 @@ pub fn parse_bytes(text: &str) -> Option<u64> {
     };
     let v: f64 = num.trim().parse().ok()?;
     (v.is_finite() && v >= 0.0 && v * (mult as f64) < u64::MAX as f64)
-        .then(|| (v * mult as f64) as u64)
+        .then_some((v * mult as f64) as u64)
 }
 
 impl Memory {

@@ -25,6 +25,7 @@
 //! - [`image_lab`]: the page's image mode on any device: a UNet, the digits, forward noising,
 //!   grid sampling and SDEdit.
 //! - [`budget`]: the memory a job needs, checked before it starts.
+//! - `fuzz_targets`: every parser of untrusted bytes by name, for `fuzz/` and the corpus replay.
 //! - [`bundle`]: a trained model folder (`model.safetensors` + `config.json`).
 //! - [`catalogue`]: every process, objective, source and sampler with its options, as JSON for
 //!   both faces.
@@ -36,6 +37,8 @@ pub mod catalogue;
 pub mod data;
 pub mod error;
 pub mod experiments;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod image_lab;
 pub mod io;
 pub mod likelihood;

@@ -1258,7 +1258,7 @@ fn cases(fx: &Fixtures, outs: &Path) -> Vec<Case> {
     add(
         "digits classifier bad steps",
         &["digits", "classifier", "--steps", "0", "--out", "OUT"],
-        "",
+        "steps and batch size",
     );
     add(
         "experiment unknown",

@@ -25,16 +25,30 @@ pub fn write_zip(files: &[(&str, &[u8])]) -> Result<Vec<u8>> {
 pub fn read_zip(bytes: &[u8], origin: &str) -> Result<Vec<(String, Vec<u8>)>> {
     let bad = |e: zip::result::ZipError| Error::format(origin, format!("not a zip archive: {e}"));
     let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(bad)?;
-    let mut out = Vec::with_capacity(zip.len());
+    // The sizes in the headers are claims: inflate no more than one job may hold, in all.
+    let mut left = crate::budget::Memory::of_machine().limit();
+    let mut out = Vec::new();
     for i in 0..zip.len() {
-        let mut f = zip.by_index(i).map_err(bad)?;
+        let f = zip.by_index(i).map_err(bad)?;
         if f.is_dir() {
             continue;
         }
-        let mut v = Vec::with_capacity(f.size() as usize);
-        f.read_to_end(&mut v)
-            .map_err(|e| Error::format(origin, format!("a damaged entry {}: {e}", f.name())))?;
-        out.push((f.name().to_string(), v));
+        let name = f.name().to_string();
+        let mut v = Vec::new();
+        f.take(left.saturating_add(1))
+            .read_to_end(&mut v)
+            .map_err(|e| Error::format(origin, format!("a damaged entry {name}: {e}")))?;
+        if v.len() as u64 > left {
+            return Err(Error::format(
+                origin,
+                format!(
+                    "{name} inflates past {}, the memory one job may use",
+                    crate::budget::human(crate::budget::Memory::of_machine().limit() as u128)
+                ),
+            ));
+        }
+        left -= v.len() as u64;
+        out.push((name, v));
     }
     Ok(out)
 }

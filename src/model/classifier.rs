@@ -72,6 +72,23 @@ pub struct ClassifierConfig {
     pub seed: u64,
 }
 
+impl ClassifierConfig {
+    pub fn validate(&self) -> Result<()> {
+        if self.steps == 0 || self.batch_size == 0 {
+            return Err(Error::invalid(
+                "the classifier's steps and batch size must be at least 1",
+            ));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(Error::invalid(format!(
+                "the classifier's learning rate must be positive, got {}",
+                self.lr
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// A trained classifier and its accuracy on the held-out images.
 pub struct TrainedClassifier {
     pub model: DigitClassifier,
@@ -84,6 +101,7 @@ pub fn train_classifier(
     config: &ClassifierConfig,
     device: &Device,
 ) -> Result<TrainedClassifier> {
+    config.validate()?;
     let labels = data
         .labels
         .as_ref()

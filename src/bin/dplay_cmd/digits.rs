@@ -128,9 +128,10 @@ pub(crate) fn digits(a: DigitsArgs) -> Result<()> {
             seed,
             device: d,
         } => {
+            let config = ClassifierConfig::new().with_steps(steps).with_seed(seed);
+            config.validate()?;
             check_writable_dir(&out)?;
             let data = source::digits()?;
-            let config = ClassifierConfig::new().with_steps(steps).with_seed(seed);
             let trained = train_classifier(&data, &config, &device(d)?)?;
             let bytes = params::to_safetensors(&params::collect(&trained.model)?)?;
             write_atomic(&out.join(WEIGHTS), &bytes)?;

@@ -73,10 +73,22 @@ pub fn gunzip_if_gzip(bytes: &[u8], origin: &str) -> Result<Vec<u8>> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes.to_vec());
     }
+    // A few KiB of gzip can inflate to gigabytes: stop at what one job may hold.
+    let limit = crate::budget::Memory::of_machine().limit();
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
+        .take(limit.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| Error::format(origin, format!("bad gzip data: {e}")))?;
+    if out.len() as u64 > limit {
+        return Err(Error::format(
+            origin,
+            format!(
+                "the gzip data inflates to more than {}, the memory one job may use",
+                crate::budget::human(limit as u128)
+            ),
+        ));
+    }
     Ok(out)
 }
 

@@ -8,18 +8,23 @@ use crate::error::{Error, Result};
 
 /// One PNG file as `(channels, height, width, bytes)` in CHW order.
 pub(crate) fn decode(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
-    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-    let shown = path.display().to_string();
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+    decode_png(&bytes, &path.display().to_string())
+}
+
+/// One PNG's bytes as `(channels, height, width, bytes)` in CHW order. The decoder's own limit
+/// (64 MiB of image) bounds what a header may ask for.
+pub fn decode_png(bytes: &[u8], shown: &str) -> Result<(usize, usize, usize, Vec<u8>)> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     // Expand palettes and low bit depths to 8-bit gray or RGB(A); 16-bit samples drop to 8.
     decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     let mut reader = decoder
         .read_info()
-        .map_err(|e| Error::format(&shown, format!("not a readable PNG: {e}")))?;
+        .map_err(|e| Error::format(shown, format!("not a readable PNG: {e}")))?;
     let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
     let info = reader
         .next_frame(&mut buf)
-        .map_err(|e| Error::format(&shown, format!("not a readable PNG: {e}")))?;
+        .map_err(|e| Error::format(shown, format!("not a readable PNG: {e}")))?;
     let (w, h) = (info.width as usize, info.height as usize);
     let src_channels = info.color_type.samples();
     let channels = if src_channels <= 2 { 1 } else { 3 };

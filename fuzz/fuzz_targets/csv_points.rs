@@ -1,0 +1,4 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    diffusion_playground::fuzz_targets::run("csv_points", data).expect("a known target");
+});

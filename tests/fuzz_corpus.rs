@@ -1,0 +1,33 @@
+//! The fuzz corpus replayed: every input under `fuzz/corpus/<target>/` (the seeds and what
+//! `./build.sh fuzz` found that reached new code) runs through its parser again, which must
+//! return, never panic. Each target has a corpus.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use diffusion_playground::fuzz_targets::{run, TARGETS};
+
+#[test]
+fn every_corpus_input_returns_without_a_panic() {
+    let root = common::repo_path("fuzz/corpus");
+    let mut total = 0;
+    for target in TARGETS {
+        let dir = root.join(target);
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(!files.is_empty(), "{target} has no corpus");
+        for f in &files {
+            let bytes = std::fs::read(f).unwrap();
+            let outcome = std::panic::catch_unwind(|| run(target, &bytes));
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => panic!("unknown target {e:?}"),
+                Err(_) => panic!("{target} panicked on {}", f.display()),
+            }
+        }
+        total += files.len();
+    }
+    println!("{total} corpus inputs over {} targets", TARGETS.len());
+}

@@ -386,9 +386,12 @@ cmd_fuzz() { # cmd_fuzz [SECONDS] : every fuzz target for SECONDS each (default 
     log="target/fuzz-logs/$t.log"
     # No sanitizer: the crate is safe Rust, and libFuzzer's coverage guidance is what matters;
     # -rss_limit_mb turns an allocation the input did not pay for into a finding.
-    if cargo +nightly fuzz run -s none "$t" "fuzz/corpus/$t" -- \
+    # New inputs go to fuzz/corpus/; fuzz/regressions/ (inputs that once crashed) is read too.
+    if cargo +nightly fuzz run -s none "$t" "fuzz/corpus/$t" $(ls -d "fuzz/regressions/$t" 2>/dev/null) -- \
       -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 >"$log" 2>&1; then
       runs="$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo '?')"
+      # Keep the committed corpus small: the inputs that together reach all the coverage.
+      cargo +nightly fuzz cmin -s none "$t" "fuzz/corpus/$t" >>"$log" 2>&1
       log "[fuzz] $t: $runs executions, 0 findings, corpus $(ls "fuzz/corpus/$t" | wc -l) inputs"
       total=$((total + 1))
     else

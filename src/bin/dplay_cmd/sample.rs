@@ -819,10 +819,11 @@ fn build_sampler(
             None => e,
         });
     }
+    // From --seed, not the chunk's stream: every chunk walks the same levels.
     let data_points = || {
         match source {
         Source::Oracle(o) => Ok((
-            o.mixture().sample(2000, &mut noise::rng(seed)),
+            o.mixture().sample(2000, &mut noise::rng(a.seed)),
             o.mixture().dim(),
         )),
         _ => Err(Error::invalid(

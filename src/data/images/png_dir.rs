@@ -12,8 +12,9 @@ pub(crate) fn decode(path: &Path) -> Result<(usize, usize, usize, Vec<u8>)> {
     decode_png(&bytes, &path.display().to_string())
 }
 
-/// One PNG's bytes as `(channels, height, width, bytes)` in CHW order. The decoder's own limit
-/// (64 MiB of image) bounds what a header may ask for.
+/// One PNG's bytes as `(channels, height, width, bytes)` in CHW order. The header's size is a
+/// claim: its buffers (the decoded frame and the CHW copy) are checked against the memory one
+/// job may hold before they are allocated.
 pub fn decode_png(bytes: &[u8], shown: &str) -> Result<(usize, usize, usize, Vec<u8>)> {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     // Expand palettes and low bit depths to 8-bit gray or RGB(A); 16-bit samples drop to 8.
@@ -21,7 +22,17 @@ pub fn decode_png(bytes: &[u8], shown: &str) -> Result<(usize, usize, usize, Vec
     let mut reader = decoder
         .read_info()
         .map_err(|e| Error::format(shown, format!("not a readable PNG: {e}")))?;
-    let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
+    let (w, h) = (reader.info().width, reader.info().height);
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| Error::format(shown, format!("a {w}×{h} PNG is too large to decode")))?;
+    crate::budget::check(&crate::budget::Need::new(
+        format!("{shown}: decoding a {w}×{h} PNG"),
+        0,
+        2,
+        size as u64,
+    ))?;
+    let mut buf = vec![0; size];
     let info = reader
         .next_frame(&mut buf)
         .map_err(|e| Error::format(shown, format!("not a readable PNG: {e}")))?;

@@ -344,6 +344,9 @@ impl UNet2DConfig {
                 ));
             }
         }
+        if self.attention_head_dim == Some(0) {
+            return bad("attention_head_dim must be at least 1".to_string());
+        }
         for (i, t) in downs.iter().enumerate() {
             let c = self.block_out_channels[i];
             if *t == DownBlockType::Attn && c % self.head_dim(c) != 0 {

@@ -1301,7 +1301,6 @@ fn cases(fx: &Fixtures, outs: &Path) -> Vec<Case> {
     );
     add("unknown subcommand", &["teleport"], "");
     add("no subcommand", &[], "");
-    drop(add);
     v
 }
 

@@ -199,6 +199,32 @@ pub fn check_tables(what: &str, steps: usize) -> Result<()> {
     check(&Need::new(format!("{what} with {steps} steps"), 0, 256, steps as u64).with_unit("steps"))
 }
 
+/// Read `reader` to its end, but no further than `limit` bytes: a compressed stream's size is
+/// only a claim until it is inflated. Past the limit, the error says `what` inflates too far.
+pub fn read_bounded(
+    reader: impl std::io::Read,
+    limit: u64,
+    origin: &str,
+    what: &str,
+) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| Error::format(origin, format!("{what} is damaged: {e}")))?;
+    if out.len() as u64 > limit {
+        return Err(Error::format(
+            origin,
+            format!(
+                "{what} inflates past {}, the memory one job may use",
+                human(limit as u128)
+            ),
+        ));
+    }
+    Ok(out)
+}
+
 /// Bytes per float: every tensor is float32.
 const F32: u64 = 4;
 
@@ -331,6 +357,19 @@ mod tests {
         assert_eq!(parse_bytes("-1G"), None);
         assert_eq!(parse_bytes("nanG"), None);
         assert_eq!(parse_bytes(""), None);
+    }
+
+    #[test]
+    fn inflates_no_further_than_the_limit() {
+        use std::io::Write;
+        // 1 MiB of zeros gzips to about 1 KiB: a bomb in miniature.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![0u8; 1 << 20]).unwrap();
+        let bytes = gz.finish().unwrap();
+        let read = |limit| read_bounded(flate2::read::GzDecoder::new(&bytes[..]), limit, "x", "it");
+        let msg = read(4096).unwrap_err().to_string();
+        assert!(msg.contains("inflates past"), "{msg}");
+        assert_eq!(read(1 << 20).unwrap().len(), 1 << 20);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Zip archives of a few files: the page's download of a run, which `dplay sample --model` reads
 //! as it reads the folder.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 
 use zip::write::FileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
@@ -34,19 +34,7 @@ pub fn read_zip(bytes: &[u8], origin: &str) -> Result<Vec<(String, Vec<u8>)>> {
             continue;
         }
         let name = f.name().to_string();
-        let mut v = Vec::new();
-        f.take(left.saturating_add(1))
-            .read_to_end(&mut v)
-            .map_err(|e| Error::format(origin, format!("a damaged entry {name}: {e}")))?;
-        if v.len() as u64 > left {
-            return Err(Error::format(
-                origin,
-                format!(
-                    "{name} inflates past {}, the memory one job may use",
-                    crate::budget::human(crate::budget::Memory::of_machine().limit() as u128)
-                ),
-            ));
-        }
+        let v = crate::budget::read_bounded(f, left, origin, &format!("the entry {name}"))?;
         left -= v.len() as u64;
         out.push((name, v));
     }

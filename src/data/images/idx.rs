@@ -3,7 +3,6 @@
 //! (type `0x08`), the type of both images and labels, are read. Files ending in `.gz` are
 //! decompressed first.
 
-use std::io::Read;
 use std::path::Path;
 
 use super::ImageSet;
@@ -75,21 +74,12 @@ pub fn gunzip_if_gzip(bytes: &[u8], origin: &str) -> Result<Vec<u8>> {
     }
     // A few KiB of gzip can inflate to gigabytes: stop at what one job may hold.
     let limit = crate::budget::Memory::of_machine().limit();
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|e| Error::format(origin, format!("bad gzip data: {e}")))?;
-    if out.len() as u64 > limit {
-        return Err(Error::format(
-            origin,
-            format!(
-                "the gzip data inflates to more than {}, the memory one job may use",
-                crate::budget::human(limit as u128)
-            ),
-        ));
-    }
-    Ok(out)
+    crate::budget::read_bounded(
+        flate2::read::GzDecoder::new(bytes),
+        limit,
+        origin,
+        "the gzip data",
+    )
 }
 
 /// Read an IDX file, gunzipping `*.gz`.
